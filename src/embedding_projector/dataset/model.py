@@ -1,0 +1,192 @@
+"""What :func:`embedding_projector.open` returns: a workspace of runs of embeddings.
+
+Everything heavy is loaded lazily and once: listing a log dir reads only
+headers (checkpoint indexes, ``.npy`` headers, Parquet footers); ``vectors``,
+``metadata`` and ``bookmarks`` are read on first access.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+
+
+class TensorSource(Protocol):
+    """Where an embedding's vectors come from (a checkpoint tensor, a file, an array)."""
+
+    @property
+    def path(self) -> Path:
+        """The file that holds the vectors (a checkpoint prefix for checkpoints)."""
+        ...
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(N, D)``; cheap for binary formats, may parse the file for text formats."""
+        ...
+
+    @property
+    def dtype(self) -> str:
+        """The element type as stored, e.g. ``"float32"``, ``"float64"``, ``"bfloat16"``."""
+        ...
+
+    def read(self) -> np.ndarray:
+        """The vectors as a C-contiguous float32 ``(N, D)`` array, memory-mapped where possible."""
+        ...
+
+
+@dataclass(frozen=True)
+class Sprite:
+    """A sprite atlas: thumbnails of ``single_image_dim`` in row-major order."""
+
+    image_path: Path
+    single_image_dim: tuple[int, int]
+    """Width and height of one thumbnail, in pixels."""
+    image_size: tuple[int, int]
+    """Width and height of the whole atlas, in pixels."""
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """Columns and rows of thumbnails in the atlas."""
+        (w, h), (width, height) = self.single_image_dim, self.image_size
+        return width // w, height // h
+
+    @property
+    def capacity(self) -> int:
+        """How many thumbnails the atlas holds."""
+        columns, rows = self.grid
+        return columns * rows
+
+
+@dataclass(frozen=True)
+class MetadataResult:
+    """A parsed metadata table and what was questionable about it."""
+
+    table: pa.Table
+    warnings: list[str] = field(default_factory=list)
+
+
+class Embedding:
+    """One embedding: ``N`` vectors of ``D`` dimensions, with their metadata, sprite and bookmarks.
+
+    Parameters
+    ----------
+    name
+        Display name (``embedding`` for ``embedding/.ATTRIBUTES/VARIABLE_VALUE``).
+    tensor_name
+        The full name config entries match: the checkpoint key or the config's ``tensor_name``.
+    run
+        Name of the run: its folder relative to the opened root (``"."`` for the root).
+    source
+        Where the vectors are read from.
+    load_metadata
+        Called with ``N`` to read the metadata table; ``None`` means no metadata file, and the
+        table is a single ``index`` column.
+    load_bookmarks
+        Called to read the bookmarks; ``None`` means none.
+    sprite
+        The sprite atlas, if any.
+    warnings
+        Problems already found while opening (e.g. a refused asset path).
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        tensor_name: str,
+        run: str,
+        source: TensorSource,
+        load_metadata: Callable[[int], MetadataResult] | None = None,
+        metadata_path: Path | None = None,
+        load_bookmarks: Callable[[], list[dict[str, Any]]] | None = None,
+        bookmarks_path: Path | None = None,
+        sprite: Sprite | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.name = name
+        self.tensor_name = tensor_name
+        self.run = run
+        self.source = source
+        self.metadata_path = metadata_path
+        self.bookmarks_path = bookmarks_path
+        self.sprite = sprite
+        self._load_metadata = load_metadata
+        self._load_bookmarks = load_bookmarks
+        self._warnings = list(warnings or [])
+
+    def __repr__(self) -> str:
+        return (
+            f"Embedding(run={self.run!r}, name={self.name!r}, "
+            f"shape={self.shape}, dtype={self.dtype!r})"
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(N, D)``."""
+        return self.source.shape
+
+    @property
+    def dtype(self) -> str:
+        """The element type as stored (vectors are always served as float32)."""
+        return self.source.dtype
+
+    @functools.cached_property
+    def vectors(self) -> np.ndarray:
+        """float32 ``(N, D)``, memory-mapped where the file allows."""
+        return self.source.read()
+
+    @functools.cached_property
+    def _metadata(self) -> MetadataResult:
+        n = self.shape[0]
+        if self._load_metadata is None:
+            return MetadataResult(pa.table({"index": pa.array(np.arange(n, dtype=np.int64))}))
+        return self._load_metadata(n)
+
+    @property
+    def metadata(self) -> pa.Table:
+        """One row per vector; a single ``index`` column when there is no metadata file."""
+        return self._metadata.table
+
+    @functools.cached_property
+    def bookmarks(self) -> list[dict[str, Any]]:
+        """Saved states, as TensorBoard's JSON objects (SPEC §2.7)."""
+        return [] if self._load_bookmarks is None else self._load_bookmarks()
+
+    @property
+    def warnings(self) -> list[str]:
+        """Everything questionable found while opening, metadata included (this reads it)."""
+        return [*self._warnings, *self._metadata.warnings]
+
+
+@dataclass
+class Run:
+    """A folder of the opened root that holds embeddings."""
+
+    name: str
+    """Path relative to the opened root; ``"."`` for the root itself."""
+    path: Path
+    embeddings: list[Embedding] = field(default_factory=list)
+
+
+@dataclass
+class Workspace:
+    """Everything found under one opened path."""
+
+    root: Path
+    runs: list[Run] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Embedding]:
+        """Every embedding of every run, in order."""
+        for run in self.runs:
+            yield from run.embeddings
+
+    @property
+    def embeddings(self) -> list[Embedding]:
+        """Every embedding of every run, in order."""
+        return list(self)
