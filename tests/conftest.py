@@ -1,0 +1,23 @@
+"""Shared test fixtures: the real log dirs in ``../shared/fixtures``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = (REPO_ROOT.parent / "shared" / "fixtures").resolve()
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    """The read-only fixtures written by real TensorFlow, PyTorch and tensorboardX."""
+    assert FIXTURES.is_dir(), f"fixtures not found at {FIXTURES}"
+    return FIXTURES
+
+
+def expected(name: str) -> np.ndarray:
+    """The exact array a fixture saved: ``expected/<fixture>__<tensor>.npy``."""
+    return np.load(FIXTURES / "expected" / f"{name}.npy")
