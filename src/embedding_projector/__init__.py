@@ -12,4 +12,31 @@ The public API::
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from embedding_projector.dataset.model import Embedding, Run, Sprite, Workspace
+    from embedding_projector.dataset.opening import open_path as open
+    from embedding_projector.errors import ProjectorError
+
+# Loaded on first use, so that `projector --help` does not import numpy and pyarrow.
+_LAZY = {
+    "open": ("embedding_projector.dataset.opening", "open_path"),
+    "Workspace": ("embedding_projector.dataset.model", "Workspace"),
+    "Run": ("embedding_projector.dataset.model", "Run"),
+    "Embedding": ("embedding_projector.dataset.model", "Embedding"),
+    "Sprite": ("embedding_projector.dataset.model", "Sprite"),
+    "ProjectorError": ("embedding_projector.errors", "ProjectorError"),
+}
+
+__all__ = ["Embedding", "ProjectorError", "Run", "Sprite", "Workspace", "__version__", "open"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'embedding_projector' has no attribute {name!r}")

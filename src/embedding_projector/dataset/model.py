@@ -16,6 +16,8 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
+from embedding_projector.errors import ProjectorError
+
 
 class TensorSource(Protocol):
     """Where an embedding's vectors come from (a checkpoint tensor, a file, an array)."""
@@ -63,14 +65,6 @@ class Sprite:
         return columns * rows
 
 
-@dataclass(frozen=True)
-class MetadataResult:
-    """A parsed metadata table and what was questionable about it."""
-
-    table: pa.Table
-    warnings: list[str] = field(default_factory=list)
-
-
 class Embedding:
     """One embedding: ``N`` vectors of ``D`` dimensions, with their metadata, sprite and bookmarks.
 
@@ -85,10 +79,13 @@ class Embedding:
     source
         Where the vectors are read from.
     load_metadata
-        Called with ``N`` to read the metadata table; ``None`` means no metadata file, and the
-        table is a single ``index`` column.
+        Called with ``N``; returns the metadata table fitted to ``N`` rows and its warnings.
+        ``None`` means no metadata file: the table is a single ``index`` column.
     load_bookmarks
         Called to read the bookmarks; ``None`` means none.
+
+    A loader that raises :class:`ProjectorError` does not make the embedding unusable: the
+    error becomes a warning and the fallback (row numbers, no bookmarks) is used.
     sprite
         The sprite atlas, if any.
     warnings
@@ -102,7 +99,7 @@ class Embedding:
         tensor_name: str,
         run: str,
         source: TensorSource,
-        load_metadata: Callable[[int], MetadataResult] | None = None,
+        load_metadata: Callable[[int], tuple[pa.Table, list[str]]] | None = None,
         metadata_path: Path | None = None,
         load_bookmarks: Callable[[], list[dict[str, Any]]] | None = None,
         bookmarks_path: Path | None = None,
@@ -126,6 +123,14 @@ class Embedding:
             f"shape={self.shape}, dtype={self.dtype!r})"
         )
 
+    def replace_metadata(
+        self, path: Path, load: Callable[[int], tuple[pa.Table, list[str]]]
+    ) -> None:
+        """Use another metadata file (e.g. one given on the command line)."""
+        self.metadata_path = path
+        self._load_metadata = load
+        self.__dict__.pop("_metadata", None)  # drop what the cached property holds
+
     @property
     def shape(self) -> tuple[int, int]:
         """``(N, D)``."""
@@ -142,26 +147,39 @@ class Embedding:
         return self.source.read()
 
     @functools.cached_property
-    def _metadata(self) -> MetadataResult:
+    def _metadata(self) -> tuple[pa.Table, list[str]]:
         n = self.shape[0]
+        index = pa.table({"index": pa.array(np.arange(n, dtype=np.int64))})
         if self._load_metadata is None:
-            return MetadataResult(pa.table({"index": pa.array(np.arange(n, dtype=np.int64))}))
-        return self._load_metadata(n)
+            return index, []
+        try:
+            return self._load_metadata(n)
+        except ProjectorError as exc:
+            return index, [f"{exc} Showing row numbers instead."]
 
     @property
     def metadata(self) -> pa.Table:
-        """One row per vector; a single ``index`` column when there is no metadata file."""
-        return self._metadata.table
+        """One row per vector; a single ``index`` column when there is no (usable) metadata."""
+        return self._metadata[0]
 
     @functools.cached_property
+    def _bookmarks(self) -> tuple[list[dict[str, Any]], list[str]]:
+        if self._load_bookmarks is None:
+            return [], []
+        try:
+            return self._load_bookmarks(), []
+        except ProjectorError as exc:
+            return [], [f"{exc} No bookmarks loaded."]
+
+    @property
     def bookmarks(self) -> list[dict[str, Any]]:
         """Saved states, as TensorBoard's JSON objects (SPEC §2.7)."""
-        return [] if self._load_bookmarks is None else self._load_bookmarks()
+        return self._bookmarks[0]
 
     @property
     def warnings(self) -> list[str]:
-        """Everything questionable found while opening, metadata included (this reads it)."""
-        return [*self._warnings, *self._metadata.warnings]
+        """Everything questionable found while opening; reads metadata and bookmarks."""
+        return [*self._warnings, *self._metadata[1], *self._bookmarks[1]]
 
 
 @dataclass
@@ -172,6 +190,8 @@ class Run:
     """Path relative to the opened root; ``"."`` for the root itself."""
     path: Path
     embeddings: list[Embedding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Problems of the run as a whole (no checkpoint found, a tensor that failed to open)."""
 
 
 @dataclass

@@ -1,0 +1,123 @@
+"""Finding the checkpoint of a run (SPEC §2.2).
+
+TensorBoard's most common "no data" reports come from here: a ``checkpoint`` state
+file holding absolute paths of another machine, a checkpoint written with
+``Checkpoint.write`` (no state file), a relative ``model_checkpoint_path``
+resolved against the server's working directory. Each case is handled, and
+every guess is said in a warning.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from embedding_projector.errors import ProjectorError
+from embedding_projector.formats.projector_config import read_checkpoint_state
+
+STATE_FILE = "checkpoint"
+INDEX_SUFFIX = ".index"
+
+
+@dataclass
+class CheckpointLookup:
+    """The prefix found (or ``None``) and what was guessed or looked at on the way."""
+
+    prefix: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+    looked_in: list[Path] = field(default_factory=list)
+
+
+def has_checkpoint_files(folder: Path) -> bool:
+    """Whether ``folder`` holds a state file or a ``*.index`` file."""
+    return (folder / STATE_FILE).is_file() or any(folder.glob("*" + INDEX_SUFFIX))
+
+
+def prefix_exists(prefix: Path) -> bool:
+    """A V2 checkpoint prefix exists when ``<prefix>.index`` does."""
+    return Path(str(prefix) + INDEX_SUFFIX).is_file()
+
+
+def latest_checkpoint(folder: Path) -> CheckpointLookup:
+    """The latest checkpoint in ``folder``: named by its state file, else the newest index."""
+    lookup = CheckpointLookup(looked_in=[folder])
+    state_path = folder / STATE_FILE
+    if state_path.is_file():
+        named = _from_state_file(state_path, lookup)
+        if named is not None:
+            lookup.prefix = named
+            return lookup
+    indexes = sorted(
+        folder.glob("*" + INDEX_SUFFIX), key=lambda p: (p.stat().st_mtime, p.name), reverse=True
+    )
+    if indexes:
+        lookup.prefix = indexes[0].with_suffix("")
+        reason = (
+            "its `checkpoint` state file names no existing checkpoint"
+            if state_path.is_file()
+            else "it has no `checkpoint` state file"
+        )
+        others = f" (of {len(indexes)} found)" if len(indexes) > 1 else ""
+        lookup.warnings.append(
+            f"{folder}: {reason}; using the newest checkpoint{others}, {lookup.prefix.name}"
+        )
+    return lookup
+
+
+def _from_state_file(state_path: Path, lookup: CheckpointLookup) -> Path | None:
+    """The prefix a state file names, also when it holds another machine's absolute path."""
+    try:
+        state = read_checkpoint_state(state_path)
+    except ProjectorError as exc:
+        lookup.warnings.append(f"{exc}; looking for checkpoint files instead")
+        return None
+    named = state.model_checkpoint_path
+    if not named:
+        return None
+    folder = state_path.parent
+    candidate = Path(os.path.expanduser(named))
+    if not candidate.is_absolute():
+        candidate = folder / candidate
+    if prefix_exists(candidate):
+        return candidate
+    # A moved log dir: the state file still names the folder it was written in.
+    beside = folder / Path(named).name
+    if prefix_exists(beside):
+        return beside
+    lookup.warnings.append(
+        f"{state_path}: names checkpoint {named!r}, which does not exist "
+        f"(no {Path(named).name}{INDEX_SUFFIX} beside the state file either)"
+    )
+    return None
+
+
+def resolve_configured(named: str, config_dir: Path) -> CheckpointLookup:
+    """The checkpoint a config's ``model_checkpoint_path`` names (a prefix or a folder).
+
+    Relative paths are relative to the config's folder, not the working directory; an
+    absolute path that no longer exists (a moved log dir) falls back to the same name
+    beside the config.
+    """
+    path = Path(os.path.expanduser(named.removesuffix(INDEX_SUFFIX)))
+    path = path if path.is_absolute() else config_dir / path
+    if prefix_exists(path):
+        return CheckpointLookup(prefix=path)
+    if path.is_dir():
+        return latest_checkpoint(path)
+    beside = config_dir / path.name
+    if prefix_exists(beside):
+        return CheckpointLookup(
+            prefix=beside,
+            warnings=[
+                f"{config_dir}: `model_checkpoint_path` {named!r} does not exist; "
+                f"using {beside.name} beside the config (was the log dir moved?)"
+            ],
+        )
+    return CheckpointLookup(
+        warnings=[
+            f"{config_dir}: `model_checkpoint_path` {named!r} names no checkpoint "
+            f"({path}{INDEX_SUFFIX} does not exist)"
+        ],
+        looked_in=[path],
+    )

@@ -1,0 +1,93 @@
+"""In-memory or memory-mapped arrays as embedding sources, and what makes a valid one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from embedding_projector.errors import FormatError
+
+# Stored types that hold vector components; anything else (strings, objects, complex) does not.
+_NUMERIC_KINDS = "biuf"
+
+
+def dtype_name(dtype: np.dtype) -> str:
+    """A short, stable name for a stored element type (``float32``, ``int64``, ``bool``)."""
+    return "bool" if dtype.kind == "b" else dtype.name
+
+
+def check_matrix(array: np.ndarray, *, path: Path, what: str) -> np.ndarray:
+    """Refuse arrays that cannot be an embedding: not 2-D, empty, or not numbers.
+
+    Parameters
+    ----------
+    array
+        The candidate.
+    path
+        The file it came from, for the message.
+    what
+        How to call it in the message (e.g. ``"the array"``, ``"tensor 'emb'"``).
+    """
+    if array.dtype.kind not in _NUMERIC_KINDS:
+        raise FormatError(f"{what} holds {array.dtype} values; vectors must be numbers", path=path)
+    if array.ndim != 2:
+        raise FormatError(
+            f"{what} has shape {array.shape}; an embedding is 2-D (N vectors × D dimensions)",
+            path=path,
+        )
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise FormatError(f"{what} is empty (shape {array.shape})", path=path)
+    return array
+
+
+def as_float32(array: np.ndarray) -> np.ndarray:
+    """C-contiguous little-endian float32, without a copy when it already is (memmaps stay)."""
+    if array.dtype == np.dtype("<f4") and array.flags.c_contiguous:
+        return array
+    return np.ascontiguousarray(array, dtype="<f4")
+
+
+class ArraySource:
+    """Vectors read on demand by ``load`` (a memory-mapped ``.npy``, a checkpoint tensor, ...).
+
+    Parameters
+    ----------
+    path
+        The file holding the vectors.
+    shape
+        ``(N, D)``, known without loading.
+    dtype
+        The element type as stored.
+    load
+        Returns the array; called once, on first :meth:`read`.
+    """
+
+    def __init__(
+        self, path: Path, shape: tuple[int, int], dtype: str, load: Callable[[], np.ndarray]
+    ) -> None:
+        self.path = path
+        self.shape = shape
+        self.dtype = dtype
+        self._load = load
+
+    @classmethod
+    def of(cls, path: Path, array: np.ndarray) -> ArraySource:
+        """A source for an array already at hand (in memory or memory-mapped)."""
+        n, d = array.shape
+        return cls(path, (int(n), int(d)), dtype_name(array.dtype), lambda: array)
+
+    def read(self) -> np.ndarray:
+        """float32 ``(N, D)``; zero-copy for float32 arrays."""
+        return as_float32(self._load())
+
+
+@dataclass
+class FileEmbeddings:
+    """What a direct input file holds: named vector sets and, maybe, per-row metadata."""
+
+    tensors: list[tuple[str, ArraySource]] = field(default_factory=list)
+    metadata: pa.Table | None = None

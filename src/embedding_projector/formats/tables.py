@@ -1,0 +1,157 @@
+"""Tables as inputs: Parquet, Arrow/Feather, CSV and labelled TSV (SPEC §2.9).
+
+A table holds its vectors in one of two shapes:
+
+- list or fixed-size-list columns of numbers: each is an embedding, the other columns
+  are metadata (the usual shape for Parquet written by pandas, polars or datasets);
+- no list column: every numeric column is one dimension, the other columns are
+  metadata (the usual shape of a CSV, or of TensorBoard's TSV with a label column).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from embedding_projector.errors import FormatError
+from embedding_projector.formats.arrays import ArraySource, FileEmbeddings, check_matrix
+from embedding_projector.formats.metadata_tsv import read_metadata_tsv
+from embedding_projector.formats.text import os_error
+
+
+def read_table_file(path: Path) -> pa.Table:
+    """Read a Parquet, Arrow (file or stream), Feather, CSV or TSV file as a table."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            return pq.read_table(path, memory_map=True)
+        if suffix in (".arrow", ".feather", ".ipc", ".arrows"):
+            return _read_arrow(path)
+        return _read_delimited(path, "," if suffix == ".csv" else "\t")
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
+            raise os_error(path, exc) from exc
+        raise FormatError(f"could not be read as a {suffix} table: {exc}", path=path) from exc
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise FormatError(f"could not be read as a {suffix} table: {exc}", path=path) from exc
+
+
+def _read_arrow(path: Path) -> pa.Table:
+    """Feather v1/v2 and the Arrow IPC file format, else the IPC stream format."""
+    import pyarrow.feather as feather
+
+    try:
+        return feather.read_table(path, memory_map=True)
+    except pa.ArrowInvalid:
+        with pa.memory_map(str(path)) as source:
+            return pa.ipc.open_stream(source).read_all()
+
+
+def _read_delimited(path: Path, delimiter: str) -> pa.Table:
+    """CSV/TSV with a header row, or without one when the first row is all numbers."""
+    from pyarrow import csv
+
+    with path.open("rb") as f:
+        first = f.readline().decode("utf-8-sig", errors="replace").rstrip("\r\n")
+    headerless = bool(first) and all(_is_number(cell) for cell in first.split(delimiter))
+    return csv.read_csv(
+        path,
+        read_options=csv.ReadOptions(autogenerate_column_names=headerless),
+        # TensorBoard's TSVs have no quoting; CSVs follow RFC 4180.
+        parse_options=csv.ParseOptions(
+            delimiter=delimiter, quote_char='"' if delimiter == "," else False
+        ),
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def embeddings_from_table(path: Path, table: pa.Table) -> FileEmbeddings:
+    """Split a table into vector sets and metadata columns (see the module docstring)."""
+    if table.num_rows == 0:
+        raise FormatError("has no rows", path=path)
+    list_columns = [
+        name
+        for name, field in zip(table.column_names, table.schema, strict=True)
+        if _is_numeric_list(field.type)
+    ]
+    if list_columns:
+        tensors = [
+            (name, ArraySource.of(path, _list_column_matrix(table.column(name), name, path)))
+            for name in list_columns
+        ]
+        rest = [n for n in table.column_names if n not in list_columns]
+    else:
+        dims = [n for n in table.column_names if _is_numeric(table.schema.field(n).type)]
+        if len(dims) < 2:
+            raise FormatError(
+                "holds no vectors: expected a list column of numbers, or at least 2 numeric "
+                f"columns (found {len(dims)} among {table.column_names[:8]})",
+                path=path,
+            )
+        matrix = _numeric_columns_matrix(table, dims, path)
+        tensors = [(path.stem, ArraySource.of(path, matrix))]
+        rest = [n for n in table.column_names if n not in dims]
+    metadata = table.select(rest) if rest else None
+    return FileEmbeddings(tensors, metadata)
+
+
+def _is_numeric(t: pa.DataType) -> bool:
+    return bool(pa.types.is_integer(t) or pa.types.is_floating(t))
+
+
+def _is_numeric_list(t: pa.DataType) -> bool:
+    return bool(
+        (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t))
+        and _is_numeric(t.value_type)
+    )
+
+
+def _list_column_matrix(column: pa.ChunkedArray, name: str, path: Path) -> np.ndarray:
+    """An ``(N, D)`` array from a list column; zero-copy for a null-free fixed-size list."""
+    array = column.combine_chunks()
+    if array.null_count:
+        row = int(pc.index(pc.is_null(array), True).as_py())
+        raise FormatError(f"column {name!r}, row {row}: the vector is missing (null)", path=path)
+    lengths = pc.list_value_length(array).to_numpy(zero_copy_only=False)
+    if lengths.size and (lengths != lengths[0]).any():
+        row = int(np.argmax(lengths != lengths[0]))
+        raise FormatError(
+            f"column {name!r}, row {row}: the vector has {lengths[row]} values but row 0 has "
+            f"{lengths[0]}; every vector must have the same length",
+            path=path,
+        )
+    values = pc.list_flatten(array)
+    if values.null_count:
+        raise FormatError(f"column {name!r} holds missing (null) vector components", path=path)
+    flat = values.to_numpy(zero_copy_only=False)
+    matrix = flat.reshape(len(array), int(lengths[0]) if lengths.size else 0)
+    return check_matrix(matrix, path=path, what=f"column {name!r}")
+
+
+def _numeric_columns_matrix(table: pa.Table, dims: list[str], path: Path) -> np.ndarray:
+    for name in dims:
+        column = table.column(name)
+        if column.null_count:
+            row = int(pc.index(pc.is_null(column), True).as_py())
+            raise FormatError(f"column {name!r}, row {row}: the value is missing", path=path)
+    return np.column_stack([table.column(n).to_numpy() for n in dims])
+
+
+def read_metadata_table(path: Path) -> pa.Table:
+    """A metadata file given beside vectors: TensorBoard's TSV rules for ``.tsv``/``.txt``,
+    a table with a header row for the other table formats."""
+    if path.suffix.lower() in (".tsv", ".txt", ""):
+        return read_metadata_tsv(path)
+    return read_table_file(path)
