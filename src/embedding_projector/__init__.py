@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from embedding_projector.dataset.model import Embedding, Run, Sprite, Workspace
     from embedding_projector.dataset.opening import open_path as open
     from embedding_projector.errors import ProjectorError
+    from embedding_projector.projector import save_embeddings
 
 # Loaded on first use, so that `projector --help` does not import numpy and pyarrow.
 _LAZY = {
@@ -30,9 +31,19 @@ _LAZY = {
     "Embedding": ("embedding_projector.dataset.model", "Embedding"),
     "Sprite": ("embedding_projector.dataset.model", "Sprite"),
     "ProjectorError": ("embedding_projector.errors", "ProjectorError"),
+    "save_embeddings": ("embedding_projector.projector", "save_embeddings"),
 }
 
-__all__ = ["Embedding", "ProjectorError", "Run", "Sprite", "Workspace", "__version__", "open"]
+__all__ = [
+    "Embedding",
+    "ProjectorError",
+    "Run",
+    "Sprite",
+    "Workspace",
+    "__version__",
+    "open",
+    "save_embeddings",
+]
 
 
 def __getattr__(name: str) -> Any:
