@@ -156,8 +156,7 @@ class CheckpointReader:
         """
         entry = self._index.entries.get(name)
         if entry is None:
-            close = difflib.get_close_matches(name, list(self._index.entries), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = _suggest(name, list(self._index.entries))
             raise NotFoundError(f"the checkpoint has no tensor {name!r}{hint}", path=self.prefix)
         dtype = storage_dtype(entry.dtype)
         if dtype is None:
@@ -167,6 +166,13 @@ class CheckpointReader:
                 path=self.index_path,
             )
         shape = entry.shape or ()
+        # numpy's limits, which a corrupt index can exceed (zero dims do not lift the second).
+        if len(shape) > 64 or math.prod(d for d in shape if d) * dtype.itemsize >= 2**63:
+            raise UnsupportedFormatError(
+                f"tensor {name!r} has shape {shape}: more than numpy's 64 dimensions or 2**63 "
+                "bytes",
+                path=self.index_path,
+            )
         if entry.slices:
             return to_numpy(self._join_slices(name, dtype, shape), entry.dtype)
         return to_numpy(self._read_stored(f"tensor {name!r}", entry, dtype, shape), entry.dtype)
@@ -238,6 +244,18 @@ class CheckpointReader:
             )
             out[tuple(slice(start, start + n) for start, n in box)] = piece
         return out
+
+
+def _suggest(name: str, names: list[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest tensor name, matching TF2 keys by object path.
+
+    ``embedding`` and ``embedding:0`` (a graph tensor name) both point to
+    ``embedding/.ATTRIBUTES/VARIABLE_VALUE``.
+    """
+    candidates = {full.split("/.ATTRIBUTES/")[0]: full for full in reversed(names)}
+    candidates.update({full: full for full in names})
+    close = difflib.get_close_matches(name.removesuffix(":0"), list(candidates), n=1)
+    return f"; did you mean {candidates[close[0]]!r}?" if close else ""
 
 
 def _open_data(path: Path) -> BinaryIO:
