@@ -1,0 +1,1 @@
+"""Test-only helpers: writers of the formats the package reads."""
