@@ -89,3 +89,10 @@ class MissingDependencyError(ProjectorError):
 
     status = 501
     code = "missing_dependency"
+
+
+class RangeNotSatisfiableError(InvalidParameterError):
+    """A byte range outside the resource."""
+
+    status = 416
+    code = "range_not_satisfiable"

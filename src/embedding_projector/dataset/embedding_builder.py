@@ -45,7 +45,7 @@ def build_run_embeddings(
     configured = {canonical_tensor_name(e.tensor_name): e for e in entries if not e.tensor_path}
     if checkpoint.prefix is not None:
         _add_checkpoint_embeddings(run, checkpoint.prefix, configured, shared, assets)
-    elif configured or not run.embeddings:
+    elif configured or not entries:
         places = ", ".join(str(p) for p in checkpoint.looked_in) or "the run folder"
         run.warnings.append(
             f"{run.path}: no TensorFlow checkpoint found (looked for a `checkpoint` state "

@@ -49,9 +49,10 @@ def open_logdir(root: Path) -> Workspace:
             "folder or below it",
             path=root,
         )
-    workspace = Workspace(root=root)
-    for layout in layouts:
-        workspace.runs.append(_open_run(root, layout))
+    workspace = Workspace(root=root, runs=[_open_run(root, layout) for layout in layouts])
+    if not workspace.embeddings:
+        problems = [w for run in workspace.runs for w in run.warnings]
+        raise ProjectorError("no embedding could be opened: " + "; ".join(problems), path=root)
     return workspace
 
 

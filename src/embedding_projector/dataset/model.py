@@ -8,6 +8,7 @@ headers (checkpoint indexes, ``.npy`` headers, Parquet footers); ``vectors``,
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +117,8 @@ class Embedding:
         self._load_metadata = load_metadata
         self._load_bookmarks = load_bookmarks
         self._warnings = list(warnings or [])
+        self._vectors: np.ndarray | None = None
+        self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return (
@@ -141,10 +144,13 @@ class Embedding:
         """The element type as stored (vectors are always served as float32)."""
         return self.source.dtype
 
-    @functools.cached_property
+    @property
     def vectors(self) -> np.ndarray:
-        """float32 ``(N, D)``, memory-mapped where the file allows."""
-        return self.source.read()
+        """float32 ``(N, D)``, memory-mapped where the file allows; read once."""
+        with self._lock:  # a server's threads may ask at the same time: read once
+            if self._vectors is None:
+                self._vectors = self.source.read()
+            return self._vectors
 
     @functools.cached_property
     def _metadata(self) -> tuple[pa.Table, list[str]]:

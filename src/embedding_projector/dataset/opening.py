@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import pyarrow as pa
 
 from embedding_projector.dataset.checkpoints import INDEX_SUFFIX, CheckpointLookup, prefix_exists
 from embedding_projector.dataset.embedding_builder import build_run_embeddings
@@ -83,7 +86,7 @@ def open_path(
     ProjectorError
         With a message naming the file and what is wrong.
     """
-    target = Path(os.path.expanduser(os.fspath(path))).absolute()
+    target = Path(os.path.expanduser(os.fspath(path))).resolve()
     if (sprite is None) != (sprite_size is None):
         raise InvalidParameterError("`sprite` and `sprite_size` go together: give both or neither")
     prefix = _checkpoint_prefix(target)
@@ -139,20 +142,19 @@ def _open_file(path: Path, shape: Sequence[int] | None) -> Workspace:
             path=path,
         )
     run = Run(name=".", path=path.parent)
+    table = contents.metadata
+    load_metadata = None if table is None else functools.partial(_fit_table, table, path)
     for name, source in contents.tensors:
-        table = contents.metadata
         run.embeddings.append(
             Embedding(
-                name=name,
-                tensor_name=name,
-                run=".",
-                source=source,
-                load_metadata=None
-                if table is None
-                else (lambda n, t=table: fit_metadata(t, n, path)),
+                name=name, tensor_name=name, run=".", source=source, load_metadata=load_metadata
             )
         )
     return Workspace(root=path.parent, runs=[run])
+
+
+def _fit_table(table: pa.Table, path: Path, n: int) -> tuple[pa.Table, list[str]]:
+    return fit_metadata(table, n, path)
 
 
 def _attach_assets(
@@ -171,7 +173,7 @@ def _attach_assets(
     for embedding in workspace:
         if metadata_path is not None:
             embedding.replace_metadata(
-                metadata_path, lambda n, p=metadata_path: load_metadata(p, n)
+                metadata_path, functools.partial(load_metadata, metadata_path)
             )
         if atlas is not None:
             embedding.sprite = atlas
