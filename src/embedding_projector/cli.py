@@ -43,7 +43,9 @@ def main() -> None:
 @main.command()
 @click.argument("path", type=click.Path(path_type=str, readable=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
-@click.option("--metadata", type=click.Path(readable=False), help="A metadata file for a file or checkpoint.")
+@click.option(
+    "--metadata", type=click.Path(readable=False), help="A metadata file for a file or checkpoint."
+)
 @_debug_option
 def inspect(path: str, as_json: bool, metadata: str | None, debug: bool) -> None:
     """List the runs and embeddings found in PATH, with metadata, sprites and warnings."""

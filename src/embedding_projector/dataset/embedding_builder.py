@@ -110,11 +110,7 @@ def _add_checkpoint_embeddings(
     except ProjectorError as exc:
         run.warnings.append(f"checkpoint not loaded: {exc}")
         return
-    keys = [
-        key
-        for key, info in variables.items()
-        if len(info.shape) == 2 and OPTIMIZER_SLOT not in key and info.dtype != "string"
-    ]
+    keys = [key for key, info in variables.items() if _is_embedding(key, info.shape, info.dtype)]
     by_canonical = {canonical_tensor_name(k): k for k in keys}
     for name in configured:
         if name not in by_canonical:
@@ -136,6 +132,16 @@ def _add_checkpoint_embeddings(
         )
         unique_name = name if names.count(name) == 1 else key
         run.embeddings.append(assets.embedding(run.name, unique_name, key, source, entry))
+
+
+def _is_embedding(key: str, shape: tuple[int, ...], dtype: str) -> bool:
+    """A non-empty 2-D tensor of real numbers that is not an optimizer slot."""
+    return (
+        len(shape) == 2
+        and min(shape) > 0
+        and OPTIMIZER_SLOT not in key
+        and dtype not in ("string", "complex64", "complex128")
+    )
 
 
 def _reader_of(reader: CheckpointReader, key: str) -> Callable[[], Any]:
