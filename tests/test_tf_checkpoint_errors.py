@@ -157,6 +157,13 @@ def test_string_tensor_is_listed_not_read(tutorial: Path) -> None:
         reader.read("_CHECKPOINTABLE_OBJECT_GRAPH")
 
 
+def test_complex_tensor_has_no_float32_form(tmp_path: Path) -> None:
+    with BundleWriter(tmp_path / "ckpt") as writer:
+        writer.add("c", np.array([[1 + 2j]], np.complex64))
+    with pytest.raises(UnsupportedFormatError, match="complex numbers have no float32 form"):
+        CheckpointReader(tmp_path / "ckpt").read_float32("c")
+
+
 @pytest.mark.parametrize("name", ["embeding", "embedding:0", "embedding/.ATTRIBUTES/VALUE"])
 def test_unknown_tensor_suggests_a_name(tutorial: Path, name: str) -> None:
     with pytest.raises(NotFoundError, match=f"no tensor '{name}'; did you mean '{EMB}'"):
