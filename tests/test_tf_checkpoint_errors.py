@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import struct
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -220,7 +221,21 @@ def test_overlapping_slices(tmp_path: Path) -> None:
     array = np.arange(20, dtype=np.float32).reshape(4, 5)
     with BundleWriter(tmp_path / "ckpt") as writer:
         writer.add_partitioned("emb", array, [((0, 3), (0, 5)), ((1, 3), (0, 5))], shards=[0, 0])
-    with pytest.raises(FormatError, match=r"slice \[0:3, 0:5\] of tensor 'emb' overlaps"):
+    with pytest.raises(
+        FormatError, match=r"slices \[0:3, 0:5\] and \[1:4, 0:5\] of tensor 'emb' overlap"
+    ):
+        CheckpointReader(tmp_path / "ckpt").read("emb")
+
+
+def test_slices_sharing_bytes(tmp_path: Path) -> None:
+    array = np.arange(20, dtype=np.float32).reshape(4, 5)
+    with BundleWriter(tmp_path / "ckpt") as writer:
+        writer.add_partitioned("emb", array, [((0, 2), (0, 5)), ((2, 2), (0, 5))], shards=[0, 0])
+        _, second = sorted(k for k in writer.entries if k.startswith(b"\x00"))
+        writer.entries[second] = replace(writer.entries[second], offset=4)
+    with pytest.raises(
+        FormatError, match="two slices of tensor 'emb' share bytes at byte offset 4"
+    ):
         CheckpointReader(tmp_path / "ckpt").read("emb")
 
 
