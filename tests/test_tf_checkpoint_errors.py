@@ -137,9 +137,17 @@ def test_big_endian_header(tmp_path: Path) -> None:
         CheckpointReader(tmp_path / "ckpt")
 
 
-def test_newer_bundle_version(tmp_path: Path) -> None:
-    (tmp_path / "ckpt.index").write_bytes(build_table([(b"", encode_header(1, min_consumer=2))]))
-    with pytest.raises(UnsupportedFormatError, match="needs a reader of bundle format version 2"):
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (encode_header(1, min_consumer=2), "needs a reader of bundle format version 2 or later"),
+        (bytes.fromhex("0801 1a04 0801 1801"), "readers of bundle format version 1 .this one."),
+    ],
+    ids=["min_consumer", "bad_consumers"],
+)
+def test_bundle_version_refused(tmp_path: Path, header: bytes, message: str) -> None:
+    (tmp_path / "ckpt.index").write_bytes(build_table([(b"", header)]))
+    with pytest.raises(UnsupportedFormatError, match=message):
         CheckpointReader(tmp_path / "ckpt")
 
 

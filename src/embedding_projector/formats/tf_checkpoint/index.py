@@ -231,10 +231,16 @@ def _check_header(header: BundleHeader, path: Path) -> None:
             f"the header declares {header.num_shards} data files; the index is corrupt",
             path=path,
         )
-    if header.min_consumer > BUNDLE_VERSION or BUNDLE_VERSION in header.bad_consumers:
+    if header.min_consumer > BUNDLE_VERSION:
         raise UnsupportedFormatError(
             f"the checkpoint needs a reader of bundle format version {header.min_consumer} "
             f"or later (this one reads version {BUNDLE_VERSION})",
+            path=path,
+        )
+    if BUNDLE_VERSION in header.bad_consumers:
+        raise UnsupportedFormatError(
+            f"the checkpoint declares that readers of bundle format version {BUNDLE_VERSION} "
+            "(this one) must not read it",
             path=path,
         )
 
