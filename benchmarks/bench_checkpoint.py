@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 from tests.support.tf_bundle_writer import BundleWriter
 
-from benchmarks.measure import evict, measure
+from benchmarks.measure import Case, evict, measure
 from embedding_projector.formats.tf_checkpoint import CheckpointReader
 
 NAME = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
 FULL, SMOKE = (1_000_000, 128), (2_000, 16)
-REPEAT = 3
+REPEAT = 5
 
 
 def read_checkpoint(prefix: str) -> np.ndarray:
@@ -61,7 +61,7 @@ def _row(
         "note": (
             f"peak {ours['peak_mb'] / array_mb:.2f}x array (anon {ours['anon_mb']:.0f} MB, "
             f"mapped {ours['file_mb']:.0f} MB) vs {base['peak_mb'] / array_mb:.2f}x "
-            f"(anon {base['anon_mb']:.0f} MB); median of {repeat} fresh processes"
+            f"(anon {base['anon_mb']:.0f} MB); median of {repeat} fresh processes, taking turns"
         ),
     }
 
@@ -81,13 +81,14 @@ def run(smoke: bool) -> list[dict[str, Any]]:
         np.save(npy, vectors)
         del vectors
         data = Path(f"{prefix}.data-00000-of-00001")
-        for cache, ours_setup, base_setup in (
+        for cache, evict_data, evict_npy in (
             ("warm", None, None),
             ("cold", functools.partial(evict, data), functools.partial(evict, npy)),
         ):
-            ours = measure(
-                f"{__name__}:read_checkpoint", str(prefix), repeat=repeat, setup=ours_setup
+            ours, base = measure(
+                Case(f"{__name__}:read_checkpoint", (str(prefix),), evict_data),
+                Case(f"{__name__}:load_npy", (str(npy),), evict_npy),
+                repeat=repeat,
             )
-            base = measure(f"{__name__}:load_npy", str(npy), repeat=repeat, setup=base_setup)
             rows.append(_row(cache, size, array_mb, repeat, ours, base))
     return rows

@@ -1,8 +1,8 @@
 """Time and memory of one call, measured in a fresh interpreter.
 
-``measure("benchmarks.bench_x:load", path)`` runs ``load(path)`` in a new Python process
-(so earlier cases leave nothing behind in the heap or in the memory counters) and returns
-what the call cost that process:
+``measure(Case("benchmarks.bench_x:load", (path,)), ...)`` runs ``load(path)`` in new
+Python processes (so earlier cases leave nothing behind in the heap or in the memory
+counters) and returns what the call cost:
 
 - ``seconds``: wall time of the call alone (imports and interpreter start excluded);
 - ``peak_mb``: peak resident memory during the call, above the resident memory before it;
@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,29 +58,51 @@ def evict(*paths: Path) -> None:
             os.close(fd)
 
 
-def measure(
-    target: str, *args: str, repeat: int = 1, setup: Callable[[], None] | None = None
-) -> dict[str, float]:
-    """Run ``module:function(*args)`` ``repeat`` times, each in a fresh interpreter.
+@dataclass(frozen=True)
+class Case:
+    """One call to measure: ``module:function``, its string arguments, and what to do first."""
 
-    ``setup`` runs before each run (e.g. :func:`evict` for a cold page cache). Returns the
-    median ``seconds`` and the largest memory figures of the runs.
+    target: str
+    args: tuple[str, ...] = ()
+    setup: Callable[[], None] | None = None
+    """Runs in the parent before each run, e.g. ``functools.partial(evict, path)``."""
+
+
+def _run_once(case: Case) -> dict[str, float]:
+    """One fresh interpreter running the case; its JSON report."""
+    if case.setup is not None:
+        case.setup()
+    child = subprocess.run(
+        [sys.executable, "-m", "benchmarks.measure", case.target, *case.args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    report: dict[str, float] = json.loads(child.stdout.splitlines()[-1])
+    return report
+
+
+def measure(*cases: Case, repeat: int = 1) -> list[dict[str, float]]:
+    """Run each case ``repeat`` times, each run in a fresh interpreter, one result per case.
+
+    The cases take turns (a b a b ...), so a change in the machine's load while they run
+    affects them alike. Each result holds the median ``seconds`` and the largest memory
+    figures of the case's runs.
     """
-    runs = []
+    runs: list[list[dict[str, float]]] = [[] for _ in cases]
     for _ in range(repeat):
-        if setup is not None:
-            setup()
-        child = subprocess.run(
-            [sys.executable, "-m", "benchmarks.measure", target, *args],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        )
-        runs.append(json.loads(child.stdout.splitlines()[-1]))
-    seconds = sorted(run["seconds"] for run in runs)[len(runs) // 2]
-    memory = {key: max(run[key] for run in runs) for key in ("peak_mb", "anon_mb", "file_mb")}
-    return {"seconds": seconds, **memory}
+        for case, case_runs in zip(cases, runs, strict=True):
+            case_runs.append(_run_once(case))
+    return [
+        {
+            "seconds": sorted(run["seconds"] for run in case_runs)[len(case_runs) // 2],
+            **{
+                key: max(run[key] for run in case_runs) for key in ("peak_mb", "anon_mb", "file_mb")
+            },
+        }
+        for case_runs in runs
+    ]
 
 
 def _child(target: str, *args: str) -> None:
