@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import struct
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -136,9 +137,17 @@ def test_big_endian_header(tmp_path: Path) -> None:
         CheckpointReader(tmp_path / "ckpt")
 
 
-def test_newer_bundle_version(tmp_path: Path) -> None:
-    (tmp_path / "ckpt.index").write_bytes(build_table([(b"", encode_header(1, min_consumer=2))]))
-    with pytest.raises(UnsupportedFormatError, match="needs a reader of bundle format version 2"):
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (encode_header(1, min_consumer=2), "needs a reader of bundle format version 2 or later"),
+        (bytes.fromhex("0801 1a04 0801 1801"), "readers of bundle format version 1 .this one."),
+    ],
+    ids=["min_consumer", "bad_consumers"],
+)
+def test_bundle_version_refused(tmp_path: Path, header: bytes, message: str) -> None:
+    (tmp_path / "ckpt.index").write_bytes(build_table([(b"", header)]))
+    with pytest.raises(UnsupportedFormatError, match=message):
         CheckpointReader(tmp_path / "ckpt")
 
 
@@ -155,6 +164,13 @@ def test_string_tensor_is_listed_not_read(tutorial: Path) -> None:
     assert reader.variables()["_CHECKPOINTABLE_OBJECT_GRAPH"].dtype == "string"
     with pytest.raises(UnsupportedFormatError, match="is a string tensor; only numeric"):
         reader.read("_CHECKPOINTABLE_OBJECT_GRAPH")
+
+
+def test_complex_tensor_has_no_float32_form(tmp_path: Path) -> None:
+    with BundleWriter(tmp_path / "ckpt") as writer:
+        writer.add("c", np.array([[1 + 2j]], np.complex64))
+    with pytest.raises(UnsupportedFormatError, match="complex numbers have no float32 form"):
+        CheckpointReader(tmp_path / "ckpt").read_float32("c")
 
 
 @pytest.mark.parametrize("name", ["embeding", "embedding:0", "embedding/.ATTRIBUTES/VALUE"])
@@ -213,7 +229,21 @@ def test_overlapping_slices(tmp_path: Path) -> None:
     array = np.arange(20, dtype=np.float32).reshape(4, 5)
     with BundleWriter(tmp_path / "ckpt") as writer:
         writer.add_partitioned("emb", array, [((0, 3), (0, 5)), ((1, 3), (0, 5))], shards=[0, 0])
-    with pytest.raises(FormatError, match=r"slice \[0:3, 0:5\] of tensor 'emb' overlaps"):
+    with pytest.raises(
+        FormatError, match=r"slices \[0:3, 0:5\] and \[1:4, 0:5\] of tensor 'emb' overlap"
+    ):
+        CheckpointReader(tmp_path / "ckpt").read("emb")
+
+
+def test_slices_sharing_bytes(tmp_path: Path) -> None:
+    array = np.arange(20, dtype=np.float32).reshape(4, 5)
+    with BundleWriter(tmp_path / "ckpt") as writer:
+        writer.add_partitioned("emb", array, [((0, 2), (0, 5)), ((2, 2), (0, 5))], shards=[0, 0])
+        _, second = sorted(k for k in writer.entries if k.startswith(b"\x00"))
+        writer.entries[second] = replace(writer.entries[second], offset=4)
+    with pytest.raises(
+        FormatError, match="two slices of tensor 'emb' share bytes at byte offset 4"
+    ):
         CheckpointReader(tmp_path / "ckpt").read("emb")
 
 

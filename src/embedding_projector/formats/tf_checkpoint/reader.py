@@ -133,6 +133,10 @@ class CheckpointReader:
         CRC check touches them all once). Copy the array to modify it. A partitioned tensor
         is joined into a new array. bfloat16, which numpy lacks, is returned as float32.
 
+        As with any memory map, truncating the data file while the array is in use makes
+        the process crash (SIGBUS). TensorFlow never does so: it writes a checkpoint to new
+        files and renames them, which leaves mapped files intact.
+
         Parameters
         ----------
         name
@@ -189,9 +193,20 @@ class CheckpointReader:
         -------
         numpy.ndarray
             float32, in the stored shape: the memory-mapped view of :meth:`read` when the
-            tensor is stored as float32, else a converted copy.
+            tensor is stored as float32, else a converted copy (integers and float64 are
+            rounded to the nearest float32, as TensorBoard serves them).
+
+        Raises
+        ------
+        UnsupportedFormatError
+            A complex tensor (it has no float32 form), or any tensor :meth:`read` refuses.
         """
         array = self.read(name)
+        if array.dtype.kind == "c":
+            raise UnsupportedFormatError(
+                f"tensor {name!r} is {array.dtype.name}; complex numbers have no float32 form",
+                path=self.index_path,
+            )
         return array if array.dtype == np.float32 else array.astype(np.float32)
 
     def _read_stored(
@@ -286,5 +301,13 @@ def _check_range(what: str, offset: int, size: int, file_size: int, path: Path) 
 def _map(file: BinaryIO, offset: int, size: int) -> tuple[mmap.mmap, int]:
     """Map ``size`` bytes at ``offset`` read-only; return the map and the offset within it."""
     start = offset - offset % mmap.ALLOCATIONGRANULARITY
-    mapped = mmap.mmap(file.fileno(), offset + size - start, offset=start, access=mmap.ACCESS_READ)
+    try:
+        mapped = mmap.mmap(
+            file.fileno(), offset + size - start, offset=start, access=mmap.ACCESS_READ
+        )
+    except OSError as error:  # e.g. out of address space, or a file system without mmap
+        raise ProjectorError(
+            f"cannot memory-map {size} bytes at byte offset {offset}: {error.strerror}",
+            path=file.name,
+        ) from None
     return mapped, offset - start

@@ -1,0 +1,29 @@
+"""The benchmark harness keeps working: every module runs in smoke mode, the tables are written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT
+
+
+def test_benchmarks_run_in_smoke_mode(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--smoke", "--out", str(tmp_path)],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    result = json.loads((tmp_path / "results.json").read_text())
+    assert result["smoke"] is True
+    modules = {p.stem.removeprefix("bench_") for p in (REPO_ROOT / "benchmarks").glob("bench_*.py")}
+    assert {row["benchmark"] for row in result["rows"]} >= modules
+    for row in result["rows"]:
+        assert row["seconds"] > 0 and row["baseline_seconds"] > 0, row
+    table = (tmp_path / "results.md").read_text()
+    assert "| benchmark | case | size | s | peak MB | baseline |" in table
+    assert table.count("\n| checkpoint |") == 2
