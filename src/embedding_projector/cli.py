@@ -34,10 +34,86 @@ def fail(exc: BaseException, debug: bool) -> None:
     sys.exit(1)
 
 
-@click.group()
+class _DefaultServe(click.Group):
+    """``projector PATH`` and ``projector --logdir DIR`` mean ``projector serve ...``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        group_flags = {"--help", "-h", "--version"}
+        if args and args[0] not in self.commands and args[0] not in group_flags:
+            args = ["serve", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_DefaultServe, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="projector")
 def main() -> None:
-    """See your embeddings: TensorBoard's Embedding Projector, without TensorFlow."""
+    """See your embeddings: TensorBoard's Embedding Projector, without TensorFlow.
+
+    \b
+    projector --logdir DIR      serve a TensorBoard log dir
+    projector PATH              serve any input (checkpoint, .npy, .parquet, ...)
+    projector inspect PATH      list what PATH holds
+    """
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=str, readable=False))
+@click.option("--logdir", type=click.Path(readable=False), help="A TensorBoard log dir to serve.")
+@click.option("--metadata", type=click.Path(readable=False), help="A metadata file for PATH.")
+@click.option("--sprite", type=click.Path(readable=False), help="A sprite atlas for PATH.")
+@click.option(
+    "--sprite-size", nargs=2, type=click.IntRange(min=1), help="Width and height of a thumbnail."
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=6006,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (the next free one if busy).",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+@click.option(
+    "--projection",
+    type=click.Choice(["pca", "tsne", "umap", "custom"]),
+    help="The projection the page shows first (default: PCA).",
+)
+@click.option("--workers", type=click.IntRange(min=1), help="Compute processes (default: cores).")
+@_debug_option
+def serve(
+    path: str | None,
+    logdir: str | None,
+    metadata: str | None,
+    sprite: str | None,
+    sprite_size: tuple[int, int] | None,
+    host: str,
+    port: int,
+    no_browser: bool,
+    projection: str | None,
+    workers: int | None,
+    debug: bool,
+) -> None:
+    """Serve PATH (or --logdir DIR) in the projector page."""
+    from embedding_projector.server.serve import run_server
+
+    target = logdir or path
+    if target is None or (logdir and path):
+        raise click.UsageError("give a PATH or --logdir DIR (one of them)")
+    try:
+        run_server(
+            target,
+            metadata=metadata,
+            sprite=sprite,
+            sprite_size=sprite_size or None,
+            host=host,
+            port=port,
+            open_browser=not no_browser,
+            projection=projection,
+            workers=workers,
+            debug=debug,
+        )
+    except Exception as exc:  # one line, or the traceback under --debug
+        fail(exc, debug)
 
 
 @main.command()

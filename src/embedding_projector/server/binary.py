@@ -1,0 +1,60 @@
+"""Binary responses: float32 / int32 arrays as raw little-endian bytes, with byte ranges."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import numpy as np
+from fastapi import Response
+from fastapi.responses import StreamingResponse
+
+from embedding_projector.errors import InvalidParameterError, RangeNotSatisfiableError
+
+OCTET_STREAM = "application/octet-stream"
+_CHUNK = 4 * 2**20
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def array_response(array: np.ndarray, *, byte_range: str | None = None) -> Response:
+    """Stream a C-contiguous little-endian array; its shape goes in ``X-Shape``.
+
+    A single ``Range: bytes=a-b`` request is answered with 206 and that slice, so that
+    clients can fetch big arrays in parts.
+    """
+    data = np.ascontiguousarray(array).data.cast("B")
+    headers = {
+        "X-Shape": ",".join(str(s) for s in array.shape),
+        "X-Dtype": array.dtype.name,
+        "Accept-Ranges": "bytes",
+    }
+    start, stop, status = 0, len(data), 200
+    if byte_range:
+        start, stop = _parse_range(byte_range, len(data))
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{len(data)}"
+    headers["Content-Length"] = str(stop - start)
+    return StreamingResponse(
+        _chunks(data, start, stop), status_code=status, media_type=OCTET_STREAM, headers=headers
+    )
+
+
+def _chunks(data: memoryview, start: int, stop: int) -> Iterator[bytes]:
+    # A sync iterator: Starlette runs it in a thread, so page faults of a memory-mapped
+    # checkpoint never block the event loop.
+    for offset in range(start, stop, _CHUNK):
+        yield bytes(data[offset : min(offset + _CHUNK, stop)])
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int]:
+    match = _RANGE.fullmatch(header.strip())
+    if not match or match.group(1) == match.group(2) == "":
+        raise InvalidParameterError(f"unsupported `Range` {header!r}; use one `bytes=a-b` range")
+    first, last = match.groups()
+    if first == "":  # the last N bytes
+        start, stop = max(size - int(last), 0), size
+    else:
+        start, stop = int(first), min(int(last) + 1, size) if last else size
+    if start >= size or start >= stop:
+        raise RangeNotSatisfiableError(f"`Range` {header!r} is outside the {size} bytes")
+    return start, stop

@@ -1,0 +1,92 @@
+"""Listing embeddings and serving their vectors, metadata and sprite."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pyarrow as pa
+from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi.responses import FileResponse
+
+from embedding_projector.dataset.summary import describe_embedding
+from embedding_projector.errors import InvalidParameterError, NotFoundError
+from embedding_projector.server.binary import array_response
+from embedding_projector.server.state import ServerState, embedding_id, get_state
+
+router = APIRouter()
+State = Annotated[ServerState, Depends(get_state)]
+ARROW_STREAM = "application/vnd.apache.arrow.stream"
+
+
+@router.get("/embeddings")
+def list_embeddings(state: State) -> list[dict[str, Any]]:
+    """Every embedding: id, run, name, shape, stored dtype, metadata columns, sprite, warnings."""
+    result = []
+    for emb_id, embedding in state.embeddings.items():
+        described = describe_embedding(embedding)
+        result.append(
+            {
+                "id": emb_id,
+                "run": described["run"],
+                "name": described["name"],
+                "tensor_name": described["tensor_name"],
+                "shape": described["shape"],
+                "dtype": described["dtype"],
+                "columns": described["metadata"]["columns"],
+                "has_sprite": described["sprite"] is not None,
+                "sprite": described["sprite"]
+                and {k: described["sprite"][k] for k in ("image_size", "single_image_dim", "grid")},
+                "bookmarks": described["bookmarks"],
+                "warnings": described["warnings"],
+            }
+        )
+    return result
+
+
+@router.get("/runs")
+def list_runs(state: State) -> list[dict[str, Any]]:
+    """Runs and their own warnings (e.g. "no checkpoint found"), with their embeddings' ids."""
+    return [
+        {
+            "name": run.name,
+            "warnings": run.warnings,
+            "embeddings": [embedding_id(e) for e in run.embeddings],
+        }
+        for run in state.workspace.runs
+    ]
+
+
+@router.get("/embeddings/{emb_id}/vectors", response_class=Response)
+def get_vectors(
+    emb_id: str,
+    state: State,
+    start: Annotated[int | None, Query(ge=0, description="First row (default 0).")] = None,
+    stop: Annotated[int | None, Query(ge=1, description="Row after the last (default N).")] = None,
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+) -> Response:
+    """float32 little-endian row-major bytes; ``X-Shape: N,D``. Rows or byte ranges on demand."""
+    vectors = state.embedding(emb_id).vectors
+    n = vectors.shape[0]
+    first, last = start or 0, n if stop is None else stop
+    if not 0 <= first < last <= n:
+        raise InvalidParameterError(f"rows `start`={first}, `stop`={last} are not within 0..{n}")
+    return array_response(vectors[first:last], byte_range=range_header)
+
+
+@router.get("/embeddings/{emb_id}/metadata", response_class=Response)
+def get_metadata(emb_id: str, state: State) -> Response:
+    """The metadata table as an Arrow IPC stream (one row per vector)."""
+    table = state.embedding(emb_id).metadata
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return Response(sink.getvalue().to_pybytes(), media_type=ARROW_STREAM)
+
+
+@router.get("/embeddings/{emb_id}/sprite", response_class=FileResponse)
+def get_sprite(emb_id: str, state: State) -> FileResponse:
+    """The sprite atlas image."""
+    sprite = state.embedding(emb_id).sprite
+    if sprite is None:
+        raise NotFoundError(f"embedding {emb_id!r} has no sprite")
+    return FileResponse(sprite.image_path)

@@ -1,0 +1,110 @@
+"""Who may talk to the server.
+
+- On loopback (the default) only requests addressed to a loopback host name are
+  served, which defeats DNS rebinding.
+- Beyond loopback a random token is required: given once as ``?token=`` (then kept in
+  a cookie), or as ``Authorization: Bearer``; compared in constant time.
+- Requests that change state, and WebSockets, must come from the page itself: a
+  foreign ``Origin`` is refused (no CORS, and no cross-site requests either).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs, urlsplit
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+TOKEN_COOKIE = "projector_token"
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a bind address or a host name) is this machine only."""
+    return host in LOOPBACK_NAMES or host.startswith("127.")
+
+
+class SecurityMiddleware:
+    """ASGI middleware applying the rules of this module to HTTP and WebSocket requests."""
+
+    def __init__(self, app: ASGIApp, *, token: str | None, loopback_only: bool) -> None:
+        self.app = app
+        self.token = token
+        self.loopback_only = loopback_only
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get("host", "")
+        refusal = self._refusal(scope, headers, host)
+        if refusal is not None:
+            await _refuse(scope, send, *refusal)
+            return
+        if self.token and _query_token(scope) == self.token and scope["type"] == "http":
+            send = _setting_cookie(send, self.token)
+        await self.app(scope, receive, send)
+
+    def _refusal(self, scope: Scope, headers: dict[str, str], host: str) -> tuple[int, str] | None:
+        host_name = urlsplit(f"//{host}").hostname or ""
+        if self.loopback_only and not is_loopback(host_name):
+            return 403, f"host {host!r} refused: this server only answers on loopback"
+        origin = headers.get("origin")
+        unsafe = scope["type"] == "websocket" or scope.get("method") not in _SAFE_METHODS
+        if unsafe and origin and urlsplit(origin).netloc != host:
+            return 403, f"cross-origin request from {origin!r} refused"
+        if self.token and not self._authorized(scope, headers):
+            return 401, "a token is required: open the URL the server printed (with ?token=...)"
+        return None
+
+    def _authorized(self, scope: Scope, headers: dict[str, str]) -> bool:
+        assert self.token is not None
+        cookie = SimpleCookie(headers.get("cookie", ""))
+        candidates = [
+            _query_token(scope),
+            cookie[TOKEN_COOKIE].value if TOKEN_COOKIE in cookie else None,
+            headers.get("authorization", "").removeprefix("Bearer ").strip() or None,
+        ]
+        expected = self.token.encode()
+        return any(c is not None and hmac.compare_digest(c.encode(), expected) for c in candidates)
+
+
+def _query_token(scope: Scope) -> str | None:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+    return values[0] if values else None
+
+
+def _setting_cookie(send: Send, token: str) -> Send:
+    """Wrap ``send`` to set the token cookie on the response start."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            cookie = f"{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+            message.setdefault("headers", []).append((b"set-cookie", cookie.encode()))
+        await send(message)
+
+    return wrapped
+
+
+async def _refuse(scope: Scope, send: Send, status: int, message: str) -> None:
+    if scope["type"] == "websocket":
+        # Closing before accepting makes the server answer the handshake with 403.
+        await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})
+        return
+    code = "unauthorized" if status == 401 else "forbidden"
+    body = json.dumps({"error": {"code": code, "message": message, "detail": None}}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

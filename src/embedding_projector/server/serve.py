@@ -1,0 +1,107 @@
+"""Running the server: pick a free port, print the URL, open the browser, stop cleanly."""
+
+from __future__ import annotations
+
+import errno
+import secrets
+import socket
+import threading
+import webbrowser
+from collections.abc import Callable
+from dataclasses import replace
+
+from embedding_projector.errors import ProjectorError
+from embedding_projector.server.security import is_loopback
+from embedding_projector.server.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
+
+PORT_ATTEMPTS = 100
+
+
+def bind_socket(host: str, port: int, *, on_busy: Callable[[int, int], None]) -> socket.socket:
+    """A listening socket on ``port``, or on the next free port (``on_busy(asked, got)``)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for candidate in range(port, port + PORT_ATTEMPTS):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, candidate))
+        except OSError as exc:
+            sock.close()
+            if exc.errno == errno.EADDRINUSE:
+                continue
+            raise ProjectorError(f"cannot listen on {host}:{candidate}: {exc.strerror}") from exc
+        sock.listen(2048)
+        sock.set_inheritable(True)
+        if candidate != port:
+            on_busy(port, candidate)
+        return sock
+    raise ProjectorError(
+        f"ports {port}–{port + PORT_ATTEMPTS - 1} on {host} are all busy; use --port"
+    )
+
+
+def token_for(host: str) -> str | None:
+    """A random token when the server is reachable beyond this machine, else none."""
+    return None if is_loopback(host) else secrets.token_urlsafe(24)
+
+
+def url_for(host: str, port: int, token: str | None, fragment: str = "") -> str:
+    """The address to open (with the token when there is one)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host
+    query = f"?token={token}" if token else ""
+    return f"http://{shown}:{port}/{query}{fragment}"
+
+
+def open_browser_later(url: str, delay: float = 0.5) -> None:
+    """Open the page once the server is listening (the socket is bound already)."""
+    threading.Timer(delay, webbrowser.open, args=(url,)).start()
+
+
+def run_server(
+    target: str,
+    *,
+    metadata: str | None = None,
+    sprite: str | None = None,
+    sprite_size: tuple[int, int] | None = None,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    open_browser: bool = True,
+    projection: str | None = None,
+    workers: int | None = None,
+    debug: bool = False,
+) -> None:
+    """Open ``target``, serve it until Ctrl-C, printing the URL (and opening it)."""
+    import uvicorn
+
+    from embedding_projector.dataset.opening import open_path
+    from embedding_projector.server.app import create_app
+
+    workspace = open_path(target, metadata=metadata, sprite=sprite, sprite_size=sprite_size)
+    token = token_for(host)
+    settings = Settings(host=host, port=port, token=token, projection=projection)
+    if workers is not None:
+        settings = replace(settings, workers=workers)
+    app = create_app(workspace, settings=settings)
+    sock = bind_socket(
+        host, port, on_busy=lambda asked, got: _say(f"port {asked} is busy; using {got}")
+    )
+    url = url_for(host, sock.getsockname()[1], token)
+    count = len(workspace.embeddings)
+    _say(
+        f"{workspace.root}: {count} embedding{'s' * (count != 1)} in {len(workspace.runs)} run"
+        f"{'s' * (len(workspace.runs) != 1)}"
+    )
+    for run in workspace.runs:
+        for warning in run.warnings:
+            _say(f"  warning ({run.name}): {warning}")
+    _say(f"Embedding Projector at {url}  (Ctrl-C to stop)")
+    if token:
+        _say("  listening beyond this machine: the token in the URL is required")
+    if open_browser:
+        open_browser_later(url)
+    config = uvicorn.Config(app, log_level="info" if debug else "warning", access_log=debug)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)

@@ -1,0 +1,35 @@
+"""Server settings, decided once at start-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 6006
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def default_cache_dir() -> Path:
+    """The user cache dir, or ``EMBEDDING_PROJECTOR_CACHE_DIR`` when set."""
+    override = os.environ.get("EMBEDDING_PROJECTOR_CACHE_DIR")
+    return Path(override) if override else Path(platformdirs.user_cache_dir("embedding-projector"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the server runs."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    token: str | None = None
+    """Required on every request when set (always set beyond loopback)."""
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    """Compute worker processes."""
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    static_dir: Path = STATIC_DIR
+    projection: str | None = None
+    """The projection the page shows first (``pca``, ``tsne``, ``umap``, ``custom``)."""

@@ -1,0 +1,46 @@
+"""What the server holds: the opened workspace, embedding ids, and the compute engine."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import Request
+
+from embedding_projector.dataset.model import Embedding, Workspace
+from embedding_projector.errors import NotFoundError
+
+
+def embedding_id(embedding: Embedding) -> str:
+    """An opaque, URL-safe id, stable across restarts (for shareable URLs and bookmarks)."""
+    digest = hashlib.blake2b(f"{embedding.run}\0{embedding.tensor_name}".encode(), digest_size=9)
+    return base64.urlsafe_b64encode(digest.digest()).decode()
+
+
+@dataclass
+class ServerState:
+    """The workspace being served, its embeddings by id."""
+
+    workspace: Workspace
+    cache_dir: Path
+    embeddings: dict[str, Embedding] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.embeddings = {embedding_id(e): e for e in self.workspace}
+
+    def embedding(self, embedding_id: str) -> Embedding:
+        """The embedding with this id, or a 404."""
+        try:
+            return self.embeddings[embedding_id]
+        except KeyError:
+            raise NotFoundError(
+                f"no embedding with id {embedding_id!r}; GET /api/embeddings lists them"
+            ) from None
+
+
+def get_state(request: Request) -> ServerState:
+    """FastAPI dependency: the state of the app serving this request."""
+    state: ServerState = request.app.state.projector
+    return state

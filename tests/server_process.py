@@ -1,0 +1,95 @@
+"""A real ``projector`` server in a subprocess, on a free port, for tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+_URL = re.compile(r"Embedding Projector at (http://\S+)")
+
+
+class ServerProcess:
+    """The running server: its base URL (with token, if any) and its output so far."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self.url = ""
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def wait_for_url(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.lines:
+                match = _URL.search(line)
+                if match:
+                    self.url = match.group(1)
+                    return self.url
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.02)
+        raise RuntimeError("server did not start:\n" + self.output)
+
+    def close(self) -> None:
+        """After the process ended: finish reading its output and close the pipe."""
+        self._reader.join(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+    @property
+    def base(self) -> str:
+        """``http://127.0.0.1:PORT`` (no path, no token)."""
+        match = re.match(r"http://[^/]+", self.url)
+        assert match
+        return match.group(0)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
+@contextmanager
+def running_server(*args: str, cache_dir: Path, timeout: float = 60) -> Iterator[ServerProcess]:
+    """Start ``projector ARGS --no-browser --port 0`` and stop it (and its workers) after."""
+    env = {**os.environ, "EMBEDDING_PROJECTOR_CACHE_DIR": str(cache_dir), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "embedding_projector", *args, "--no-browser", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    server = ServerProcess(process)
+    try:
+        server.wait_for_url(timeout)
+        yield server
+    except BaseException:
+        print(server.output, file=sys.stderr)  # the server's log, for the failure report
+        raise
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        server.close()
+
+
+def client(server: ServerProcess, **kwargs: object) -> httpx.Client:
+    return httpx.Client(base_url=server.base, timeout=60, **kwargs)  # type: ignore[arg-type]
