@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -21,3 +22,11 @@ def fixtures_dir() -> Path:
 def expected(name: str) -> np.ndarray:
     """The exact array a fixture saved: ``expected/<fixture>__<tensor>.npy``."""
     return np.load(FIXTURES / "expected" / f"{name}.npy")
+
+
+def writable_copy(source: Path, target: Path) -> Path:
+    """Copy a fixture as a user's own, writable log dir (the fixtures are read-only)."""
+    shutil.copytree(source, target, dirs_exist_ok=True)
+    for path in [target, *target.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target

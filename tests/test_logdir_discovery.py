@@ -18,7 +18,7 @@ import embedding_projector
 from embedding_projector import projector
 from embedding_projector.dataset.model import Embedding, Workspace
 from embedding_projector.errors import ProjectorError
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, writable_copy
 
 CHECKPOINTS = Path(__file__).parent / "data" / "checkpoints"
 PLUGIN_DIR = Path("plugins/org_tensorflow_tensorboard_projector")
@@ -35,7 +35,7 @@ def place(checkpoint: str, folder: Path, *, state: str | None = "ckpt") -> None:
 
 def keras_tutorial(folder: Path) -> None:
     """The SPEC §1 tutorial's files (a real TF 2.21 checkpoint + metadata)."""
-    shutil.copytree(FIXTURES / "tf2_keras_tutorial", folder)
+    writable_copy(FIXTURES / "tf2_keras_tutorial", folder)
 
 
 def config(folder: Path, *entries: dict[str, object], **fields: str) -> None:
@@ -131,7 +131,7 @@ def test_empty_first_tensor_name_lends_metadata_to_every_tensor(tmp_path: Path) 
 
 
 def test_tensorboardx_duplicate_entries_are_shown_once(tmp_path: Path) -> None:
-    shutil.copytree(FIXTURES / "torch_add_embedding", tmp_path, dirs_exist_ok=True)
+    writable_copy(FIXTURES / "torch_add_embedding", tmp_path)
     text = (tmp_path / "projector_config.pbtxt").read_text()
     (tmp_path / "projector_config.pbtxt").write_text(text * 3)  # tensorboardX appends on rerun
     ws = embedding_projector.open(tmp_path)
@@ -140,7 +140,7 @@ def test_tensorboardx_duplicate_entries_are_shown_once(tmp_path: Path) -> None:
 
 
 def test_differing_duplicates_keep_the_last_and_warn(tmp_path: Path) -> None:
-    shutil.copytree(FIXTURES / "tensor_tsv", tmp_path, dirs_exist_ok=True)
+    writable_copy(FIXTURES / "tensor_tsv", tmp_path)
     config(
         tmp_path,
         {"tensor_name": "v", "tensor_path": "tensors.tsv"},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +9,7 @@ import pandas as pd
 
 import embedding_projector
 from embedding_projector import projector
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, writable_copy
 
 
 def test_round_trip_vectors_metadata_sprite(tmp_path: Path) -> None:
@@ -37,7 +36,7 @@ def test_round_trip_vectors_metadata_sprite(tmp_path: Path) -> None:
 
 
 def test_added_beside_a_checkpoint_config_keeps_it(tmp_path: Path) -> None:
-    shutil.copytree(FIXTURES / "tf2_keras_tutorial", tmp_path, dirs_exist_ok=True)
+    writable_copy(FIXTURES / "tf2_keras_tutorial", tmp_path)
     projector.save_embeddings(tmp_path, "extra", np.eye(4, dtype=np.float32))
     ws = embedding_projector.open(tmp_path)
     assert [e.name for e in ws] == ["extra", "embedding"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 import embedding_projector
-from tests.conftest import FIXTURES, expected
+from tests.conftest import FIXTURES, expected, writable_copy
 from tests.server_process import ServerProcess, client, running_server
 
 
@@ -21,7 +20,7 @@ from tests.server_process import ServerProcess, client, running_server
 def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A writable copy of the fixtures (bookmarks are saved beside the data)."""
     root = tmp_path_factory.mktemp("logs")
-    shutil.copytree(FIXTURES, root, dirs_exist_ok=True)
+    writable_copy(FIXTURES, root)
     return root
 
 
@@ -196,3 +195,24 @@ def test_no_route_reads_files_outside_the_config(
     for path in ("/../../etc/hostname", "/%2e%2e/%2e%2e/etc/hostname", "/api/../../etc/hostname"):
         response = http.get(path)
         assert response.status_code in (400, 404) and "hostname" not in response.text.lower()
+
+
+def test_bookmarks_of_a_read_only_log_dir_go_to_the_cache(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    writable_copy(FIXTURES / "tf2_keras_tutorial", logs)
+    logs.chmod(0o555)
+    try:
+        with (
+            running_server(str(logs), cache_dir=tmp_path / "cache") as server,
+            client(server) as http,
+        ):
+            emb = http.get("/api/embeddings").json()[0]["id"]
+            saved = http.put(f"/api/embeddings/{emb}/bookmarks", content=b'[{"label": "x"}]')
+            assert saved.status_code == 200
+            assert Path(saved.json()["path"]).is_relative_to(tmp_path / "cache")
+            assert http.get(f"/api/embeddings/{emb}/bookmarks").json() == [{"label": "x"}]
+        assert sorted(p.name for p in logs.iterdir()) == sorted(
+            p.name for p in (FIXTURES / "tf2_keras_tutorial").iterdir()
+        )
+    finally:
+        logs.chmod(0o755)

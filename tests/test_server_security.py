@@ -6,15 +6,21 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, writable_copy
 from tests.server_process import client, running_server
 
-KERAS = str(FIXTURES / "tf2_keras_tutorial")
+
+@pytest.fixture
+def keras(tmp_path: Path) -> str:
+    """A copy of the tutorial log dir: these tests save bookmarks beside it."""
+    writable_copy(FIXTURES / "tf2_keras_tutorial", tmp_path / "logs")
+    return str(tmp_path / "logs")
 
 
-def test_loopback_by_default_refuses_other_host_names(tmp_path: Path) -> None:
-    with running_server(KERAS, cache_dir=tmp_path) as server, client(server) as http:
+def test_loopback_by_default_refuses_other_host_names(tmp_path: Path, keras: str) -> None:
+    with running_server(keras, cache_dir=tmp_path / "cache") as server, client(server) as http:
         assert server.base.startswith("http://127.0.0.1:")
         assert "token" not in server.url
         assert http.get("/api/health").status_code == 200
@@ -24,8 +30,8 @@ def test_loopback_by_default_refuses_other_host_names(tmp_path: Path) -> None:
         assert "only answers on loopback" in rebinding.json()["error"]["message"]
 
 
-def test_cross_site_writes_are_refused(tmp_path: Path) -> None:
-    with running_server(KERAS, cache_dir=tmp_path) as server, client(server) as http:
+def test_cross_site_writes_are_refused(tmp_path: Path, keras: str) -> None:
+    with running_server(keras, cache_dir=tmp_path / "cache") as server, client(server) as http:
         emb = http.get("/api/embeddings").json()[0]["id"]
         forged = http.put(
             f"/api/embeddings/{emb}/bookmarks",
@@ -41,8 +47,8 @@ def test_cross_site_writes_are_refused(tmp_path: Path) -> None:
         assert same_site.status_code == 200
 
 
-def test_beyond_loopback_a_token_is_required(tmp_path: Path) -> None:
-    with running_server(KERAS, "--host", "0.0.0.0", cache_dir=tmp_path) as server:
+def test_beyond_loopback_a_token_is_required(tmp_path: Path, keras: str) -> None:
+    with running_server(keras, "--host", "0.0.0.0", cache_dir=tmp_path / "cache") as server:
         match = re.search(r"\?token=([\w-]+)", server.url)
         assert match, server.url
         token = match.group(1)

@@ -7,6 +7,7 @@ when that folder is read-only, to the user cache dir.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -42,17 +43,27 @@ def load(embedding: Embedding, emb_id: str, cache_dir: Path) -> list[dict[str, A
     return embedding.bookmarks if path is None else read_bookmarks(path)
 
 
+def _writable(folder: Path) -> bool:
+    """Whether to write in ``folder``: allowed, and not marked read-only by its mode bits.
+
+    ``os.access`` says yes to root everywhere; a folder without any write bit was made
+    read-only on purpose (a shared log dir), so root leaves it alone too.
+    """
+    return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o222)
+
+
 def save(embedding: Embedding, emb_id: str, cache_dir: Path, states: list[dict[str, Any]]) -> Path:
     """Write atomically beside the data, or in the cache dir when that is read-only."""
     folder = embedding.source.path.parent
     data = json.dumps(states, ensure_ascii=False).encode()
     target = folder / _file_name(emb_id)
-    if os.access(folder, os.W_OK):
+    if _writable(folder):
         try:
             write_atomic(target, data)
             return target
-        except PermissionError:
-            pass  # e.g. a read-only mount where access() is optimistic
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
     fallback = _cache_path(folder, emb_id, cache_dir)
     fallback.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(fallback, data)
