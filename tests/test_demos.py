@@ -1,9 +1,11 @@
-"""The built-in demos: what each holds, and how builds are cached."""
+"""The built-in demos: what each holds, that docs/demos.md stays true, how builds are cached."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,10 +18,15 @@ from sklearn.datasets import load_digits
 import embedding_projector
 from embedding_projector import Embedding
 from embedding_projector.dataset.metadata import describe_columns
-from embedding_projector.demos import DEMOS, Demo, digits, prepare_demo
-from embedding_projector.demos.registry import FINGERPRINT_NAME
+from embedding_projector.demos import DEMOS, Demo, digits, prepare_demo, words
+from embedding_projector.demos.registry import FINGERPRINT_NAME, demo_fingerprint
+from embedding_projector.demos.stdlib_text import PARTS, read_corpus
 from embedding_projector.errors import InvalidParameterError, ProjectorError
 from embedding_projector.projector import save_embeddings
+
+from .conftest import REPO_ROOT
+
+DOCS = REPO_ROOT / "docs" / "demos.md"
 
 
 def _silent(message: str) -> None:
@@ -50,8 +57,26 @@ def digits_embedding(cache_dir: Path, digits_progress: list[str]) -> Embedding:
     return embeddings[0]
 
 
+@pytest.fixture(scope="module")
+def words_dir(cache_dir: Path) -> Iterator[Path]:
+    """The ``words`` demo; the corpus it was trained on is kept for a second build."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(words, "read_corpus", functools.cache(words.read_corpus))
+        yield prepare_demo("words", cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="module")
+def words_embedding(words_dir: Path) -> Embedding:
+    return embedding_projector.open(words_dir).embeddings[0]
+
+
 def _kinds(embedding: Embedding) -> dict[str, str]:
     return {column.name: column.kind for column in describe_columns(embedding.metadata)}
+
+
+def _cosine_neighbours(vectors: np.ndarray, labels: list[str], query: str, k: int) -> list[str]:
+    similarity = vectors @ vectors[labels.index(query)]
+    return [labels[i] for i in np.argsort(-similarity, kind="stable")[1 : k + 1]]
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -66,16 +91,22 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def test_the_demos_are_described() -> None:
-    assert list(DEMOS) == ["digits"]
-    assert [demo.size for demo in DEMOS.values()] == ["1,797 × 64"]
+    assert list(DEMOS) == ["digits", "words"]
+    assert [demo.size for demo in DEMOS.values()] == ["1,797 × 64", "6,000 × 100"]
     for demo in DEMOS.values():
         assert demo.description and "\n" not in demo.description and len(demo.description) < 90
 
 
 def test_an_unknown_demo_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(InvalidParameterError, match="digits; got 'mnist'"):
+    with pytest.raises(InvalidParameterError, match="digits, words; got 'mnist'"):
         prepare_demo("mnist", cache_dir=tmp_path)
     assert not (tmp_path / "demos").exists()
+
+
+def test_the_words_fingerprint_follows_the_python_version() -> None:
+    demo = DEMOS["words"]
+    assert demo.inputs.startswith("Python 3.")
+    assert demo_fingerprint(demo) != demo_fingerprint(dataclasses.replace(demo, inputs="Python 4"))
 
 
 # digits
@@ -135,6 +166,95 @@ def test_a_prepared_demo_is_reused_instantly(
     started = time.perf_counter()
     assert prepare_demo("digits") == cache_dir / "demos" / "digits"
     assert time.perf_counter() - started < 0.5
+
+
+# words
+
+
+def test_the_corpus_takes_prose_from_sources(tmp_path: Path) -> None:
+    source = '''"""Module docstring about sockets.
+
+>>> example_code()
+output
+"""
+# A comment about locks
+# that continues here.
+TABLE = """
+# 1, 2, 3
+"""
+
+
+def f():
+    """Function docstring; it's fine, don't worry about __init__'s job."""
+    raise ValueError("cannot open the file because it is closed")  # code before: left out
+'''
+    (tmp_path / "module.py").write_text(source)
+    for skipped in ("tests/test_module.py", "site-packages/other.py", "test_module.py"):
+        (tmp_path / skipped).parent.mkdir(exist_ok=True)
+        (tmp_path / skipped).write_text('"""Not the library\'s prose."""\n')
+    (tmp_path / "python2.py").write_text('print "a syntax error now"\n')
+    corpus = read_corpus(tmp_path)
+    assert corpus["docstrings"] == [
+        ["module", "docstring", "about", "sockets"],
+        ["function", "docstring", "it", "fine", "don't", "worry", "about", "__init__", "job"],
+    ]
+    assert corpus["comments"] == [["a", "comment", "about", "locks", "that", "continues", "here"]]
+    assert corpus["messages"] == [
+        ["cannot", "open", "the", "file", "because", "it", "is", "closed"]
+    ]
+    assert len(corpus["pydoc topics"]) > 50  # the running Python's help topics
+
+
+def test_a_library_without_sources_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ProjectorError, match="no Python sources found"):
+        read_corpus(tmp_path)
+
+
+def test_words_vocabulary_and_metadata(words_embedding: Embedding) -> None:
+    assert words_embedding.shape == (words.VOCABULARY_SIZE, words.DIMENSIONS) == (6000, 100)
+    assert words_embedding.warnings == []
+    np.testing.assert_allclose(np.linalg.norm(words_embedding.vectors, axis=1), 1, atol=1e-5)
+    metadata = words_embedding.metadata
+    assert metadata.column_names == ["word", "frequency", "source"]
+    assert _kinds(words_embedding) == {
+        "word": "text",
+        "frequency": "numeric",
+        "source": "categorical",
+    }
+    vocabulary = metadata.column("word").to_pylist()
+    assert len(set(vocabulary)) == len(vocabulary)
+    frequency = metadata.column("frequency").to_pylist()
+    assert frequency == sorted(frequency, reverse=True) and frequency[-1] >= 3
+    assert set(metadata.column("source").to_pylist()) == {*PARTS, words.MIXED}
+
+
+def _documented_neighbours() -> dict[str, list[str]]:
+    section = DOCS.read_text(encoding="utf-8").split("### Nearest neighbours")[1]
+    rows = re.findall(r"^\| `([^`]+)` \| ([^|]+) \|$", section, re.MULTILINE)
+    return {query: [item.rsplit(" ", 1)[0] for item in text.split(", ")] for query, text in rows}
+
+
+def test_the_documented_neighbours_hold(words_embedding: Embedding) -> None:
+    documented = _documented_neighbours()
+    assert len(documented) == 3
+    vocabulary = words_embedding.metadata.column("word").to_pylist()
+    vectors = np.asarray(words_embedding.vectors)
+    for query, expected in documented.items():
+        assert len(expected) == 5
+        nearest = _cosine_neighbours(vectors, vocabulary, query, 10)
+        assert set(expected) <= set(nearest), (query, nearest)
+
+
+def test_words_are_built_to_the_same_bytes_twice(words_dir: Path, tmp_path: Path) -> None:
+    # Same corpus (kept by the fixture: reading it is deterministic, a sorted walk).
+    words.write_words(tmp_path, _silent)
+    first, second = _files(words_dir), _files(tmp_path)
+    assert first.keys() == second.keys() == {"projector_config.pbtxt", *_words_assets()}
+    assert first == second
+
+
+def _words_assets() -> set[str]:
+    return {os.path.join("words", name) for name in ("tensor.bytes", "metadata.tsv")}
 
 
 # Building, caching, rebuilding

@@ -1,6 +1,7 @@
 """Built-in demo datasets, written as TensorBoard log dirs in the user cache dir.
 
-``digits`` (scikit-learn's handwritten digits with their images), built locally,
+``digits`` (scikit-learn's handwritten digits with their images) and ``words`` (word
+vectors trained on the prose of Python's standard library): each built locally,
 without a download, the first time it is asked for::
 
     from embedding_projector.demos import prepare_demo

@@ -4,13 +4,15 @@ A demo is built in a hidden folder beside its final place and renamed into place
 only when complete, with a fingerprint file written last: a build that is
 interrupted (Ctrl-C, a full disk, a killed process) is never mistaken for a demo.
 The fingerprint hashes the source of the modules that generate the demo, so a
-changed generator rebuilds it on next use.
+changed generator (or, for ``words``, another Python and so another corpus)
+rebuilds it on next use.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import platform
 import secrets
 import shutil
 import time
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from embedding_projector.demos import digits
+from embedding_projector.demos import digits, stdlib_text, words
 from embedding_projector.errors import InvalidParameterError, ProjectorError
 from embedding_projector.server.settings import default_cache_dir
 
@@ -45,7 +47,7 @@ class Demo:
     modules: tuple[ModuleType, ...]
     """The modules whose code decides the bytes written."""
     inputs: str = ""
-    """What else decides them."""
+    """What else decides them, such as the Python version whose library is read."""
 
 
 DEMOS: dict[str, Demo] = {
@@ -57,6 +59,14 @@ DEMOS: dict[str, Demo] = {
             size=f"{digits.N_DIGITS:,} × {digits.DIMENSIONS}",
             build=digits.write_digits,
             modules=(digits,),
+        ),
+        Demo(
+            name="words",
+            description="word vectors trained here on the docs and comments of Python's library",
+            size=f"{words.VOCABULARY_SIZE:,} × {words.DIMENSIONS}",
+            build=words.write_words,
+            modules=(words, stdlib_text),
+            inputs=f"Python {platform.python_version()}",
         ),
     )
 }
@@ -71,7 +81,7 @@ def prepare_demo(
     Parameters
     ----------
     name
-        One of :data:`DEMOS`.
+        One of :data:`DEMOS`: ``digits`` or ``words``.
     cache_dir
         Where demos are kept, under ``demos/<name>``; by default the user cache dir
         (``EMBEDDING_PROJECTOR_CACHE_DIR`` when set).
