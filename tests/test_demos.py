@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,10 +19,11 @@ from sklearn.datasets import load_digits
 import embedding_projector
 from embedding_projector import Embedding
 from embedding_projector.dataset.metadata import describe_columns
-from embedding_projector.demos import DEMOS, Demo, digits, prepare_demo, words
+from embedding_projector.demos import DEMOS, Demo, digits, large, prepare_demo, words
 from embedding_projector.demos.registry import FINGERPRINT_NAME, demo_fingerprint
 from embedding_projector.demos.stdlib_text import PARTS, read_corpus
 from embedding_projector.errors import InvalidParameterError, ProjectorError
+from embedding_projector.formats.tensor_file import is_text_file
 from embedding_projector.projector import save_embeddings
 
 from .conftest import REPO_ROOT
@@ -70,6 +72,14 @@ def words_embedding(words_dir: Path) -> Embedding:
     return embedding_projector.open(words_dir).embeddings[0]
 
 
+@pytest.fixture(scope="module")
+def small_large(tmp_path_factory: pytest.TempPathFactory) -> Embedding:
+    """The ``large`` demo's generator, at 20,000 points."""
+    logdir = tmp_path_factory.mktemp("large")
+    large.write_large(logdir, _silent, n_points=20_000)
+    return embedding_projector.open(logdir).embeddings[0]
+
+
 def _kinds(embedding: Embedding) -> dict[str, str]:
     return {column.name: column.kind for column in describe_columns(embedding.metadata)}
 
@@ -90,15 +100,15 @@ def _files(folder: Path) -> dict[str, bytes]:
 # The registry
 
 
-def test_the_demos_are_described() -> None:
-    assert list(DEMOS) == ["digits", "words"]
-    assert [demo.size for demo in DEMOS.values()] == ["1,797 × 64", "6,000 × 100"]
+def test_the_three_demos_are_described() -> None:
+    assert list(DEMOS) == ["digits", "words", "large"]
+    assert [demo.size for demo in DEMOS.values()] == ["1,797 × 64", "6,000 × 100", "1,000,000 × 64"]
     for demo in DEMOS.values():
         assert demo.description and "\n" not in demo.description and len(demo.description) < 90
 
 
 def test_an_unknown_demo_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(InvalidParameterError, match="digits, words; got 'mnist'"):
+    with pytest.raises(InvalidParameterError, match="digits, words, large; got 'mnist'"):
         prepare_demo("mnist", cache_dir=tmp_path)
     assert not (tmp_path / "demos").exists()
 
@@ -255,6 +265,58 @@ def test_words_are_built_to_the_same_bytes_twice(words_dir: Path, tmp_path: Path
 
 def _words_assets() -> set[str]:
     return {os.path.join("words", name) for name in ("tensor.bytes", "metadata.tsv")}
+
+
+# large
+
+
+def test_large_columns_of_each_kind(small_large: Embedding) -> None:
+    assert small_large.shape == (20_000, 64)
+    assert small_large.warnings == []
+    assert _kinds(small_large) == {
+        "name": "text",
+        "cluster": "categorical",
+        "score": "numeric",
+        "size": "numeric",
+    }
+    metadata = small_large.metadata.to_pydict()
+    assert len(set(metadata["name"])) == 20_000
+    assert all(0 <= score <= 1 for score in metadata["score"])
+    clusters = np.unique(metadata["cluster"], return_counts=True)
+    sizes = dict(zip(metadata["cluster"], metadata["size"], strict=True))
+    assert {name: sizes[name] for name in clusters[0]} == dict(zip(*clusters, strict=True))
+    assert len(clusters[0]) == 36
+
+
+def test_large_has_cluster_structure(small_large: Embedding) -> None:
+    vectors = np.asarray(small_large.vectors)
+    labels = np.asarray(small_large.metadata.column("cluster").to_pylist())
+    rng = np.random.default_rng(0)
+    first, second = rng.integers(0, len(vectors), (2, 20_000))
+    distance = np.linalg.norm(vectors[first] - vectors[second], axis=1)
+    same = labels[first] == labels[second]
+    assert np.median(distance[same]) < 0.25 * np.median(distance[~same])
+    # The nearest neighbour of a point is in its cluster (curves and sub-clusters included).
+    queries = rng.choice(len(vectors), 300, replace=False)
+    norms = (vectors**2).sum(axis=1)
+    squared = norms[queries, None] + norms[None, :] - 2 * vectors[queries] @ vectors.T
+    squared[np.arange(300), queries] = np.inf
+    assert (labels[squared.argmin(axis=1)] == labels[queries]).mean() > 0.99
+
+
+def test_the_real_large_demo(cache_dir: Path) -> None:
+    logdir = prepare_demo("large", cache_dir=cache_dir)
+    try:
+        embedding = embedding_projector.open(logdir).embeddings[0]
+        assert embedding.shape == (1_000_000, 64)  # from the config: nothing read
+        tensor = logdir / "large" / "tensor.bytes"
+        assert tensor.stat().st_size == 1_000_000 * 64 * 4
+        assert not is_text_file(tensor)  # TensorBoard reads it as raw float32 too
+        metadata = (logdir / "large" / "metadata.tsv").read_bytes()
+        assert metadata.startswith(b"name\tcluster\tscore\tsize\n")
+        assert metadata.count(b"\n") == 1_000_001
+    finally:
+        shutil.rmtree(logdir)  # 281 MB
 
 
 # Building, caching, rebuilding

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from embedding_projector.demos import digits, stdlib_text, words
+from embedding_projector.demos import digits, large, stdlib_text, words
 from embedding_projector.errors import InvalidParameterError, ProjectorError
 from embedding_projector.server.settings import default_cache_dir
 
@@ -68,6 +68,13 @@ DEMOS: dict[str, Demo] = {
             modules=(words, stdlib_text),
             inputs=f"Python {platform.python_version()}",
         ),
+        Demo(
+            name="large",
+            description="a million synthetic points in clusters, sub-clusters and curves",
+            size=f"{large.N_POINTS:,} × {large.DIMENSIONS}",
+            build=large.write_large,
+            modules=(large,),
+        ),
     )
 }
 """The demos, by name."""
@@ -81,7 +88,7 @@ def prepare_demo(
     Parameters
     ----------
     name
-        One of :data:`DEMOS`: ``digits`` or ``words``.
+        One of :data:`DEMOS`: ``digits``, ``words`` or ``large``.
     cache_dir
         Where demos are kept, under ``demos/<name>``; by default the user cache dir
         (``EMBEDDING_PROJECTOR_CACHE_DIR`` when set).
