@@ -1,0 +1,202 @@
+// The deck.gl layers of the plot, from the renderer's state. Built on every change (deck.gl
+// diffs them); the typed arrays inside keep their identity unless their content changed, so a
+// camera move uploads nothing.
+
+import type { Layer } from '@deck.gl/core';
+import { LineLayer, ScatterplotLayer, TextLayer } from '@deck.gl/layers';
+
+import { DEFAULT_SEQUENCE_WIDTH } from '../constants';
+import { PointsLayer } from './points_layer';
+import type { PointsData, SpriteSheet } from './points_layer';
+import type { PlotTheme } from './theme';
+
+export type Easing = (t: number) => number;
+
+/** How gathered positions (highlights, labels, sequences) reach their new values. */
+export interface Animation {
+  duration: number;
+  easing: Easing;
+}
+
+export const NO_ANIMATION: Animation = { duration: 0, easing: (t) => t };
+
+/** Highlighted points, in drawing order (neighbours, then selected, then hovered on top). */
+export interface HighlightData {
+  length: number;
+  positions: Float32Array;
+  fill: Uint8Array;
+  line: Uint8Array;
+  /** Radius relative to the highlight radius. */
+  radius: Float32Array;
+  animation: Animation;
+}
+
+export interface LabelItem {
+  position: [number, number, number];
+  text: string;
+}
+
+export interface LabelData {
+  items: LabelItem[];
+  animation: Animation;
+}
+
+export interface SequenceData {
+  length: number;
+  source: Float32Array;
+  target: Float32Array;
+  animation: Animation;
+}
+
+export interface LayerInput {
+  points: PointsData | null;
+  pointAnimation: Animation;
+  colorAnimation: Animation;
+  /** Dot diameter (or thumbnail edge in sprite mode), CSS px, at the current zoom. */
+  pointSize: number;
+  pointSizeRange: [number, number];
+  opacity: number;
+  sprite: SpriteSheet | null;
+  hovered: number | null;
+  highlight: HighlightData;
+  labels: LabelData;
+  labelSize: number;
+  sequences: SequenceData | null;
+  theme: PlotTheme;
+}
+
+const transition = ({ duration, easing }: Animation) => ({ type: 'interpolation' as const, duration, easing });
+
+// Labels, rings and lines are drawn over everything: no depth test among them or with points.
+const OVERLAY_PARAMETERS = { depthWriteEnabled: false, depthCompare: 'always' } as const;
+
+export function buildLayers(input: LayerInput): Layer[] {
+  const { points, theme, sprite } = input;
+  if (!points) return [];
+  const layers: Layer[] = [];
+  const sprites = sprite !== null;
+  // Rings sit just outside a dot, or around a thumbnail.
+  const ringRadius = sprites ? input.pointSize * 0.62 : input.pointSize / 2 + 3;
+
+  if (input.sequences && input.sequences.length > 0) {
+    const { sequences } = input;
+    layers.push(
+      new LineLayer({
+        id: 'sequences',
+        data: {
+          length: sequences.length,
+          attributes: {
+            getSourcePosition: { value: sequences.source, size: 3 },
+            getTargetPosition: { value: sequences.target, size: 3 },
+          },
+        },
+        getColor: theme.sequence,
+        getWidth: DEFAULT_SEQUENCE_WIDTH,
+        widthUnits: 'pixels',
+        parameters: OVERLAY_PARAMETERS,
+        transitions: {
+          getSourcePosition: transition(sequences.animation),
+          getTargetPosition: transition(sequences.animation),
+        },
+      }),
+    );
+  }
+
+  layers.push(
+    new PointsLayer({
+      id: 'points',
+      data: points,
+      pickable: true,
+      pointSize: input.pointSize,
+      pointSizeRange: input.pointSizeRange,
+      // Thumbnails are pictures: never see-through.
+      opacity: sprites ? 1 : input.opacity,
+      sprite,
+      spriteAtlas: sprite?.image ?? null,
+      // Translucent dots are blended in drawing order; a depth test would let the first dot
+      // drawn hide those behind it, and its soft rim would cut holes into them.
+      parameters: OVERLAY_PARAMETERS,
+      transitions: {
+        getPosition: transition(input.pointAnimation),
+        getColor: transition(input.colorAnimation),
+      },
+    }),
+  );
+
+  const { highlight } = input;
+  if (highlight.length > 0) {
+    layers.push(
+      new ScatterplotLayer({
+        id: 'highlight',
+        data: {
+          length: highlight.length,
+          attributes: {
+            getPosition: { value: highlight.positions, size: 3 },
+            getFillColor: { value: highlight.fill, size: 4, normalized: true },
+            getLineColor: { value: highlight.line, size: 4, normalized: true },
+            getRadius: { value: highlight.radius, size: 1 },
+          },
+        },
+        radiusUnits: 'pixels',
+        radiusScale: ringRadius,
+        lineWidthUnits: 'pixels',
+        getLineWidth: 1.75,
+        stroked: true,
+        filled: !sprites,
+        billboard: true,
+        parameters: OVERLAY_PARAMETERS,
+        transitions: { getPosition: transition(highlight.animation) },
+      }),
+    );
+  }
+
+  if (sprite && input.hovered !== null) {
+    // The hovered thumbnail, brought to the front and enlarged (TensorBoard leaves it buried).
+    layers.push(
+      new PointsLayer({
+        id: 'hovered-sprite',
+        data: {
+          length: 1,
+          attributes: {
+            getPosition: { value: points.attributes.getPosition.value.subarray(input.hovered * 3, input.hovered * 3 + 3), size: 3 },
+            getColor: { value: new Uint8Array([255, 255, 255, 255]), size: 4, normalized: true },
+          },
+        },
+        indexOffset: input.hovered,
+        pointSize: Math.max(input.pointSize * 3, Math.min(sprite.cellWidth, sprite.cellHeight, 128)),
+        pointSizeRange: input.pointSizeRange,
+        sprite,
+        spriteAtlas: sprite.image,
+        parameters: OVERLAY_PARAMETERS,
+      }),
+    );
+  }
+
+  const { labels } = input;
+  if (labels.items.length > 0) {
+    layers.push(
+      new TextLayer<LabelItem>({
+        id: 'labels',
+        data: labels.items,
+        getPosition: (d) => d.position,
+        getText: (d) => d.text,
+        getSize: input.labelSize,
+        sizeUnits: 'pixels',
+        getColor: theme.label,
+        getTextAnchor: 'middle',
+        getAlignmentBaseline: 'bottom',
+        getPixelOffset: [0, -(ringRadius + 3)],
+        fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
+        fontWeight: 600,
+        // Signed distance fields give crisp text at any size and the halo (outline) for free.
+        fontSettings: { sdf: true, fontSize: 64, buffer: 10, radius: 16 },
+        outlineWidth: 6,
+        outlineColor: theme.halo,
+        characterSet: 'auto',
+        parameters: OVERLAY_PARAMETERS,
+        transitions: { getPosition: transition(labels.animation) },
+      }),
+    );
+  }
+  return layers;
+}

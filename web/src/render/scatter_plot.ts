@@ -1,0 +1,526 @@
+// ScatterPlot: the GPU scatter plot of the projector, framework-agnostic.
+//
+// Everything per point travels as typed arrays straight into GPU buffers (no per-point JS
+// objects); hover and click use deck.gl's GPU picking; rectangle and lasso selection project
+// the points once per gesture on the CPU (selection_geometry.ts).
+
+import { Deck, OrbitView, OrthographicView } from '@deck.gl/core';
+import type { OrbitViewState, OrthographicViewState, PickingInfo } from '@deck.gl/core';
+
+import {
+  DEFAULT_LABEL_SIZE,
+  DEFAULT_PICKING_RADIUS,
+  DEFAULT_TRANSITION_MS,
+  ERROR_ATTRIBUTE_LENGTH,
+  ERROR_DESTROYED,
+  ERROR_INDEX_RANGE,
+  ERROR_LABELS_LENGTH,
+} from '../constants';
+import { countPoints, normalizePositions } from './bounds';
+import type { Bounds, Dims } from './bounds';
+import { FOVY, fitCamera, fromViewState, toViewState } from './camera';
+import type { Camera } from './camera';
+import { DEFAULT_POINT_COLOR, uniformColors } from './colors';
+import { NO_ANIMATION, buildLayers } from './plot_layers';
+import type { Animation, HighlightData, LabelData, SequenceData } from './plot_layers';
+import type { PointsData, SpriteSheet } from './points_layer';
+import {
+  defaultOpacity,
+  defaultPointSize,
+  defaultSpriteSize,
+  pointSizeAtZoom,
+  spriteSizeAtZoom,
+} from './point_style';
+import { projectToScreen, selectInPolygon, selectInRect } from './selection_geometry';
+import { SelectionOverlay, modifiersOf } from './selection_overlay';
+import type { Modifiers, SelectionMode, SelectionShape } from './selection_overlay';
+import { THEMES } from './theme';
+import type { ThemeName } from './theme';
+import { probeWebGL } from './webgl_support';
+import type { GpuLimits } from './webgl_support';
+
+export interface ScatterPlotOptions {
+  theme?: ThemeName;
+  /** The point under the pointer changed or moved; `at` is in CSS px relative to the plot. */
+  onHover?: (index: number | null, at: { x: number; y: number } | null) => void;
+  /** A click on a point, or on empty space (null). */
+  onClick?: (index: number | null, modifiers: Modifiers) => void;
+  /** A rectangle or lasso gesture ended: the indices inside it (hidden points excluded). */
+  onSelect?: (indices: Int32Array, modifiers: Modifiers) => void;
+  onCameraChange?: (camera: Camera) => void;
+  /** A GPU error after construction (lost context, shader failure). */
+  onError?: (error: Error) => void;
+}
+
+export interface LayoutTransition {
+  /** Animation length; default DEFAULT_TRANSITION_MS, 0 to jump. Never animates a new N. */
+  durationMs?: number;
+  /** 'ease' for a switch of projection; 'linear' for a stream of layouts (live t-SNE), whose
+   * frames then join into one continuous motion when durationMs matches their interval. */
+  easing?: 'ease' | 'linear';
+}
+
+type ViewState = OrthographicViewState | OrbitViewState;
+type PlotView = OrthographicView | OrbitView;
+
+const linear = (t: number): number => t;
+const easeInOutCubic = (t: number): number => (t < 0.5 ? 4 * t * t * t : 1 - (-2 * t + 2) ** 3 / 2);
+/** Colours cross-fade when "Color by" changes. */
+const COLOR_ANIMATION: Animation = { duration: 400, easing: easeInOutCubic };
+const EMPTY = new Int32Array(0);
+
+export class ScatterPlot {
+  private readonly deck: Deck<PlotView>;
+  private readonly overlay: SelectionOverlay;
+  private readonly limits: GpuLimits;
+  private readonly ready: Promise<void>;
+  private destroyed = false;
+  /** Resolvers of `whenDrawn()`, settled by the next frame that draws the current points. */
+  private drawWaiters: (() => void)[] = [];
+
+  private n = 0;
+  private dimsValue: Dims = 2;
+  private positions: Float32Array = new Float32Array(0);
+  private bounds: Bounds = { min: [0, 0, 0], max: [0, 0, 0], count: 0 };
+  private radius = 1;
+  private colors: Uint8Array | null = null;
+  private defaultColors: Uint8Array = new Uint8Array(0);
+  private sizes: Float32Array | null = null;
+  private visible: Uint8Array | null = null;
+  private selected: Int32Array = EMPTY;
+  private neighbors: Int32Array = EMPTY;
+  private hovered: number | null = null;
+  private labelIndices: Int32Array = EMPTY;
+  private labelTexts: readonly string[] = [];
+  private labelSize = DEFAULT_LABEL_SIZE;
+  private sprite: SpriteSheet | null = null;
+  private sequencePairs: Int32Array | null = null;
+  private themeName: ThemeName;
+  private pointSizeOverride: number | null = null;
+
+  private viewState: ViewState = { target: [0, 0, 0], zoom: 0 };
+  private fitZoom = 0;
+  private pointAnimation: Animation = NO_ANIMATION;
+  private colorAnimation: Animation = NO_ANIMATION;
+  private pointsData: PointsData | null = null;
+  private highlightData: HighlightData = emptyHighlight();
+  private labelData: LabelData = { items: [], animation: NO_ANIMATION };
+  private sequenceData: SequenceData | null = null;
+
+  /**
+   * Draws into `container` (which it fills). Throws ERROR_WEBGL_UNAVAILABLE when the browser
+   * has no WebGL 2.
+   */
+  constructor(
+    private readonly container: HTMLDivElement,
+    private readonly options: ScatterPlotOptions = {},
+  ) {
+    this.limits = probeWebGL();
+    this.themeName = options.theme ?? 'light';
+    if (getComputedStyle(container).position === 'static') container.style.position = 'relative';
+    let resolveReady: () => void = () => undefined;
+    this.ready = new Promise((resolve) => (resolveReady = resolve));
+    this.deck = new Deck({
+      parent: container,
+      views: this.makeView(),
+      viewState: this.viewState,
+      layers: [],
+      useDevicePixels: true,
+      pickingRadius: DEFAULT_PICKING_RADIUS,
+      // Dots are anti-aliased in their shader; multisampling would only multiply fill cost.
+      deviceProps: { webgl: { antialias: false } },
+      onViewStateChange: ({ viewState }) => this.setViewState(viewState),
+      onHover: (info) => this.handleHover(info),
+      onClick: (info, event) => {
+        this.options.onClick?.(this.pickedIndex(info), modifiersOf(event.srcEvent));
+      },
+      getCursor: ({ isDragging, isHovering }) =>
+        isDragging ? 'grabbing' : isHovering ? 'pointer' : 'grab',
+      onLoad: () => resolveReady(),
+      onAfterRender: () => {
+        if (this.pointsData && this.drawWaiters.length > 0) {
+          const waiters = this.drawWaiters;
+          this.drawWaiters = [];
+          for (const resolve of waiters) resolve();
+        }
+      },
+      onError: (error) => this.options.onError?.(error),
+    });
+    this.overlay = new SelectionOverlay(container, (shape, modifiers) => this.select(shape, modifiers));
+    this.applyTheme();
+  }
+
+  get pointCount(): number {
+    return this.n;
+  }
+
+  get dims(): Dims {
+    return this.dimsValue;
+  }
+
+  /**
+   * Show a layout: N × dims float32 coordinates, row-major. With the same N as before the points
+   * move smoothly to their new places; a change of dims switches the 2D / 3D view and refits it.
+   */
+  setPoints(positions: Float32Array, dims: Dims, transition: LayoutTransition = {}): void {
+    this.assertAlive();
+    const n = countPoints(positions, dims);
+    const sameSet = n === this.n && n > 0;
+    const switchView = !sameSet || dims !== this.dimsValue;
+    const layout = normalizePositions(positions, dims);
+    this.pointAnimation = {
+      duration: sameSet ? (transition.durationMs ?? DEFAULT_TRANSITION_MS) : 0,
+      easing: transition.easing === 'linear' ? linear : easeInOutCubic,
+    };
+    if (!sameSet) {
+      // Another data set: per-point state of the previous one no longer applies.
+      this.colors = this.sizes = this.visible = this.sequencePairs = null;
+      this.selected = this.neighbors = this.labelIndices = EMPTY;
+      this.labelTexts = [];
+      this.hovered = null;
+      this.defaultColors = uniformColors(n, DEFAULT_POINT_COLOR);
+    }
+    this.n = n;
+    this.dimsValue = dims;
+    this.positions = layout.positions;
+    this.bounds = layout.bounds;
+    this.radius = layout.radius;
+    this.fitZoom = this.fitCameraNow().zoom;
+    this.updatePointsData();
+    this.gatherAll(this.pointAnimation);
+    if (switchView) {
+      this.deck.setProps({ views: this.makeView() });
+      this.resetView();
+    } else {
+      this.render();
+    }
+  }
+
+  /** N × 4 RGBA bytes (see colors.ts), or null for the default colour. */
+  setColors(colors: Uint8Array | null): void {
+    this.assertLength(colors, 4);
+    this.colors = colors;
+    this.colorAnimation = COLOR_ANIMATION;
+    this.updatePointsData();
+    this.highlightData = this.gatherHighlight(NO_ANIMATION);
+    this.render();
+  }
+
+  /** Per-point size multipliers (1 = the default size), or null for all equal. */
+  setSizes(sizes: Float32Array | null): void {
+    this.assertLength(sizes, 1);
+    this.sizes = sizes;
+    this.updatePointsData();
+    this.render();
+  }
+
+  /** Dot diameter (thumbnail edge with sprites) in CSS px at the fitted zoom; null = automatic. */
+  setPointSize(px: number | null): void {
+    this.pointSizeOverride = px;
+    this.render();
+  }
+
+  /** Show only the points whose mask byte is non-zero ("Isolate selection"); null shows all. */
+  setVisible(mask: Uint8Array | null): void {
+    this.assertLength(mask, 1);
+    this.visible = mask;
+    this.updatePointsData();
+    this.gatherAll(NO_ANIMATION);
+    this.render();
+  }
+
+  /** Draw the selected points and their neighbours on top, larger and outlined. */
+  setHighlight(selected: Int32Array, neighbors: Int32Array): void {
+    this.assertIndices(selected);
+    this.assertIndices(neighbors);
+    this.selected = selected;
+    this.neighbors = neighbors;
+    this.highlightData = this.gatherHighlight(NO_ANIMATION);
+    this.render();
+  }
+
+  /** Label these points (the hovered, selected and neighbours: a few, not all N). */
+  setLabels(indices: Int32Array, texts: readonly string[]): void {
+    if (indices.length !== texts.length) throw new Error(ERROR_LABELS_LENGTH);
+    this.assertIndices(indices);
+    this.labelIndices = indices;
+    this.labelTexts = texts;
+    this.labelData = this.gatherLabels(NO_ANIMATION);
+    this.render();
+  }
+
+  /** Label text size in CSS px. */
+  setLabelSize(px: number): void {
+    this.labelSize = px;
+    this.render();
+  }
+
+  /** Draw each point as its thumbnail from a sprite atlas; null returns to dots. */
+  setSprite(sheet: SpriteSheet | null): void {
+    this.sprite = sheet;
+    this.render();
+  }
+
+  /** Lines between points, as pairs [from0, to0, from1, to1, ...] (`__seq_next__`). */
+  setSequences(pairs: Int32Array | null): void {
+    if (pairs) {
+      if (pairs.length % 2 !== 0) throw new Error(ERROR_ATTRIBUTE_LENGTH);
+      this.assertIndices(pairs);
+    }
+    this.sequencePairs = pairs;
+    this.sequenceData = this.gatherSequences(NO_ANIMATION);
+    this.render();
+  }
+
+  /** 'navigate' moves the camera; 'rectangle' and 'lasso' drags select points. */
+  setSelectionMode(mode: SelectionMode): void {
+    this.overlay.setMode(mode);
+  }
+
+  setTheme(theme: ThemeName): void {
+    this.themeName = theme;
+    this.applyTheme();
+    this.deck.setProps({ views: this.makeView() });
+    this.render();
+  }
+
+  /** Fit the camera to all points (3D: the default viewing angle). */
+  resetView(): void {
+    this.setViewState(toViewState(this.fitCameraNow(), this.fitZoom));
+  }
+
+  getCamera(): Camera {
+    return fromViewState(this.dimsValue === 2 ? '2d' : '3d', this.viewState);
+  }
+
+  /** Restore a camera (bookmark, URL). One of the other mode than the data's is ignored. */
+  setCamera(camera: Camera): void {
+    if ((camera.mode === '2d') !== (this.dimsValue === 2)) return;
+    this.setViewState(toViewState(camera, this.fitZoom));
+  }
+
+  /**
+   * Resolves once a frame with the current points has been submitted to the GPU (to end a
+   * loading indicator, or to time the first frame).
+   */
+  whenDrawn(): Promise<void> {
+    this.assertAlive();
+    return new Promise((resolve) => this.drawWaiters.push(resolve));
+  }
+
+  /** The view as a PNG, background included ("Save image"). */
+  async toPNG(): Promise<Blob> {
+    await this.ready;
+    this.assertAlive();
+    // Draw now and read the canvas in the same task: the drawing buffer is still intact then,
+    // which spares `preserveDrawingBuffer` (and its cost on every frame).
+    this.deck.redraw('toPNG');
+    const canvas = this.deck.getCanvas();
+    if (!canvas) throw new Error(ERROR_DESTROYED);
+    return new Promise((resolve, reject) =>
+      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('PNG encoding failed'))), 'image/png'),
+    );
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.overlay.destroy();
+    this.deck.finalize();
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private assertAlive(): void {
+    if (this.destroyed) throw new Error(ERROR_DESTROYED);
+  }
+
+  private assertLength(array: ArrayLike<number> | null, perPoint: number): void {
+    this.assertAlive();
+    if (array && array.length !== this.n * perPoint) throw new Error(ERROR_ATTRIBUTE_LENGTH);
+  }
+
+  private assertIndices(indices: Int32Array): void {
+    this.assertAlive();
+    for (const i of indices) if (i < 0 || i >= this.n) throw new Error(ERROR_INDEX_RANGE);
+  }
+
+  private isShown(i: number): boolean {
+    return (!this.visible || this.visible[i] !== 0) && !Number.isNaN(this.positions[i * 3]!);
+  }
+
+  private fitCameraNow(): Camera {
+    const { clientWidth, clientHeight } = this.container;
+    return fitCamera(this.bounds, this.radius, this.dimsValue, clientWidth, clientHeight);
+  }
+
+  private makeView(): PlotView {
+    const common = { id: 'plot', clear: true, clearColor: THEMES[this.themeName].background };
+    if (this.dimsValue === 2) {
+      // y up, as in the 3D view and in every plot of a projection.
+      return new OrthographicView({ ...common, flipY: false, controller: { inertia: 300 } });
+    }
+    // Y is the orbit axis: the data's y stays up while the camera circles around it.
+    return new OrbitView({ ...common, orbitAxis: 'Y', fovy: FOVY, controller: { inertia: 300 } });
+  }
+
+  private setViewState(viewState: ViewState): void {
+    this.viewState = viewState;
+    this.deck.setProps({ viewState });
+    this.render();
+    this.options.onCameraChange?.(this.getCamera());
+  }
+
+  private applyTheme(): void {
+    const theme = THEMES[this.themeName];
+    this.container.style.background = `rgb(${theme.background.slice(0, 3).join(',')})`;
+    this.overlay.setColors(theme.gestureStroke, theme.gestureFill);
+    this.highlightData = this.gatherHighlight(NO_ANIMATION);
+  }
+
+  private currentPointSize(): number {
+    const zoom = typeof this.viewState.zoom === 'number' ? this.viewState.zoom : this.fitZoom;
+    if (this.sprite) {
+      return spriteSizeAtZoom(this.pointSizeOverride ?? defaultSpriteSize(this.n), zoom, this.fitZoom);
+    }
+    return pointSizeAtZoom(this.pointSizeOverride ?? defaultPointSize(this.n), zoom, this.fitZoom);
+  }
+
+  private render(): void {
+    if (this.destroyed) return;
+    this.deck.setProps({
+      layers: buildLayers({
+        points: this.pointsData,
+        pointAnimation: this.pointAnimation,
+        colorAnimation: this.colorAnimation,
+        pointSize: this.currentPointSize(),
+        pointSizeRange: this.limits.pointSizeRange,
+        opacity: defaultOpacity(this.n),
+        sprite: this.sprite,
+        hovered: this.hovered,
+        highlight: this.highlightData,
+        labels: this.labelData,
+        labelSize: this.labelSize,
+        sequences: this.sequenceData,
+        theme: THEMES[this.themeName],
+      }),
+    });
+  }
+
+  private updatePointsData(): void {
+    if (this.n === 0) {
+      this.pointsData = null;
+      return;
+    }
+    this.pointsData = {
+      length: this.n,
+      attributes: {
+        getPosition: { value: this.positions, size: 3 },
+        getColor: { value: this.colors ?? this.defaultColors, size: 4, normalized: true },
+        ...(this.sizes && { getSize: { value: this.sizes, size: 1 } }),
+        ...(this.visible && { getVisible: { value: this.visible, size: 1, normalized: true } }),
+      },
+    };
+  }
+
+  private gatherAll(animation: Animation): void {
+    this.highlightData = this.gatherHighlight(animation);
+    this.labelData = this.gatherLabels(animation);
+    this.sequenceData = this.gatherSequences(animation);
+  }
+
+  private gatherHighlight(animation: Animation): HighlightData {
+    const theme = THEMES[this.themeName];
+    const selected = new Set(this.selected);
+    // Drawing order: neighbours, then the selection, then the hovered point on top.
+    const items: [number, 'neighbor' | 'selected' | 'hovered'][] = [];
+    for (const i of this.neighbors) if (!selected.has(i)) items.push([i, 'neighbor']);
+    for (const i of this.selected) items.push([i, 'selected']);
+    if (this.hovered !== null) items.push([this.hovered, 'hovered']);
+    const shown = items.filter(([i]) => this.isShown(i));
+    const data: HighlightData = {
+      length: shown.length,
+      positions: new Float32Array(shown.length * 3),
+      fill: new Uint8Array(shown.length * 4),
+      line: new Uint8Array(shown.length * 4),
+      radius: new Float32Array(shown.length),
+      animation,
+    };
+    const colors = this.colors ?? this.defaultColors;
+    shown.forEach(([i, kind], k) => {
+      data.positions.set(this.positions.subarray(i * 3, i * 3 + 3), k * 3);
+      data.fill.set(colors.subarray(i * 4, i * 4 + 3), k * 4);
+      data.fill[k * 4 + 3] = 255;
+      data.line.set(kind === 'neighbor' ? theme.outline : theme.accent, k * 4);
+      data.radius[k] = kind === 'neighbor' ? 0.8 : kind === 'selected' ? 1 : 1.25;
+    });
+    return data;
+  }
+
+  private gatherLabels(animation: Animation): LabelData {
+    const items: LabelData['items'] = [];
+    this.labelIndices.forEach((i, k) => {
+      if (!this.isShown(i)) return;
+      const p = this.positions;
+      items.push({ position: [p[i * 3]!, p[i * 3 + 1]!, p[i * 3 + 2]!], text: this.labelTexts[k]! });
+    });
+    return { items, animation };
+  }
+
+  private gatherSequences(animation: Animation): SequenceData | null {
+    const pairs = this.sequencePairs;
+    if (!pairs) return null;
+    const kept: number[] = [];
+    for (let k = 0; k < pairs.length; k += 2) {
+      if (this.isShown(pairs[k]!) && this.isShown(pairs[k + 1]!)) kept.push(k);
+    }
+    const source = new Float32Array(kept.length * 3);
+    const target = new Float32Array(kept.length * 3);
+    kept.forEach((k, j) => {
+      const a = pairs[k]! * 3;
+      const b = pairs[k + 1]! * 3;
+      source.set(this.positions.subarray(a, a + 3), j * 3);
+      target.set(this.positions.subarray(b, b + 3), j * 3);
+    });
+    return { length: kept.length, source, target, animation };
+  }
+
+  private pickedIndex(info: PickingInfo): number | null {
+    return info.layer?.id === 'points' && info.index >= 0 ? info.index : null;
+  }
+
+  private handleHover(info: PickingInfo): void {
+    const index = this.pickedIndex(info);
+    if (index !== this.hovered) {
+      this.hovered = index;
+      this.highlightData = this.gatherHighlight(NO_ANIMATION);
+      this.render();
+    }
+    this.options.onHover?.(index, index === null ? null : { x: info.x, y: info.y });
+  }
+
+  private select(shape: SelectionShape, modifiers: Modifiers): void {
+    const viewport = this.deck.getViewports()[0];
+    if (!viewport || this.n === 0) {
+      this.options.onSelect?.(EMPTY, modifiers);
+      return;
+    }
+    const screen = projectToScreen(this.positions, viewport.pixelProjectionMatrix, this.visible);
+    const indices =
+      shape.kind === 'rectangle'
+        ? selectInRect(screen, shape.x0, shape.y0, shape.x1, shape.y1)
+        : selectInPolygon(screen, shape.polygon);
+    this.options.onSelect?.(indices, modifiers);
+  }
+}
+
+function emptyHighlight(): HighlightData {
+  return {
+    length: 0,
+    positions: new Float32Array(0),
+    fill: new Uint8Array(0),
+    line: new Uint8Array(0),
+    radius: new Float32Array(0),
+    animation: NO_ANIMATION,
+  };
+}
