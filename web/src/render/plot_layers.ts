@@ -20,10 +20,14 @@ export interface Animation {
 
 export const NO_ANIMATION: Animation = { duration: 0, easing: (t) => t };
 
+// deck.gl's ScatterplotLayer and LineLayer keep positions in 64-bit attributes and, in 9.4,
+// read a Float32Array given to them with the 64-bit stride once the data length changes
+// (points land at wrong places). Float64Array takes their regular path; these arrays are small.
+
 /** Highlighted points, in drawing order (neighbours, then selected, then hovered on top). */
 export interface HighlightData {
   length: number;
-  positions: Float32Array;
+  positions: Float64Array;
   fill: Uint8Array;
   line: Uint8Array;
   /** Radius relative to the highlight radius. */
@@ -36,6 +40,19 @@ export interface LabelItem {
   text: string;
 }
 
+export const LABEL_FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+export const LABEL_FONT_WEIGHT = 600;
+
+/** Radius of the ring around a highlighted dot or thumbnail, in CSS px. */
+export function ringRadius(pointSize: number, sprites: boolean): number {
+  return sprites ? pointSize * 0.62 : pointSize / 2 + 3;
+}
+
+/** Gap from a point's centre to the bottom of its label, in CSS px. */
+export function labelOffset(pointSize: number, sprites: boolean): number {
+  return ringRadius(pointSize, sprites) + 3;
+}
+
 export interface LabelData {
   items: LabelItem[];
   animation: Animation;
@@ -43,8 +60,8 @@ export interface LabelData {
 
 export interface SequenceData {
   length: number;
-  source: Float32Array;
-  target: Float32Array;
+  source: Float64Array;
+  target: Float64Array;
   animation: Animation;
 }
 
@@ -75,8 +92,6 @@ export function buildLayers(input: LayerInput): Layer[] {
   if (!points) return [];
   const layers: Layer[] = [];
   const sprites = sprite !== null;
-  // Rings sit just outside a dot, or around a thumbnail.
-  const ringRadius = sprites ? input.pointSize * 0.62 : input.pointSize / 2 + 3;
 
   if (input.sequences && input.sequences.length > 0) {
     const { sequences } = input;
@@ -138,7 +153,7 @@ export function buildLayers(input: LayerInput): Layer[] {
           },
         },
         radiusUnits: 'pixels',
-        radiusScale: ringRadius,
+        radiusScale: ringRadius(input.pointSize, sprites),
         lineWidthUnits: 'pixels',
         getLineWidth: 1.75,
         stroked: true,
@@ -185,9 +200,9 @@ export function buildLayers(input: LayerInput): Layer[] {
         getColor: theme.label,
         getTextAnchor: 'middle',
         getAlignmentBaseline: 'bottom',
-        getPixelOffset: [0, -(ringRadius + 3)],
-        fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
-        fontWeight: 600,
+        getPixelOffset: [0, -labelOffset(input.pointSize, sprites)],
+        fontFamily: LABEL_FONT_FAMILY,
+        fontWeight: LABEL_FONT_WEIGHT,
         // Signed distance fields give crisp text at any size and the halo (outline) for free.
         fontSettings: { sdf: true, fontSize: 64, buffer: 10, radius: 16 },
         outlineWidth: 6,

@@ -5,7 +5,7 @@
 // the points once per gesture on the CPU (selection_geometry.ts).
 
 import { Deck, OrbitView, OrthographicView } from '@deck.gl/core';
-import type { OrbitViewState, OrthographicViewState, PickingInfo } from '@deck.gl/core';
+import type { OrbitViewState, OrthographicViewState, PickingInfo, Viewport } from '@deck.gl/core';
 
 import {
   DEFAULT_LABEL_SIZE,
@@ -21,7 +21,14 @@ import type { Bounds, Dims } from './bounds';
 import { FOVY, fitCamera, fromViewState, toViewState } from './camera';
 import type { Camera } from './camera';
 import { DEFAULT_POINT_COLOR, uniformColors } from './colors';
-import { NO_ANIMATION, buildLayers } from './plot_layers';
+import { declutter, measureLabel } from './label_layout';
+import {
+  LABEL_FONT_FAMILY,
+  LABEL_FONT_WEIGHT,
+  NO_ANIMATION,
+  buildLayers,
+  labelOffset,
+} from './plot_layers';
 import type { Animation, HighlightData, LabelData, SequenceData } from './plot_layers';
 import type { PointsData, SpriteSheet } from './points_layer';
 import {
@@ -105,6 +112,8 @@ export class ScatterPlot {
   private pointsData: PointsData | null = null;
   private highlightData: HighlightData = emptyHighlight();
   private labelData: LabelData = { items: [], animation: NO_ANIMATION };
+  /** The decluttered labels last drawn: a new array only when the set shown changes. */
+  private shownLabels: { source: LabelData; key: string; data: LabelData } | null = null;
   private sequenceData: SequenceData | null = null;
 
   /**
@@ -239,7 +248,10 @@ export class ScatterPlot {
     this.render();
   }
 
-  /** Label these points (the hovered, selected and neighbours: a few, not all N). */
+  /**
+   * Label these points (the hovered, selected and neighbours: a few, not all N). Where labels
+   * would overlap, the one earlier in the list is shown.
+   */
   setLabels(indices: Int32Array, texts: readonly string[]): void {
     if (indices.length !== texts.length) throw new Error(ERROR_LABELS_LENGTH);
     this.assertIndices(indices);
@@ -386,20 +398,54 @@ export class ScatterPlot {
     return pointSizeAtZoom(this.pointSizeOverride ?? defaultPointSize(this.n), zoom, this.fitZoom);
   }
 
+  /** The viewport of the current camera (computed here: deck.gl updates its own lazily). */
+  private currentViewport(): Viewport | null {
+    const { clientWidth: width, clientHeight: height } = this.container;
+    const view = this.makeView();
+    return view instanceof OrbitView
+      ? view.makeViewport({ width, height, viewState: this.viewState as OrbitViewState })
+      : view.makeViewport({ width, height, viewState: this.viewState });
+  }
+
+  /** The labels that do not overlap a more important one at the current camera. */
+  private declutteredLabels(pointSize: number): LabelData {
+    const source = this.labelData;
+    if (source.items.length < 2) return source;
+    const viewport = this.currentViewport();
+    if (!viewport) return source;
+    const offset = labelOffset(pointSize, this.sprite !== null);
+    const font = `${LABEL_FONT_WEIGHT} ${this.labelSize}px ${LABEL_FONT_FAMILY}`;
+    const lineHeight = this.labelSize * 1.2;
+    const kept = declutter(
+      source.items.map(({ position, text }) => {
+        const [x = NaN, y = NaN] = viewport.project(position);
+        const textWidth = measureLabel(text, font);
+        return { x: x - textWidth / 2, y: y - offset - lineHeight, width: textWidth, height: lineHeight };
+      }),
+    );
+    const key = kept.join(',');
+    if (this.shownLabels?.source !== source || this.shownLabels.key !== key) {
+      const data = { items: kept.map((i) => source.items[i]!), animation: source.animation };
+      this.shownLabels = { source, key, data };
+    }
+    return this.shownLabels.data;
+  }
+
   private render(): void {
     if (this.destroyed) return;
+    const pointSize = this.currentPointSize();
     this.deck.setProps({
       layers: buildLayers({
         points: this.pointsData,
         pointAnimation: this.pointAnimation,
         colorAnimation: this.colorAnimation,
-        pointSize: this.currentPointSize(),
+        pointSize,
         pointSizeRange: this.limits.pointSizeRange,
         opacity: defaultOpacity(this.n),
         sprite: this.sprite,
         hovered: this.hovered,
         highlight: this.highlightData,
-        labels: this.labelData,
+        labels: this.declutteredLabels(pointSize),
         labelSize: this.labelSize,
         sequences: this.sequenceData,
         theme: THEMES[this.themeName],
@@ -440,7 +486,7 @@ export class ScatterPlot {
     const shown = items.filter(([i]) => this.isShown(i));
     const data: HighlightData = {
       length: shown.length,
-      positions: new Float32Array(shown.length * 3),
+      positions: new Float64Array(shown.length * 3),
       fill: new Uint8Array(shown.length * 4),
       line: new Uint8Array(shown.length * 4),
       radius: new Float32Array(shown.length),
@@ -474,8 +520,8 @@ export class ScatterPlot {
     for (let k = 0; k < pairs.length; k += 2) {
       if (this.isShown(pairs[k]!) && this.isShown(pairs[k + 1]!)) kept.push(k);
     }
-    const source = new Float32Array(kept.length * 3);
-    const target = new Float32Array(kept.length * 3);
+    const source = new Float64Array(kept.length * 3);
+    const target = new Float64Array(kept.length * 3);
     kept.forEach((k, j) => {
       const a = pairs[k]! * 3;
       const b = pairs[k + 1]! * 3;
@@ -500,7 +546,7 @@ export class ScatterPlot {
   }
 
   private select(shape: SelectionShape, modifiers: Modifiers): void {
-    const viewport = this.deck.getViewports()[0];
+    const viewport = this.currentViewport();
     if (!viewport || this.n === 0) {
       this.options.onSelect?.(EMPTY, modifiers);
       return;
@@ -517,7 +563,7 @@ export class ScatterPlot {
 function emptyHighlight(): HighlightData {
   return {
     length: 0,
-    positions: new Float32Array(0),
+    positions: new Float64Array(0),
     fill: new Uint8Array(0),
     line: new Uint8Array(0),
     radius: new Float32Array(0),
