@@ -272,3 +272,61 @@ def test_without_webgl_the_page_says_what_to_do(browser: Any, base_url: str) -> 
         page.screenshot(path=str(ARTIFACTS / "no_webgl.png"))
     finally:
         no_gl.close()
+
+
+def test_isolate_selection_hides_the_other_points(page: Any, base_url: str) -> None:
+    open_plot(page, base_url, "n=100&dims=2&layout=grid")
+    page.mouse.click(*grid_position(page, 55, 10))
+    page.wait_for_function("document.querySelector('#selection').dataset.indices === '55'")
+    page.mouse.move(5, 5)
+    # Rows 0-2 of the grid hold none of point 55's 10 nearest neighbours.
+    box = plot_box(page)
+    top = round(grid_position(page, 20, 10)[1] - box["y"]) - 10
+    bottom = round(grid_position(page, 0, 10)[1] - box["y"]) + 10
+    rows = slice(top, bottom)
+    before = screenshot(page, "isolate_before")
+    assert non_background(before[rows], LIGHT_BACKGROUND).sum() > 100
+    page.get_by_role("button", name="Isolate selection").click()
+    page.wait_for_timeout(500)
+    after = screenshot(page, "isolate_after")
+    assert non_background(after[rows], LIGHT_BACKGROUND).sum() == 0
+    assert non_background(after, LIGHT_BACKGROUND).sum() > 100
+    page.get_by_role("button", name="Show all data").click()
+    page.wait_for_timeout(500)
+    shown = screenshot(page, "isolate_show_all")
+    assert (np.abs(shown.astype(int) - before.astype(int)).sum(axis=-1) > 40).mean() < 0.001
+
+
+def test_hovered_thumbnail_is_enlarged_on_top(page: Any, base_url: str) -> None:
+    open_plot(page, base_url, "n=100&dims=2&layout=grid")
+    page.get_by_label("Sprites").check()
+    page.wait_for_timeout(800)
+    x, y = grid_position(page, 44, 10)
+    page.mouse.move(x, y)
+    page.wait_for_function("document.querySelector('#hovered').textContent.includes('point 44')")
+    page.wait_for_timeout(300)
+    pixels = screenshot(page, "sprite_hover")
+    box = plot_box(page)
+    px, py = round(x - box["x"]), round(y - box["y"])
+    # The enlarged tile (>= 64 px) covers the gap between grid cells around the point.
+    step = round(grid_position(page, 45, 10)[0] - x)
+    around = pixels[py - 28 : py + 28, px - 28 : px + 28]
+    assert step < 64
+    assert non_background(around, LIGHT_BACKGROUND).mean() > 0.8
+
+
+def test_live_layout_stream_animates_to_the_end(page: Any, base_url: str) -> None:
+    open_plot(page, base_url, "n=3000&dims=2")
+    settled = screenshot(page, "stream_start")
+    page.get_by_role("button", name="Simulate live t-SNE").click()
+    page.wait_for_timeout(1500)
+    streaming = screenshot(page, "stream_midway")
+    assert (np.abs(settled.astype(int) - streaming.astype(int)).sum(axis=-1) > 40).mean() > 0.01
+    # 40 frames at 4 per second, then the button is enabled again.
+    page.wait_for_function(
+        "![...document.querySelectorAll('button')]"
+        ".find((b) => b.textContent.includes('live t-SNE')).disabled",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(500)
+    assert non_background(screenshot(page, "stream_end"), LIGHT_BACKGROUND).mean() > 0.02

@@ -178,7 +178,11 @@ export function buildLayers(input: LayerInput): Layer[] {
           },
         },
         indexOffset: input.hovered,
-        pointSize: Math.max(input.pointSize * 3, Math.min(sprite.cellWidth, sprite.cellHeight, 128)),
+        // Three times the thumbnail, but no blurrier than twice the atlas resolution.
+        pointSize: Math.max(
+          input.pointSize * 1.5,
+          Math.min(input.pointSize * 3, 2 * Math.max(sprite.cellWidth, sprite.cellHeight)),
+        ),
         pointSizeRange: input.pointSizeRange,
         sprite,
         spriteAtlas: sprite.image,

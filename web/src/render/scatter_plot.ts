@@ -82,6 +82,8 @@ export class ScatterPlot {
   private readonly limits: GpuLimits;
   private readonly ready: Promise<void>;
   private destroyed = false;
+  /** A frame has shown the current data set (setPoints with a new N resets it). */
+  private drawnSinceLoad = false;
   /** Resolvers of `whenDrawn()`, settled by the next frame that draws the current points. */
   private drawWaiters: (() => void)[] = [];
 
@@ -136,8 +138,15 @@ export class ScatterPlot {
       layers: [],
       useDevicePixels: true,
       pickingRadius: DEFAULT_PICKING_RADIUS,
-      // Dots are anti-aliased in their shader; multisampling would only multiply fill cost.
-      deviceProps: { webgl: { antialias: false } },
+      deviceProps: {
+        webgl: {
+          // Dots are anti-aliased in their shader; multisampling would only multiply fill cost.
+          antialias: false,
+          // luma.gl asks for a preserved buffer by default: a copy of every frame. toPNG()
+          // draws and reads in one task instead.
+          preserveDrawingBuffer: false,
+        },
+      },
       onViewStateChange: ({ viewState }) => this.setViewState(viewState),
       onHover: (info) => this.handleHover(info),
       onClick: (info, event) => {
@@ -147,6 +156,7 @@ export class ScatterPlot {
         isDragging ? 'grabbing' : isHovering ? 'pointer' : 'grab',
       onLoad: () => resolveReady(),
       onAfterRender: () => {
+        if (this.pointsData) this.drawnSinceLoad = true;
         if (this.pointsData && this.drawWaiters.length > 0) {
           const waiters = this.drawWaiters;
           this.drawWaiters = [];
@@ -187,6 +197,7 @@ export class ScatterPlot {
       this.selected = this.neighbors = this.labelIndices = EMPTY;
       this.labelTexts = [];
       this.hovered = null;
+      this.drawnSinceLoad = false;
       this.defaultColors = uniformColors(n, DEFAULT_POINT_COLOR);
     }
     this.n = n;
@@ -209,7 +220,8 @@ export class ScatterPlot {
   setColors(colors: Uint8Array | null): void {
     this.assertLength(colors, 4);
     this.colors = colors;
-    this.colorAnimation = COLOR_ANIMATION;
+    // Fade between colourings the user sees, not into the first one of a new data set.
+    this.colorAnimation = this.drawnSinceLoad ? COLOR_ANIMATION : NO_ANIMATION;
     this.updatePointsData();
     this.highlightData = this.gatherHighlight(NO_ANIMATION);
     this.render();
