@@ -182,6 +182,16 @@ def test_switching_2d_and_3d_redraws(page: Any, base_url: str) -> None:
         assert non_background(pixels, LIGHT_BACKGROUND).mean() > 0.02
     moved = (np.abs(flat.astype(int) - deep.astype(int)).sum(axis=-1) > 40).mean()
     assert moved > 0.02, "the 3D view looks like the 2D one"
+    # Orbit: a drag turns the camera around the data.
+    box = plot_box(page)
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 150, cy + 40, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(800)
+    turned = screenshot(page, "switch_3d_orbited")
+    assert (np.abs(deep.astype(int) - turned.astype(int)).sum(axis=-1) > 40).mean() > 0.02
     page.get_by_role("button", name="2D", exact=True).click()
     wait_for_layouts(page, 3)
     back = screenshot(page, "switch_back_2d")

@@ -379,7 +379,13 @@ export class ScatterPlot {
   }
 
   private makeView(): PlotView {
-    const common = { id: 'plot', clear: true, clearColor: THEMES[this.themeName].background };
+    // Distinct ids: deck.gl then builds a new controller when the view switches between 2D and
+    // 3D (reusing the orthographic one for the orbit view throws on the first drag).
+    const common = {
+      id: this.dimsValue === 2 ? 'plot-2d' : 'plot-3d',
+      clear: true,
+      clearColor: THEMES[this.themeName].background,
+    };
     if (this.dimsValue === 2) {
       // y up, as in the 3D view and in every plot of a projection.
       return new OrthographicView({ ...common, flipY: false, controller: { inertia: 300 } });
