@@ -21,6 +21,8 @@ import type { Bounds, Dims } from './bounds';
 import { FOVY, fitCamera, fromViewState, toViewState } from './camera';
 import type { Camera } from './camera';
 import { DEFAULT_POINT_COLOR, uniformColors } from './colors';
+import { gatherHighlight, gatherLabels, gatherSequences } from './gather';
+import type { Layout } from './gather';
 import { declutter, measureLabel } from './label_layout';
 import {
   LABEL_FONT_FAMILY,
@@ -369,10 +371,6 @@ export class ScatterPlot {
     for (const i of indices) if (i < 0 || i >= this.n) throw new Error(ERROR_INDEX_RANGE);
   }
 
-  private isShown(i: number): boolean {
-    return (!this.visible || this.visible[i] !== 0) && !Number.isNaN(this.positions[i * 3]!);
-  }
-
   private fitCameraNow(): Camera {
     const { clientWidth, clientHeight } = this.container;
     return fitCamera(this.bounds, this.radius, this.dimsValue, clientWidth, clientHeight);
@@ -493,60 +491,23 @@ export class ScatterPlot {
     this.sequenceData = this.gatherSequences(animation);
   }
 
+  private get layout(): Layout {
+    return { positions: this.positions, visible: this.visible };
+  }
+
   private gatherHighlight(animation: Animation): HighlightData {
-    const theme = THEMES[this.themeName];
-    const selected = new Set(this.selected);
-    // Drawing order: neighbours, then the selection, then the hovered point on top.
-    const items: [number, 'neighbor' | 'selected' | 'hovered'][] = [];
-    for (const i of this.neighbors) if (!selected.has(i)) items.push([i, 'neighbor']);
-    for (const i of this.selected) items.push([i, 'selected']);
-    if (this.hovered !== null) items.push([this.hovered, 'hovered']);
-    const shown = items.filter(([i]) => this.isShown(i));
-    const data: HighlightData = {
-      length: shown.length,
-      positions: new Float64Array(shown.length * 3),
-      fill: new Uint8Array(shown.length * 4),
-      line: new Uint8Array(shown.length * 4),
-      radius: new Float32Array(shown.length),
-      animation,
-    };
+    const { outline, accent } = THEMES[this.themeName];
     const colors = this.colors ?? this.defaultColors;
-    shown.forEach(([i, kind], k) => {
-      data.positions.set(this.positions.subarray(i * 3, i * 3 + 3), k * 3);
-      data.fill.set(colors.subarray(i * 4, i * 4 + 3), k * 4);
-      data.fill[k * 4 + 3] = 255;
-      data.line.set(kind === 'neighbor' ? theme.outline : theme.accent, k * 4);
-      data.radius[k] = kind === 'neighbor' ? 0.8 : kind === 'selected' ? 1 : 1.25;
-    });
-    return data;
+    const style = { colors, outline, accent };
+    return gatherHighlight(this.layout, this.selected, this.neighbors, this.hovered, style, animation);
   }
 
   private gatherLabels(animation: Animation): LabelData {
-    const items: LabelData['items'] = [];
-    this.labelIndices.forEach((i, k) => {
-      if (!this.isShown(i)) return;
-      const p = this.positions;
-      items.push({ position: [p[i * 3]!, p[i * 3 + 1]!, p[i * 3 + 2]!], text: this.labelTexts[k]! });
-    });
-    return { items, animation };
+    return gatherLabels(this.layout, this.labelIndices, this.labelTexts, animation);
   }
 
   private gatherSequences(animation: Animation): SequenceData | null {
-    const pairs = this.sequencePairs;
-    if (!pairs) return null;
-    const kept: number[] = [];
-    for (let k = 0; k < pairs.length; k += 2) {
-      if (this.isShown(pairs[k]!) && this.isShown(pairs[k + 1]!)) kept.push(k);
-    }
-    const source = new Float64Array(kept.length * 3);
-    const target = new Float64Array(kept.length * 3);
-    kept.forEach((k, j) => {
-      const a = pairs[k]! * 3;
-      const b = pairs[k + 1]! * 3;
-      source.set(this.positions.subarray(a, a + 3), j * 3);
-      target.set(this.positions.subarray(b, b + 3), j * 3);
-    });
-    return { length: kept.length, source, target, animation };
+    return this.sequencePairs && gatherSequences(this.layout, this.sequencePairs, animation);
   }
 
   private pickedIndex(info: PickingInfo): number | null {
