@@ -340,3 +340,22 @@ def test_live_layout_stream_animates_to_the_end(page: Any, base_url: str) -> Non
     )
     page.wait_for_timeout(500)
     assert non_background(screenshot(page, "stream_end"), LIGHT_BACKGROUND).mean() > 0.02
+
+
+def test_switching_layouts_animates(page: Any, base_url: str) -> None:
+    open_plot(page, base_url, "n=3000&dims=2")
+    start = screenshot(page, "layout_start")
+    page.get_by_role("button", name="Spiral").click()
+    page.wait_for_timeout(150)
+    midway = screenshot(page, "layout_midway")
+    wait_for_layouts(page, 2)
+    end = screenshot(page, "layout_end")
+
+    def differs(a: np.ndarray, b: np.ndarray) -> float:
+        return float((np.abs(a.astype(int) - b.astype(int)).sum(axis=-1) > 40).mean())
+
+    # Halfway through the 0.9 s animation the points are neither where they were nor where
+    # they go.
+    assert differs(start, end) > 0.02
+    assert differs(midway, start) > 0.01
+    assert differs(midway, end) > 0.01

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
 import { gatherHighlight, gatherLabels, gatherSequences, isShown } from '../src/render/gather';
-import { NO_ANIMATION } from '../src/render/plot_layers';
 
 // Four points: 0 at (0,0,0), 1 at (1,1,1), 2 hidden by the mask, 3 not finite.
 const positions = new Float32Array([0, 0, 0, 1, 1, 1, 2, 2, 2, NaN, NaN, NaN]);
@@ -18,7 +17,7 @@ describe('isShown', () => {
 
 describe('gatherHighlight', () => {
   it('orders neighbours, selection, hovered and keeps point colours opaque', () => {
-    const data = gatherHighlight(layout, Int32Array.of(1), Int32Array.of(0, 1, 2), 0, style, NO_ANIMATION);
+    const data = gatherHighlight(layout, Int32Array.of(1), Int32Array.of(0, 1, 2), 0, style);
     // Neighbour 1 is selected (drawn once, as selected); neighbour 2 is hidden.
     expect(data.length).toBe(3);
     expect(Array.from(data.positions)).toEqual([0, 0, 0, 1, 1, 1, 0, 0, 0]);
@@ -28,13 +27,13 @@ describe('gatherHighlight', () => {
   });
 
   it('is empty without selection or hover', () => {
-    expect(gatherHighlight(layout, new Int32Array(0), new Int32Array(0), null, style, NO_ANIMATION).length).toBe(0);
+    expect(gatherHighlight(layout, new Int32Array(0), new Int32Array(0), null, style).length).toBe(0);
   });
 });
 
 describe('gatherLabels', () => {
   it('keeps the order and drops points that are not shown', () => {
-    const { items } = gatherLabels(layout, Int32Array.of(1, 2, 0), ['b', 'c', 'a'], NO_ANIMATION);
+    const { items } = gatherLabels(layout, Int32Array.of(1, 2, 0), ['b', 'c', 'a']);
     expect(items).toEqual([
       { position: [1, 1, 1], text: 'b' },
       { position: [0, 0, 0], text: 'a' },
@@ -44,7 +43,7 @@ describe('gatherLabels', () => {
 
 describe('gatherSequences', () => {
   it('draws the pairs whose both ends are shown', () => {
-    const data = gatherSequences(layout, Int32Array.of(0, 1, 1, 2, 3, 0), NO_ANIMATION);
+    const data = gatherSequences(layout, Int32Array.of(0, 1, 1, 2, 3, 0));
     expect(data.length).toBe(1);
     expect(Array.from(data.source)).toEqual([0, 0, 0]);
     expect(Array.from(data.target)).toEqual([1, 1, 1]);

@@ -1,8 +1,8 @@
-// Per-frame data of the few highlighted, labelled and linked points, gathered from the full
-// layout. Pure functions: the renderer calls them when the layout, the colours, the selection
-// or the hovered point change — never per camera move.
+// Data of the few highlighted, labelled and linked points, gathered from the full layout. Pure
+// functions: the renderer calls them when the layout, the colours, the selection or the hovered
+// point change — never per camera move (during a layout change, once for each end).
 
-import type { Animation, HighlightData, LabelData, SequenceData } from './plot_layers';
+import type { HighlightData, LabelData, SequenceData } from './plot_layers';
 
 /** The layout as the renderer holds it: normalised N × 3 positions and the visibility mask. */
 export interface Layout {
@@ -33,7 +33,6 @@ export function gatherHighlight(
   neighbors: Int32Array,
   hovered: number | null,
   style: HighlightStyle,
-  animation: Animation,
 ): HighlightData {
   const selectedSet = new Set(selected);
   const items: [number, 'neighbor' | 'selected' | 'hovered'][] = [];
@@ -47,7 +46,6 @@ export function gatherHighlight(
     fill: new Uint8Array(shown.length * 4),
     line: new Uint8Array(shown.length * 4),
     radius: new Float32Array(shown.length),
-    animation,
   };
   shown.forEach(([i, kind], k) => {
     data.positions.set(layout.positions.subarray(i * 3, i * 3 + 3), k * 3);
@@ -64,7 +62,6 @@ export function gatherLabels(
   layout: Layout,
   indices: Int32Array,
   texts: readonly string[],
-  animation: Animation,
 ): LabelData {
   const p = layout.positions;
   const items: LabelData['items'] = [];
@@ -73,11 +70,11 @@ export function gatherLabels(
       items.push({ position: [p[i * 3]!, p[i * 3 + 1]!, p[i * 3 + 2]!], text: texts[k]! });
     }
   });
-  return { items, animation };
+  return { items };
 }
 
 /** Line segments of the sequence pairs [from, to, ...] whose both ends are shown. */
-export function gatherSequences(layout: Layout, pairs: Int32Array, animation: Animation): SequenceData {
+export function gatherSequences(layout: Layout, pairs: Int32Array): SequenceData {
   const kept: number[] = [];
   for (let k = 0; k < pairs.length; k += 2) {
     if (isShown(layout, pairs[k]!) && isShown(layout, pairs[k + 1]!)) kept.push(k);
@@ -90,5 +87,5 @@ export function gatherSequences(layout: Layout, pairs: Int32Array, animation: An
     source.set(layout.positions.subarray(a, a + 3), j * 3);
     target.set(layout.positions.subarray(b, b + 3), j * 3);
   });
-  return { length: kept.length, source, target, animation };
+  return { length: kept.length, source, target };
 }

@@ -10,16 +10,6 @@ import { PointsLayer } from './points_layer';
 import type { PointsData, SpriteSheet } from './points_layer';
 import type { PlotTheme } from './theme';
 
-export type Easing = (t: number) => number;
-
-/** How gathered positions (highlights, labels, sequences) reach their new values. */
-export interface Animation {
-  duration: number;
-  easing: Easing;
-}
-
-export const NO_ANIMATION: Animation = { duration: 0, easing: (t) => t };
-
 // deck.gl's ScatterplotLayer and LineLayer keep positions in 64-bit attributes and, in 9.4,
 // read a Float32Array given to them with the 64-bit stride once the data length changes
 // (points land at wrong places). Float64Array takes their regular path; these arrays are small.
@@ -32,7 +22,6 @@ export interface HighlightData {
   line: Uint8Array;
   /** Radius relative to the highlight radius. */
   radius: Float32Array;
-  animation: Animation;
 }
 
 export interface LabelItem {
@@ -55,34 +44,32 @@ export function labelOffset(pointSize: number, sprites: boolean): number {
 
 export interface LabelData {
   items: LabelItem[];
-  animation: Animation;
 }
 
 export interface SequenceData {
   length: number;
   source: Float64Array;
   target: Float64Array;
-  animation: Animation;
 }
 
 export interface LayerInput {
   points: PointsData | null;
-  pointAnimation: Animation;
-  colorAnimation: Animation;
+  /** Eased progress of a layout change (1 when nothing moves). */
+  progress: number;
   /** Dot diameter (or thumbnail edge in sprite mode), CSS px, at the current zoom. */
   pointSize: number;
   pointSizeRange: [number, number];
   opacity: number;
   sprite: SpriteSheet | null;
   hovered: number | null;
+  /** Where the hovered point is drawn now (it may be moving). */
+  hoveredPosition: Float32Array | null;
   highlight: HighlightData;
   labels: LabelData;
   labelSize: number;
   sequences: SequenceData | null;
   theme: PlotTheme;
 }
-
-const transition = ({ duration, easing }: Animation) => ({ type: 'interpolation' as const, duration, easing });
 
 // Labels, rings and lines are drawn over everything: no depth test among them or with points.
 const OVERLAY_PARAMETERS = { depthWriteEnabled: false, depthCompare: 'always' } as const;
@@ -109,10 +96,6 @@ export function buildLayers(input: LayerInput): Layer[] {
         getWidth: DEFAULT_SEQUENCE_WIDTH,
         widthUnits: 'pixels',
         parameters: OVERLAY_PARAMETERS,
-        transitions: {
-          getSourcePosition: transition(sequences.animation),
-          getTargetPosition: transition(sequences.animation),
-        },
       }),
     );
   }
@@ -131,10 +114,7 @@ export function buildLayers(input: LayerInput): Layer[] {
       // Translucent dots are blended in drawing order; a depth test would let the first dot
       // drawn hide those behind it, and its soft rim would cut holes into them.
       parameters: OVERLAY_PARAMETERS,
-      transitions: {
-        getPosition: transition(input.pointAnimation),
-        getColor: transition(input.colorAnimation),
-      },
+      progress: input.progress,
     }),
   );
 
@@ -160,12 +140,11 @@ export function buildLayers(input: LayerInput): Layer[] {
         filled: !sprites,
         billboard: true,
         parameters: OVERLAY_PARAMETERS,
-        transitions: { getPosition: transition(highlight.animation) },
       }),
     );
   }
 
-  if (sprite && input.hovered !== null) {
+  if (sprite && input.hovered !== null && input.hoveredPosition) {
     // The hovered thumbnail, brought to the front and enlarged (TensorBoard leaves it buried).
     layers.push(
       new PointsLayer({
@@ -173,7 +152,7 @@ export function buildLayers(input: LayerInput): Layer[] {
         data: {
           length: 1,
           attributes: {
-            getPosition: { value: points.attributes.getPosition.value.subarray(input.hovered * 3, input.hovered * 3 + 3), size: 3 },
+            getPosition: { value: input.hoveredPosition, size: 3 },
             getColor: { value: new Uint8Array([255, 255, 255, 255]), size: 4, normalized: true },
           },
         },
@@ -213,7 +192,6 @@ export function buildLayers(input: LayerInput): Layer[] {
         outlineColor: theme.halo,
         characterSet: 'auto',
         parameters: OVERLAY_PARAMETERS,
-        transitions: { getPosition: transition(labels.animation) },
       }),
     );
   }

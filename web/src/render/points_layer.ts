@@ -23,6 +23,8 @@ export interface PointsData {
   length: number;
   attributes: {
     getPosition: { value: Float32Array; size: 3 };
+    /** During a layout change: where the points start from (see `progress`). */
+    getPreviousPosition?: { value: Float32Array; size: 3 };
     getColor: { value: Uint8Array; size: 4; normalized: true };
     getSize?: { value: Float32Array; size: 1 };
     getVisible?: { value: Uint8Array; size: 1; normalized: true };
@@ -40,9 +42,12 @@ interface PointsLayerOwnProps {
   spriteAtlas: Texture | SpriteSheet['image'] | null;
   /** Index of the first point of `data` in the full set (for its thumbnail). */
   indexOffset: number;
+  /** Eased progress of a layout change, 0..1 (1 when nothing moves). */
+  progress: number;
   // Accessors: the values apply where `data.attributes` has no column (deck.gl then keeps a
   // constant attribute instead of a buffer of N copies).
   getPosition: [number, number, number];
+  getPreviousPosition: [number, number, number];
   getColor: [number, number, number, number];
   getSize: number;
   getVisible: number;
@@ -58,7 +63,9 @@ const defaultProps: DefaultProps<PointsLayerProps> = {
   sprite: { type: 'object', value: null, compare: false },
   spriteAtlas: { type: 'image', value: null, async: true },
   indexOffset: { type: 'number', value: 0 },
+  progress: { type: 'number', min: 0, max: 1, value: 1 },
   getPosition: { type: 'accessor', value: [0, 0, 0] },
+  getPreviousPosition: { type: 'accessor', value: [0, 0, 0] },
   getColor: { type: 'accessor', value: [78, 121, 167, 255] },
   getSize: { type: 'accessor', value: 1 },
   getVisible: { type: 'accessor', value: 255 },
@@ -84,8 +91,9 @@ export class PointsLayer extends Layer<Required<PointsLayerOwnProps>> {
     this.getAttributeManager()!.add({
       // Plain float32 (no fp64 split): positions are normalised to [-1, 1]³, so single
       // precision is exact enough and the vertex shader stays as cheap as a bare draw.
-      positions: { size: 3, type: 'float32', fp64: false, accessor: 'getPosition', transition: true },
-      colors: { size: 4, type: 'unorm8', accessor: 'getColor', transition: true },
+      positions: { size: 3, type: 'float32', fp64: false, accessor: 'getPosition' },
+      previousPositions: { size: 3, type: 'float32', fp64: false, accessor: 'getPreviousPosition' },
+      colors: { size: 4, type: 'unorm8', accessor: 'getColor' },
       sizes: { size: 1, accessor: 'getSize' },
       shown: { size: 1, type: 'unorm8', accessor: 'getVisible' },
     });
@@ -111,7 +119,7 @@ export class PointsLayer extends Layer<Required<PointsLayerOwnProps>> {
   override draw(): void {
     const { model } = this.state;
     if (!model) return;
-    const { pointSize, pointSizeRange, sprite, spriteAtlas, indexOffset } = this.props;
+    const { pointSize, pointSizeRange, sprite, spriteAtlas, indexOffset, progress } = this.props;
     const uniforms: PointsUniformProps = {
       pointSize,
       minPointSize: pointSizeRange[0],
@@ -120,6 +128,7 @@ export class PointsLayer extends Layer<Required<PointsLayerOwnProps>> {
       spriteAspect: 1,
       spriteCount: 0,
       indexOffset,
+      progress,
     };
     if (sprite && spriteAtlas instanceof Texture && this.state.sprites) {
       const rows = Math.floor(spriteAtlas.height / sprite.cellHeight);

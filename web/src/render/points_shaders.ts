@@ -17,6 +17,7 @@ layout(std140) uniform pointsUniforms {
   float spriteAspect;
   float spriteCount;
   float indexOffset;
+  float progress;
 } points;
 `;
 
@@ -34,6 +35,8 @@ export type PointsUniformProps = {
   spriteCount: number;
   /** Point index of the first vertex: a layer of one point can show point k's thumbnail. */
   indexOffset: number;
+  /** Eased progress of a layout change: 0 draws previousPositions, 1 draws positions. */
+  progress: number;
   spriteAtlas?: Texture | null;
 };
 
@@ -49,6 +52,7 @@ export const pointsUniforms = {
     spriteAspect: 'f32',
     spriteCount: 'f32',
     indexOffset: 'f32',
+    progress: 'f32',
   },
 } as const satisfies ShaderModule<PointsUniformProps>;
 
@@ -56,6 +60,7 @@ export const vs = /* glsl */ `\
 #version 300 es
 #define SHADER_NAME points-layer-vertex-shader
 in vec3 positions;
+in vec3 previousPositions;
 in vec4 colors;
 in float sizes;
 in float shown;
@@ -64,14 +69,18 @@ out float vDiameter;
 flat out int vIndex;
 
 void main(void) {
-  geometry.worldPosition = positions;
+  // A point without a previous position (it just appeared) is drawn at its new one.
+  vec3 position = any(isnan(previousPositions))
+    ? positions
+    : mix(previousPositions, positions, points.progress);
+  geometry.worldPosition = position;
   // One vertex per point, so the vertex id is the point index: picking reports it directly.
   vIndex = gl_VertexID + int(points.indexOffset);
   geometry.pickingColor = picking_getPickingColorFromIndex(float(vIndex));
   // The plot's views are cartesian with no model matrix, where deck.gl's common space is the
   // world space: one matrix product, as in a bare draw, instead of project_position's
   // geospatial branches on each of a million vertices.
-  geometry.position = vec4(positions, 1.0);
+  geometry.position = vec4(position, 1.0);
   gl_Position = project.viewProjectionMatrix * geometry.position + project.center;
   DECKGL_FILTER_GL_POSITION(gl_Position, geometry);
   vDiameter = clamp(points.pointSize * sizes * project.devicePixelRatio,
@@ -80,7 +89,7 @@ void main(void) {
   gl_PointSize = vDiameter + 1.0;
   // Hidden points (mask byte 0, normalised to 0.0) and non-finite ones go past the far plane:
   // clipped before rasterisation.
-  if (shown < 0.5 / 255.0 || any(isnan(positions))) {
+  if (shown < 0.5 / 255.0 || any(isnan(position))) {
     gl_Position = vec4(0.0, 0.0, 2.0, 1.0);
   }
   vColor = vec4(colors.rgb, colors.a * layer.opacity);

@@ -24,14 +24,10 @@ import { DEFAULT_POINT_COLOR, uniformColors } from './colors';
 import { gatherHighlight, gatherLabels, gatherSequences } from './gather';
 import type { Layout } from './gather';
 import { declutter, measureLabel } from './label_layout';
-import {
-  LABEL_FONT_FAMILY,
-  LABEL_FONT_WEIGHT,
-  NO_ANIMATION,
-  buildLayers,
-  labelOffset,
-} from './plot_layers';
-import type { Animation, HighlightData, LabelData, SequenceData } from './plot_layers';
+import { easeInOutCubic, lerpArray, linear, motionProgress } from './motion';
+import type { Motion } from './motion';
+import { LABEL_FONT_FAMILY, LABEL_FONT_WEIGHT, buildLayers, labelOffset } from './plot_layers';
+import type { HighlightData, LabelData, SequenceData } from './plot_layers';
 import type { PointsData, SpriteSheet } from './points_layer';
 import {
   defaultOpacity,
@@ -72,11 +68,20 @@ export interface LayoutTransition {
 type ViewState = OrthographicViewState | OrbitViewState;
 type PlotView = OrthographicView | OrbitView;
 
-const linear = (t: number): number => t;
-const easeInOutCubic = (t: number): number => (t < 0.5 ? 4 * t * t * t : 1 - (-2 * t + 2) ** 3 / 2);
-/** Colours cross-fade when "Color by" changes. */
-const COLOR_ANIMATION: Animation = { duration: 400, easing: easeInOutCubic };
+/** Gathered data at the end of a layout change and, while one runs, at its start. */
+interface Gathered<T> {
+  to: T;
+  from: T | null;
+}
+
 const EMPTY = new Int32Array(0);
+const EMPTY_HIGHLIGHT: HighlightData = {
+  length: 0,
+  positions: new Float64Array(0),
+  fill: new Uint8Array(0),
+  line: new Uint8Array(0),
+  radius: new Float32Array(0),
+};
 
 export class ScatterPlot {
   private readonly deck: Deck<PlotView>;
@@ -84,8 +89,6 @@ export class ScatterPlot {
   private readonly limits: GpuLimits;
   private readonly ready: Promise<void>;
   private destroyed = false;
-  /** A frame has shown the current data set (setPoints with a new N resets it). */
-  private drawnSinceLoad = false;
   /** Resolvers of `whenDrawn()`, settled by the next frame that draws the current points. */
   private drawWaiters: (() => void)[] = [];
 
@@ -111,14 +114,15 @@ export class ScatterPlot {
 
   private viewState: ViewState = { target: [0, 0, 0], zoom: 0 };
   private fitZoom = 0;
-  private pointAnimation: Animation = NO_ANIMATION;
-  private colorAnimation: Animation = NO_ANIMATION;
+  /** The layout change in progress, if any; `positions` holds its end. */
+  private motion: Motion | null = null;
+  private animationFrame: number | null = null;
   private pointsData: PointsData | null = null;
-  private highlightData: HighlightData = emptyHighlight();
-  private labelData: LabelData = { items: [], animation: NO_ANIMATION };
+  private highlight: Gathered<HighlightData> = { to: EMPTY_HIGHLIGHT, from: null };
+  private labels: Gathered<LabelData> = { to: { items: [] }, from: null };
+  private sequences: Gathered<SequenceData> | null = null;
   /** The decluttered labels last drawn: a new array only when the set shown changes. */
   private shownLabels: { source: LabelData; key: string; data: LabelData } | null = null;
-  private sequenceData: SequenceData | null = null;
 
   /**
    * Draws into `container` (which it fills). Throws ERROR_WEBGL_UNAVAILABLE when the browser
@@ -158,7 +162,6 @@ export class ScatterPlot {
         isDragging ? 'grabbing' : isHovering ? 'pointer' : 'grab',
       onLoad: () => resolveReady(),
       onAfterRender: () => {
-        if (this.pointsData) this.drawnSinceLoad = true;
         if (this.pointsData && this.drawWaiters.length > 0) {
           const waiters = this.drawWaiters;
           this.drawWaiters = [];
@@ -189,17 +192,21 @@ export class ScatterPlot {
     const sameSet = n === this.n && n > 0;
     const switchView = !sameSet || dims !== this.dimsValue;
     const layout = normalizePositions(positions, dims);
-    this.pointAnimation = {
-      duration: sameSet ? (transition.durationMs ?? DEFAULT_TRANSITION_MS) : 0,
-      easing: transition.easing === 'linear' ? linear : easeInOutCubic,
-    };
+    const duration = sameSet ? (transition.durationMs ?? DEFAULT_TRANSITION_MS) : 0;
+    const now = performance.now();
+    // Start from where the points are drawn now, mid-way through a change if one is running
+    // (a t-SNE stream sends layouts faster than they finish animating).
+    const from = this.motion
+      ? lerpArray(this.motion.from, this.positions, motionProgress(this.motion, now))
+      : this.positions;
+    const easing = transition.easing === 'linear' ? linear : easeInOutCubic;
+    this.motion = duration > 0 ? { from, start: now, duration, easing } : null;
     if (!sameSet) {
       // Another data set: per-point state of the previous one no longer applies.
       this.colors = this.sizes = this.visible = this.sequencePairs = null;
       this.selected = this.neighbors = this.labelIndices = EMPTY;
       this.labelTexts = [];
       this.hovered = null;
-      this.drawnSinceLoad = false;
       this.defaultColors = uniformColors(n, DEFAULT_POINT_COLOR);
     }
     this.n = n;
@@ -209,7 +216,8 @@ export class ScatterPlot {
     this.radius = layout.radius;
     this.fitZoom = this.fitCameraNow().zoom;
     this.updatePointsData();
-    this.gatherAll(this.pointAnimation);
+    this.gatherAll();
+    if (this.motion) this.animate();
     if (switchView) {
       this.deck.setProps({ views: this.makeView() });
       this.resetView();
@@ -222,10 +230,8 @@ export class ScatterPlot {
   setColors(colors: Uint8Array | null): void {
     this.assertLength(colors, 4);
     this.colors = colors;
-    // Fade between colourings the user sees, not into the first one of a new data set.
-    this.colorAnimation = this.drawnSinceLoad ? COLOR_ANIMATION : NO_ANIMATION;
     this.updatePointsData();
-    this.highlightData = this.gatherHighlight(NO_ANIMATION);
+    this.gatherHighlight();
     this.render();
   }
 
@@ -248,7 +254,7 @@ export class ScatterPlot {
     this.assertLength(mask, 1);
     this.visible = mask;
     this.updatePointsData();
-    this.gatherAll(NO_ANIMATION);
+    this.gatherAll();
     this.render();
   }
 
@@ -258,7 +264,7 @@ export class ScatterPlot {
     this.assertIndices(neighbors);
     this.selected = selected;
     this.neighbors = neighbors;
-    this.highlightData = this.gatherHighlight(NO_ANIMATION);
+    this.gatherHighlight();
     this.render();
   }
 
@@ -271,7 +277,7 @@ export class ScatterPlot {
     this.assertIndices(indices);
     this.labelIndices = indices;
     this.labelTexts = texts;
-    this.labelData = this.gatherLabels(NO_ANIMATION);
+    this.gatherLabels();
     this.render();
   }
 
@@ -294,7 +300,7 @@ export class ScatterPlot {
       this.assertIndices(pairs);
     }
     this.sequencePairs = pairs;
-    this.sequenceData = this.gatherSequences(NO_ANIMATION);
+    this.gatherSequences();
     this.render();
   }
 
@@ -351,6 +357,7 @@ export class ScatterPlot {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    if (this.animationFrame !== null) cancelAnimationFrame(this.animationFrame);
     this.overlay.destroy();
     this.deck.finalize();
   }
@@ -403,7 +410,7 @@ export class ScatterPlot {
     const theme = THEMES[this.themeName];
     this.container.style.background = `rgb(${theme.background.slice(0, 3).join(',')})`;
     this.overlay.setColors(theme.gestureStroke, theme.gestureFill);
-    this.highlightData = this.gatherHighlight(NO_ANIMATION);
+    this.gatherHighlight();
   }
 
   private currentPointSize(): number {
@@ -424,8 +431,7 @@ export class ScatterPlot {
   }
 
   /** The labels that do not overlap a more important one at the current camera. */
-  private declutteredLabels(pointSize: number): LabelData {
-    const source = this.labelData;
+  private declutteredLabels(source: LabelData, pointSize: number): LabelData {
     if (source.items.length < 2) return source;
     const viewport = this.currentViewport();
     if (!viewport) return source;
@@ -441,29 +447,66 @@ export class ScatterPlot {
     );
     const key = kept.join(',');
     if (this.shownLabels?.source !== source || this.shownLabels.key !== key) {
-      const data = { items: kept.map((i) => source.items[i]!), animation: source.animation };
+      const data = { items: kept.map((i) => source.items[i]!) };
       this.shownLabels = { source, key, data };
     }
     return this.shownLabels.data;
   }
 
+  /** Redraw every frame while a layout change runs (and only then). */
+  private animate(): void {
+    if (this.animationFrame !== null) return;
+    const step = (): void => {
+      this.animationFrame = null;
+      if (!this.motion || this.destroyed) return;
+      this.render();
+      if (this.motion) this.animationFrame = requestAnimationFrame(step);
+    };
+    this.animationFrame = requestAnimationFrame(step);
+  }
+
   private render(): void {
     if (this.destroyed) return;
+    let progress = this.motion ? motionProgress(this.motion, performance.now()) : 1;
+    if (this.motion && progress >= 1) {
+      // Done: drop the start positions (a buffer of N) and the gathered start data.
+      this.motion = null;
+      this.updatePointsData();
+      this.gatherAll();
+      progress = 1;
+    }
     const pointSize = this.currentPointSize();
+    const highlight = mixGathered(this.highlight, progress, (from, to) => ({
+      ...to,
+      positions: lerpArray(from.positions, to.positions, progress),
+    }));
+    const labels = mixGathered(this.labels, progress, (from, to) => ({
+      items: to.items.map((item, k) => {
+        const [x, y, z] = lerpArray(from.items[k]!.position, Float64Array.from(item.position), progress);
+        return { ...item, position: [x!, y!, z!] as [number, number, number] };
+      }),
+    }));
+    const sequences =
+      this.sequences &&
+      mixGathered(this.sequences, progress, (from, to) => ({
+        length: to.length,
+        source: lerpArray(from.source, to.source, progress),
+        target: lerpArray(from.target, to.target, progress),
+      }));
     this.deck.setProps({
       layers: buildLayers({
         points: this.pointsData,
-        pointAnimation: this.pointAnimation,
-        colorAnimation: this.colorAnimation,
+        progress,
         pointSize,
         pointSizeRange: this.limits.pointSizeRange,
         opacity: defaultOpacity(this.n),
         sprite: this.sprite,
         hovered: this.hovered,
-        highlight: this.highlightData,
-        labels: this.declutteredLabels(pointSize),
+        hoveredPosition: this.hovered === null ? null : this.drawnPosition(this.hovered, progress),
+        highlight,
+        labels: this.declutteredLabels(labels, pointSize),
         labelSize: this.labelSize,
-        sequences: this.sequenceData,
+        sequences,
         theme: THEMES[this.themeName],
       }),
     });
@@ -478,6 +521,7 @@ export class ScatterPlot {
       length: this.n,
       attributes: {
         getPosition: { value: this.positions, size: 3 },
+        ...(this.motion && { getPreviousPosition: { value: this.motion.from, size: 3 } }),
         getColor: { value: this.colors ?? this.defaultColors, size: 4, normalized: true },
         ...(this.sizes && { getSize: { value: this.sizes, size: 1 } }),
         ...(this.visible && { getVisible: { value: this.visible, size: 1, normalized: true } }),
@@ -485,29 +529,40 @@ export class ScatterPlot {
     };
   }
 
-  private gatherAll(animation: Animation): void {
-    this.highlightData = this.gatherHighlight(animation);
-    this.labelData = this.gatherLabels(animation);
-    this.sequenceData = this.gatherSequences(animation);
+  private gatherAll(): void {
+    this.gatherHighlight();
+    this.gatherLabels();
+    this.gatherSequences();
   }
 
-  private get layout(): Layout {
-    return { positions: this.positions, visible: this.visible };
+  /** Gather for the layout's end and, during a change, for its start as well. */
+  private gathered<T>(gather: (layout: Layout) => T): Gathered<T> {
+    const to = gather({ positions: this.positions, visible: this.visible });
+    const from = this.motion && gather({ positions: this.motion.from, visible: this.visible });
+    return { to, from };
   }
 
-  private gatherHighlight(animation: Animation): HighlightData {
+  private gatherHighlight(): void {
     const { outline, accent } = THEMES[this.themeName];
-    const colors = this.colors ?? this.defaultColors;
-    const style = { colors, outline, accent };
-    return gatherHighlight(this.layout, this.selected, this.neighbors, this.hovered, style, animation);
+    const style = { colors: this.colors ?? this.defaultColors, outline, accent };
+    this.highlight = this.gathered((layout) =>
+      gatherHighlight(layout, this.selected, this.neighbors, this.hovered, style),
+    );
   }
 
-  private gatherLabels(animation: Animation): LabelData {
-    return gatherLabels(this.layout, this.labelIndices, this.labelTexts, animation);
+  private gatherLabels(): void {
+    this.labels = this.gathered((layout) => gatherLabels(layout, this.labelIndices, this.labelTexts));
   }
 
-  private gatherSequences(animation: Animation): SequenceData | null {
-    return this.sequencePairs && gatherSequences(this.layout, this.sequencePairs, animation);
+  private gatherSequences(): void {
+    const pairs = this.sequencePairs;
+    this.sequences = pairs && this.gathered((layout) => gatherSequences(layout, pairs));
+  }
+
+  /** Where point i is drawn at this progress of the layout change. */
+  private drawnPosition(i: number, progress: number): Float32Array {
+    const to = this.positions.subarray(i * 3, i * 3 + 3);
+    return this.motion ? lerpArray(this.motion.from.subarray(i * 3, i * 3 + 3), to, progress) : to.slice();
   }
 
   private pickedIndex(info: PickingInfo): number | null {
@@ -518,7 +573,7 @@ export class ScatterPlot {
     const index = this.pickedIndex(info);
     if (index !== this.hovered) {
       this.hovered = index;
-      this.highlightData = this.gatherHighlight(NO_ANIMATION);
+      this.gatherHighlight();
       this.render();
     }
     this.options.onHover?.(index, index === null ? null : { x: info.x, y: info.y });
@@ -539,13 +594,17 @@ export class ScatterPlot {
   }
 }
 
-function emptyHighlight(): HighlightData {
-  return {
-    length: 0,
-    positions: new Float64Array(0),
-    fill: new Uint8Array(0),
-    line: new Uint8Array(0),
-    radius: new Float32Array(0),
-    animation: NO_ANIMATION,
-  };
+/**
+ * The gathered data drawn at a progress of a layout change: the end data, with its positions
+ * mixed from the start data when both hold the same items.
+ */
+function mixGathered<T extends { length: number } | { items: unknown[] }>(
+  gathered: Gathered<T>,
+  progress: number,
+  mix: (from: T, to: T) => T,
+): T {
+  const { from, to } = gathered;
+  const size = (data: T): number => ('items' in data ? data.items.length : data.length);
+  // A point that had no position at the start drops out of `from`: its items no longer pair up.
+  return from && progress < 1 && size(from) === size(to) ? mix(from, to) : to;
 }
