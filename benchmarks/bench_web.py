@@ -122,7 +122,7 @@ def run(smoke: bool) -> list[dict[str, Any]]:
     sizes = [2_000] if smoke else [100_000, 1_000_000]
     # The machine is shared: pages alternate, each is opened `repeats` times, and medians
     # over all frames are reported.
-    repeats = 1 if smoke else 2
+    repeats = 1 if smoke else 3
     dist = build_bench_bundle()
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:

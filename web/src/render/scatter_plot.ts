@@ -194,13 +194,12 @@ export class ScatterPlot {
     const layout = normalizePositions(positions, dims);
     const duration = sameSet ? (transition.durationMs ?? DEFAULT_TRANSITION_MS) : 0;
     const now = performance.now();
+    const easing = transition.easing === 'linear' ? linear : easeInOutCubic;
     // Start from where the points are drawn now, mid-way through a change if one is running
     // (a t-SNE stream sends layouts faster than they finish animating).
-    const from = this.motion
-      ? lerpArray(this.motion.from, this.positions, motionProgress(this.motion, now))
-      : this.positions;
-    const easing = transition.easing === 'linear' ? linear : easeInOutCubic;
-    this.motion = duration > 0 ? { from, start: now, duration, easing } : null;
+    const from = (): Float32Array =>
+      this.motion ? lerpArray(this.motion.from, this.positions, motionProgress(this.motion, now)) : this.positions;
+    this.motion = duration > 0 ? { from: from(), start: now, duration, easing } : null;
     if (!sameSet) {
       // Another data set: per-point state of the previous one no longer applies.
       this.colors = this.sizes = this.visible = this.sequencePairs = null;
@@ -579,6 +578,7 @@ export class ScatterPlot {
     this.options.onHover?.(index, index === null ? null : { x: info.x, y: info.y });
   }
 
+  /** Rectangle / lasso: points are tested where they are going, if a layout change runs. */
   private select(shape: SelectionShape, modifiers: Modifiers): void {
     const viewport = this.currentViewport();
     if (!viewport || this.n === 0) {
