@@ -46,12 +46,16 @@ import type { GpuLimits } from './webgl_support';
 
 export interface ScatterPlotOptions {
   theme?: ThemeName;
-  /** The point under the pointer changed or moved; `at` is in CSS px relative to the plot. */
+  /**
+   * Called on pointer moves over the plot (once per frame at most) with the point under the
+   * pointer, picked on the GPU; `at` is in CSS px relative to the plot.
+   */
   onHover?: (index: number | null, at: { x: number; y: number } | null) => void;
   /** A click on a point, or on empty space (null). */
   onClick?: (index: number | null, modifiers: Modifiers) => void;
   /** A rectangle or lasso gesture ended: the indices inside it (hidden points excluded). */
   onSelect?: (indices: Int32Array, modifiers: Modifiers) => void;
+  /** The camera moved: every frame of a drag, so throttle what it triggers (the URL, say). */
   onCameraChange?: (camera: Camera) => void;
   /** A GPU error after construction (lost context, shader failure). */
   onError?: (error: Error) => void;
