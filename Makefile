@@ -7,9 +7,16 @@ STAMPS := .build-stamps
 # A persistent numba cache: umap-learn's first compile costs 16-79 s, once per machine.
 export NUMBA_CACHE_DIR ?= $(HOME)/.cache/embedding-projector/numba
 
+# The web bundle is built into the package (git-ignored, shipped in the wheel).
+STATIC := src/embedding_projector/static
+WEB_SOURCES := $(shell find web/src -type f) web/index.html web/package.json \
+	web/vite.config.ts web/svelte.config.js web/tsconfig.json
+# The browser tests and the web benchmark drive Debian's Chromium (never a downloaded one).
+CHROMIUM := /usr/bin/chromium
+
 .PHONY: build demo test lint bench
 
-build: $(STAMPS)/python
+build: $(STAMPS)/python $(STATIC)/index.html | $(CHROMIUM)
 
 $(STAMPS)/python: pyproject.toml
 	@mkdir -p $(STAMPS)
@@ -18,16 +25,30 @@ $(STAMPS)/python: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
+$(STAMPS)/npm: web/package-lock.json
+	@mkdir -p $(STAMPS)
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(STATIC)/index.html: $(STAMPS)/npm $(WEB_SOURCES)
+	cd web && npm run --silent build
+	@touch $@
+
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
 demo: build
 	$(VENV)/bin/projector inspect ../shared/fixtures/tf2_two_embeddings_sprite
 
 test: build
+	cd web && npm test --silent
 	$(PY) -m pytest -q
 
 lint: build
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 	$(VENV)/bin/mypy
+	cd web && npm run --silent check && npm run --silent lint
 
 bench: build
 	$(PY) -m benchmarks.run

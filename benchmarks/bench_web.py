@@ -1,0 +1,201 @@
+"""Web plot benchmark: our deck.gl scatter plot against a bare WebGL2 draw of the same points.
+
+Headless Chromium here draws WebGL in software (SwiftShader), so absolute frame times mean
+little; the ratio to a bare ``gl.POINTS`` draw in the same browser and run does. Two cases at
+each size, both pages fed the same float32 ``.bin`` file over HTTP (the API's transfer path):
+
+- orbit frame: the 3D camera turns 3 degrees per frame; the median interval between animation
+  frames (goal: ours <= 1.5x the bare draw);
+- open -> first frame: navigation start to the first frame with the points on screen (goal at
+  1M: <= 15 s here).
+
+``benchmarks/run.py`` calls ``run(smoke)``; ``python benchmarks/bench_web.py [--smoke]`` prints
+the rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import itertools
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ROOT / "benchmarks" / "web"
+WEB = ROOT / "web"
+CHROMIUM = "/usr/bin/chromium"
+# Flags for Chromium as root in a container; WebGL then runs on SwiftShader.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+VIEWPORT = {"width": 1200, "height": 800}
+BASELINE = "bare WebGL2 gl.POINTS"
+
+
+def point_size(n: int) -> float:
+    """The plot's default dot diameter for n points (web/src/render/point_style.ts)."""
+    return float(min(max(28 / max(n, 1) ** 0.2, 2), 8))
+
+
+def opacity(n: int) -> float:
+    """The plot's default dot opacity for n points (web/src/render/point_style.ts)."""
+    return float(min(max(1.6 / max(n, 1) ** 0.1, 0.35), 0.9))
+
+
+def clustered_points(n: int, seed: int = 0) -> np.ndarray:
+    """N x 3 float32 points in 12 Gaussian clusters, like a projected embedding."""
+    rng = np.random.default_rng(seed)
+    centers = rng.uniform(-10, 10, size=(12, 3))
+    labels = rng.integers(0, 12, size=n)
+    spread = rng.uniform(0.6, 2.4, size=12)[labels, None]
+    return (centers[labels] + rng.standard_normal((n, 3)) * spread).astype("<f4")
+
+
+def build_bench_bundle() -> Path:
+    """Build benchmarks/web/ours.html with Vite unless the build is newer than its sources."""
+    dist = PAGES / "dist"
+    sources = [PAGES / "ours.html", PAGES / "ours.ts", *(WEB / "src").rglob("*")]
+    newest = max(p.stat().st_mtime for p in sources if p.is_file())
+    built = dist / "ours.html"
+    if not built.exists() or built.stat().st_mtime < newest:
+        subprocess.run(["npm", "run", "--silent", "build:bench"], cwd=WEB, check=True)
+    return dist
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """A static file handler that does not log every request to stderr."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def static_server(directory: Path) -> Iterator[str]:
+    """Serve a folder on 127.0.0.1 at a free port; yields the base URL."""
+    handler = functools.partial(QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def measure(browser: Any, url: str, timeout_s: float) -> tuple[float, list[float]]:
+    """Open a page in a fresh context; returns (first frame s, orbit frame intervals s)."""
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_function("window.benchResult !== undefined", timeout=timeout_s * 1000)
+        result = page.evaluate("window.benchResult")
+    finally:
+        context.close()
+    intervals = [(b - a) / 1000 for a, b in itertools.pairwise(result["stamps"])]
+    return result["firstFrameMs"] / 1000, intervals
+
+
+def run(smoke: bool) -> list[dict[str, Any]]:
+    """Rows for the benchmark table (see benchmarks/run.py)."""
+    from playwright.sync_api import sync_playwright
+
+    sizes = [2_000] if smoke else [100_000, 1_000_000]
+    # The machine is shared: pages alternate, each is opened `repeats` times, and medians
+    # over all frames are reported.
+    repeats = 1 if smoke else 3
+    dist = build_bench_bundle()
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp)
+        shutil.copy(PAGES / "bare.html", site / "bare.html")
+        shutil.copytree(dist, site / "ours")
+        for n in sizes:
+            clustered_points(n).tofile(site / f"points-{n}.bin")
+        with static_server(site) as base, sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+            )
+            try:
+                for n in sizes:
+                    frames = 3 if smoke else (12 if n <= 100_000 else 5)
+                    query = f"n={n}&size={point_size(n)}&alpha={opacity(n)}&frames={frames}"
+                    pages = {
+                        "bare": f"{base}/bare.html?{query}",
+                        "ours": f"{base}/ours/ours.html?{query}",
+                    }
+                    # Software GL draws 1M points in seconds: allow for load plus every frame.
+                    timeout = 60 + 10 * (frames + 4) * max(n / 1_000_000, 0.1)
+                    first: dict[str, list[float]] = {"bare": [], "ours": []}
+                    intervals: dict[str, list[float]] = {"bare": [], "ours": []}
+                    for r in range(repeats):
+                        for name in ("bare", "ours") if r % 2 == 0 else ("ours", "bare"):
+                            first_s, frame_s = measure(browser, pages[name], timeout)
+                            first[name].append(first_s)
+                            intervals[name].extend(frame_s)
+                    rows += table_rows(n, first, intervals)
+            finally:
+                browser.close()
+    return rows
+
+
+def table_rows(
+    n: int, first: dict[str, list[float]], intervals: dict[str, list[float]]
+) -> list[dict[str, Any]]:
+    """The two rows of one size: orbit frame time and page open to first frame."""
+    load = f"load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    common = {"benchmark": "web_plot", "size": n, "baseline": BASELINE}
+    ours_frame, bare_frame = (statistics.median(intervals[k]) for k in ("ours", "bare"))
+    ours_first, bare_first = (statistics.median(first[k]) for k in ("ours", "bare"))
+    return [
+        {
+            **common,
+            "case": "orbit frame (3D)",
+            "seconds": ours_frame,
+            "baseline_seconds": bare_frame,
+            "ratio": ours_frame / bare_frame,
+            "note": f"goal <= 1.5x; headless Chromium, software WebGL; {load}",
+        },
+        {
+            **common,
+            "case": "open -> first frame",
+            "seconds": ours_first,
+            "baseline_seconds": bare_first,
+            "ratio": ours_first / bare_first,
+            "note": f"float32 .bin over HTTP; goal at 1M <= 15 s; {load}",
+        },
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds")
+    args = parser.parse_args()
+    for row in run(args.smoke):
+        print(
+            f"{row['case']:<22} n={row['size']:>9,}  ours {row['seconds']:8.3f} s  "
+            f"bare {row['baseline_seconds']:8.3f} s  ratio {row['ratio']:5.2f}  ({row['note']})"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+// Our plot under the benchmark's protocol (see bare.html): open → fetch float32 points → first
+// frame on screen; then orbit the 3D camera 3° per frame.
+import { ScatterPlot, colorByCategory } from '../../web/src/render';
+
+declare global {
+  interface Window {
+    benchResult?: { firstFrameMs: number; stamps: number[] };
+  }
+}
+
+const q = new URLSearchParams(location.search);
+const n = Number(q.get('n'));
+const frames = Number(q.get('frames'));
+const nextFrame = (): Promise<number> => new Promise((resolve) => requestAnimationFrame(resolve));
+
+const container = document.getElementById('plot') as HTMLDivElement;
+const plot = new ScatterPlot(container);
+plot.setPointSize(Number(q.get('size')));
+const positions = new Float32Array(await (await fetch(`../points-${n}.bin`)).arrayBuffer());
+plot.setPoints(positions, 3);
+// Per-point colours, as the app always has (a categorical column of 12 values).
+plot.setColors(colorByCategory(Array.from({ length: n }, (_, i) => i % 12)).colors);
+await plot.whenDrawn();
+await nextFrame();
+await nextFrame();
+const firstFrameMs = performance.now();
+
+const camera = plot.getCamera();
+if (camera.mode !== '3d') throw new Error('expected the 3D view');
+const stamps: number[] = [];
+for (let f = 0; f <= frames; f++) {
+  plot.setCamera({ ...camera, rotationOrbit: camera.rotationOrbit + (f + 1) * 3 });
+  stamps.push(await nextFrame());
+}
+window.benchResult = { firstFrameMs, stamps };

@@ -1,0 +1,199 @@
+// The deck.gl layers of the plot, from the renderer's state. Built on every change (deck.gl
+// diffs them); the typed arrays inside keep their identity unless their content changed, so a
+// camera move uploads nothing.
+
+import type { Layer } from '@deck.gl/core';
+import { LineLayer, ScatterplotLayer, TextLayer } from '@deck.gl/layers';
+
+import { DEFAULT_SEQUENCE_WIDTH } from '../constants';
+import { PointsLayer } from './points_layer';
+import type { PointsData, SpriteSheet } from './points_layer';
+import type { PlotTheme } from './theme';
+
+// deck.gl's ScatterplotLayer and LineLayer keep positions in 64-bit attributes and, in 9.4,
+// read a Float32Array given to them with the 64-bit stride once the data length changes
+// (points land at wrong places). Float64Array takes their regular path; these arrays are small.
+
+/** Highlighted points, in drawing order (neighbours, then selected, then hovered on top). */
+export interface HighlightData {
+  length: number;
+  positions: Float64Array;
+  fill: Uint8Array;
+  line: Uint8Array;
+  /** Radius relative to the highlight radius. */
+  radius: Float32Array;
+}
+
+export interface LabelItem {
+  position: [number, number, number];
+  text: string;
+}
+
+export const LABEL_FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+export const LABEL_FONT_WEIGHT = 600;
+
+/** Radius of the ring around a highlighted dot or thumbnail, in CSS px. */
+export function ringRadius(pointSize: number, sprites: boolean): number {
+  return sprites ? pointSize * 0.62 : pointSize / 2 + 3;
+}
+
+/** Gap from a point's centre to the bottom of its label, in CSS px. */
+export function labelOffset(pointSize: number, sprites: boolean): number {
+  return ringRadius(pointSize, sprites) + 3;
+}
+
+export interface LabelData {
+  items: LabelItem[];
+}
+
+export interface SequenceData {
+  length: number;
+  source: Float64Array;
+  target: Float64Array;
+}
+
+export interface LayerInput {
+  points: PointsData | null;
+  /** Eased progress of a layout change (1 when nothing moves). */
+  progress: number;
+  /** Dot diameter (or thumbnail edge in sprite mode), CSS px, at the current zoom. */
+  pointSize: number;
+  pointSizeRange: [number, number];
+  opacity: number;
+  sprite: SpriteSheet | null;
+  hovered: number | null;
+  /** Where the hovered point is drawn now (it may be moving). */
+  hoveredPosition: Float32Array | null;
+  highlight: HighlightData;
+  labels: LabelData;
+  labelSize: number;
+  sequences: SequenceData | null;
+  theme: PlotTheme;
+}
+
+// Labels, rings and lines are drawn over everything: no depth test among them or with points.
+const OVERLAY_PARAMETERS = { depthWriteEnabled: false, depthCompare: 'always' } as const;
+
+export function buildLayers(input: LayerInput): Layer[] {
+  const { points, theme, sprite } = input;
+  if (!points) return [];
+  const layers: Layer[] = [];
+  const sprites = sprite !== null;
+
+  if (input.sequences && input.sequences.length > 0) {
+    const { sequences } = input;
+    layers.push(
+      new LineLayer({
+        id: 'sequences',
+        data: {
+          length: sequences.length,
+          attributes: {
+            getSourcePosition: { value: sequences.source, size: 3 },
+            getTargetPosition: { value: sequences.target, size: 3 },
+          },
+        },
+        getColor: theme.sequence,
+        getWidth: DEFAULT_SEQUENCE_WIDTH,
+        widthUnits: 'pixels',
+        parameters: OVERLAY_PARAMETERS,
+      }),
+    );
+  }
+
+  layers.push(
+    new PointsLayer({
+      id: 'points',
+      data: points,
+      pickable: true,
+      pointSize: input.pointSize,
+      pointSizeRange: input.pointSizeRange,
+      // Thumbnails are pictures: never see-through.
+      opacity: sprites ? 1 : input.opacity,
+      sprite,
+      spriteAtlas: sprite?.image ?? null,
+      // Translucent dots are blended in drawing order; a depth test would let the first dot
+      // drawn hide those behind it, and its soft rim would cut holes into them.
+      parameters: OVERLAY_PARAMETERS,
+      progress: input.progress,
+    }),
+  );
+
+  const { highlight } = input;
+  if (highlight.length > 0) {
+    layers.push(
+      new ScatterplotLayer({
+        id: 'highlight',
+        data: {
+          length: highlight.length,
+          attributes: {
+            getPosition: { value: highlight.positions, size: 3 },
+            getFillColor: { value: highlight.fill, size: 4, normalized: true },
+            getLineColor: { value: highlight.line, size: 4, normalized: true },
+            getRadius: { value: highlight.radius, size: 1 },
+          },
+        },
+        radiusUnits: 'pixels',
+        radiusScale: ringRadius(input.pointSize, sprites),
+        lineWidthUnits: 'pixels',
+        getLineWidth: 1.75,
+        stroked: true,
+        filled: !sprites,
+        billboard: true,
+        parameters: OVERLAY_PARAMETERS,
+      }),
+    );
+  }
+
+  if (sprite && input.hovered !== null && input.hoveredPosition) {
+    // The hovered thumbnail, brought to the front and enlarged (TensorBoard leaves it buried).
+    layers.push(
+      new PointsLayer({
+        id: 'hovered-sprite',
+        data: {
+          length: 1,
+          attributes: {
+            getPosition: { value: input.hoveredPosition, size: 3 },
+            getColor: { value: new Uint8Array([255, 255, 255, 255]), size: 4, normalized: true },
+          },
+        },
+        indexOffset: input.hovered,
+        // Three times the thumbnail, but no blurrier than twice the atlas resolution.
+        pointSize: Math.max(
+          input.pointSize * 1.5,
+          Math.min(input.pointSize * 3, 2 * Math.max(sprite.cellWidth, sprite.cellHeight)),
+        ),
+        pointSizeRange: input.pointSizeRange,
+        sprite,
+        spriteAtlas: sprite.image,
+        parameters: OVERLAY_PARAMETERS,
+      }),
+    );
+  }
+
+  const { labels } = input;
+  if (labels.items.length > 0) {
+    layers.push(
+      new TextLayer<LabelItem>({
+        id: 'labels',
+        data: labels.items,
+        getPosition: (d) => d.position,
+        getText: (d) => d.text,
+        getSize: input.labelSize,
+        sizeUnits: 'pixels',
+        getColor: theme.label,
+        getTextAnchor: 'middle',
+        getAlignmentBaseline: 'bottom',
+        getPixelOffset: [0, -labelOffset(input.pointSize, sprites)],
+        fontFamily: LABEL_FONT_FAMILY,
+        fontWeight: LABEL_FONT_WEIGHT,
+        // Signed distance fields give crisp text at any size and the halo (outline) for free.
+        fontSettings: { sdf: true, fontSize: 64, buffer: 10, radius: 16 },
+        outlineWidth: 6,
+        outlineColor: theme.halo,
+        characterSet: 'auto',
+        parameters: OVERLAY_PARAMETERS,
+      }),
+    );
+  }
+  return layers;
+}
