@@ -39,6 +39,7 @@ import {
 import { projectToScreen, selectInPolygon, selectInRect } from './selection_geometry';
 import { SelectionOverlay, modifiersOf } from './selection_overlay';
 import type { Modifiers, SelectionMode, SelectionShape } from './selection_overlay';
+import { fitSpriteSheet } from './sprite_fit';
 import { THEMES } from './theme';
 import type { ThemeName } from './theme';
 import { probeWebGL } from './webgl_support';
@@ -290,9 +291,12 @@ export class ScatterPlot {
     this.render();
   }
 
-  /** Draw each point as its thumbnail from a sprite atlas; null returns to dots. */
+  /**
+   * Draw each point as its thumbnail from a sprite atlas; null returns to dots. An atlas larger
+   * than the GPU's largest texture is scaled down to fit.
+   */
   setSprite(sheet: SpriteSheet | null): void {
-    this.sprite = sheet;
+    this.sprite = sheet && fitSpriteSheet(sheet, this.limits.maxTextureSize);
     this.render();
   }
 

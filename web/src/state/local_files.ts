@@ -1,0 +1,54 @@
+// Files chosen in the page: a metadata TSV for the embedding shown, or a vectors TSV that
+// becomes an embedding of its own (computed in the page: PCA, custom, neighbours).
+
+import type { EmbeddingInfo } from '../api/types';
+import { fitMetadata, parseMetadataTsv, parseVectorsTsv } from '../data/tsv';
+import { EMPTY_INDICES, app } from './app.svelte';
+import { setColumns } from './loading';
+import { runProjection, stopFollowing } from './projection_runner';
+
+export async function loadMetadataFile(file: File): Promise<void> {
+  try {
+    const { columns, warning } = fitMetadata(parseMetadataTsv(await file.text()), app.n);
+    if (warning) app.addBanner('warning', `${file.name}: ${warning}`);
+    setColumns(columns, null);
+    app.metadataEdited = true;
+  } catch (error) {
+    app.fail(`Could not load ${file.name}`, error);
+  }
+}
+
+export async function loadVectorsFile(file: File): Promise<void> {
+  try {
+    const parsed = parseVectorsTsv(await file.text(), file.name);
+    await stopFollowing();
+    const info: EmbeddingInfo = {
+      id: `local:${file.name}`,
+      run: 'loaded in the page',
+      name: file.name,
+      tensor_name: file.name,
+      shape: [parsed.n, parsed.d],
+      dtype: 'float32',
+      columns: [],
+      has_sprite: false,
+      sprite: null,
+      bookmarks: 0,
+      warnings: [],
+    };
+    app.embedding = info;
+    app.local = parsed;
+    app.selection = EMPTY_INDICES;
+    app.neighbors = null;
+    app.isolated = null;
+    app.job = null;
+    app.bookmarks = [];
+    app.sprite = null;
+    app.spriteUrl = null;
+    app.metadataEdited = false;
+    setColumns([], null);
+    app.projection.kind = app.projection.kind === 'custom' ? 'custom' : 'pca';
+    await runProjection();
+  } catch (error) {
+    app.fail(`Could not load ${file.name}`, error);
+  }
+}
