@@ -21,3 +21,16 @@ def fixtures_dir() -> Path:
 def expected(name: str) -> np.ndarray:
     """The exact array a fixture saved: ``expected/<fixture>__<tensor>.npy``."""
     return np.load(FIXTURES / "expected" / f"{name}.npy")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: pass --run-slow to run it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -12,9 +12,10 @@ residual norm ``f_norm``, Cauchy-Schwarz gives
     |<z, p> - scale * t * <codes, r>| <= code_norm * f_norm + residual * p_norm
 
 where ``code_norm = scale * ||codes||``. Each kernel turns that interval on the
-dot product into an interval on the distance, widened by a relative ``1e-6``
-so that float rounding (here, in the float32 outputs and in the exact re-rank)
-can never push a true distance outside it.
+dot product into an interval on the distance, widened by ``1e-6`` times the
+magnitudes involved (the norms, not the result, because the sums cancel):
+float rounding here, in the float32 outputs and in the exact re-rank is below
+1e-15 of those magnitudes, so it can never push a true distance outside.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 import numba
 import numpy as np
 
-_SLACK = 1e-6
+SLACK = 1e-6
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
@@ -44,6 +45,7 @@ def cosine_bounds(
     code_norm: np.ndarray,
     residual: np.ndarray,
     inv_norm: np.ndarray,
+    slack_base: np.ndarray,
     t: float,
     f_norm: float,
     q_norm: float,
@@ -51,13 +53,16 @@ def cosine_bounds(
     lower: np.ndarray,
     upper: np.ndarray,
 ) -> None:
-    """Bounds of ``1 - (<z, q> + <mean, q>) / (||y|| ||q||)`` for rows ``y = z + mean``."""
+    """Bounds of ``1 - (<z, q> + <mean, q>) / (||y|| ||q||)`` for rows ``y = z + mean``.
+
+    ``slack_base = 1e-6 * (1 + (||z|| + ||mean||) / ||y||)`` per row.
+    """
     inv_q = 1.0 / q_norm
     for i in range(codes.shape[0]):
         approx = scale[i] * t * _int_dot(codes[i], r) + mean_dot
         err = code_norm[i] * f_norm + residual[i] * q_norm
         b = inv_norm[i] * inv_q
-        slack = _SLACK * (1.0 + b * (abs(approx) + err))
+        slack = slack_base[i] + SLACK * b * err
         lower[i] = 1.0 - b * (approx + err) - slack
         upper[i] = 1.0 - b * (approx - err) + slack
 
@@ -81,7 +86,7 @@ def euclidean_bounds(
     for i in range(codes.shape[0]):
         approx = scale[i] * t * _int_dot(codes[i], r)
         err = code_norm[i] * f_norm + residual[i] * p_norm
-        base = sq_norm[i] + p_sq
-        slack = _SLACK * (base + 2.0 * (abs(approx) + err))
+        base = sq_norm[i] + p_sq  # >= 2 |<z, p>| >= |any term|
+        slack = SLACK * 2.0 * (base + err)
         lower[i] = base - 2.0 * (approx + err) - slack
         upper[i] = base - 2.0 * (approx - err) + slack

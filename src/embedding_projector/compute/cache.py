@@ -76,7 +76,8 @@ class ResultCache:
         """The cached ``(result, meta)`` for ``key``, or None (also for a corrupt file)."""
         path = self.results_dir / f"{key}.npz"
         try:
-            with np.load(path, allow_pickle=False) as archive:
+            # Open the file ourselves: np.load leaks its handle on a corrupt archive.
+            with path.open("rb") as file, np.load(file, allow_pickle=False) as archive:
                 result = archive["result"]
                 meta = json.loads(str(archive["meta"]))
         except FileNotFoundError:

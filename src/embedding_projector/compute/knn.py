@@ -67,6 +67,8 @@ class NeighborIndex:
     """Exact k-nearest-neighbour queries; see :func:`build`. Safe to query from many threads."""
 
     def __init__(self, X: np.ndarray, *, spherize: bool) -> None:
+        from embedding_projector.compute import _knn_kernels as kernels
+
         self._X = X
         self.n_samples, self.n_features = X.shape
         self.spherize = spherize
@@ -83,6 +85,8 @@ class NeighborIndex:
             z = self._rows(slice(start, start + BLOCK_ROWS)) - self._mean
             self._z_sq_norm[start : start + BLOCK_ROWS] = np.einsum("ij,ij->i", z, z)
         self._inv_norm = np.divide(1.0, self._norm, out=np.zeros(n), where=self._norm > 0)
+        spread = np.sqrt(self._z_sq_norm) + np.linalg.norm(self._mean)
+        self._cosine_slack = kernels.SLACK * (1.0 + self._inv_norm * spread)
 
     def query(
         self,
@@ -190,7 +194,7 @@ class NeighborIndex:
                 codes, scale, code_norm, residual = (a[rows] for a in shared)
                 kernels.cosine_bounds(
                     codes, r, scale, code_norm, residual, self._inv_norm[rows],
-                    t, f_norm, q_norm, mean_dot, lower[rows], upper[rows],
+                    self._cosine_slack[rows], t, f_norm, q_norm, mean_dot, lower[rows], upper[rows],
                 )  # fmt: skip
         else:
             p = query - self._mean

@@ -142,7 +142,13 @@ def run(
             continue
         embedding = _optimize(embedding, phase_iter, exaggeration, momentum, learning_rate, monitor)
         monitor.offset += phase_iter
-    return np.asarray(embedding, dtype=np.float32)
+    layout = np.asarray(embedding, dtype=np.float32)
+    if monitor.converged:
+        final = Progress(1.0, "converged", iteration=monitor.done, embedding=layout)
+    else:
+        final = Progress(1.0, "done", iteration=n_iter, embedding=layout)
+    report(callback, final)
+    return layout
 
 
 def check_params(
@@ -222,11 +228,12 @@ class _Monitor:
         self.n_iter = n_iter
         self.early_iter = early_iter
         self.offset = 0
+        self.done = 0
         self.converged = False
         self.history: list[float] = []
 
     def __call__(self, iteration: int, error: float, embedding: np.ndarray) -> bool:
-        done = self.offset + iteration
+        done = self.done = self.offset + iteration
         fraction = _AFFINITY_SHARE + (1 - _AFFINITY_SHARE) * done / self.n_iter
         progress = Progress(
             fraction, f"iteration {done}", iteration=done, embedding=embedding, error=error

@@ -140,18 +140,16 @@ def warm_up() -> None:
 
 
 def _fit(X: np.ndarray, callback: Callback | None, **params: Any) -> np.ndarray:
-    import umap
-
     sink = _EpochSink(callback)
-    model = umap.UMAP(
-        **params,
-        tqdm_kwds={"file": sink, "bar_format": "{n}/{total}\n", "disable": False,
-                   "mininterval": 0, "miniters": 1},
-    )  # fmt: skip
+    tqdm_kwds = {"file": sink, "bar_format": "{n}/{total}\n", "disable": False}
     with warnings.catch_warnings():
-        # umap warns that a seed disables its parallelism, and about the spectral
-        # initialisation of tiny graphs: expected, and not for the user to act on.
+        # umap warns on import (no TensorFlow for ParametricUMAP), that a seed
+        # disables its parallelism, and about spectral initialisation of tiny
+        # graphs: all expected, none for the user to act on.
         warnings.simplefilter("ignore")
+        import umap
+
+        model = umap.UMAP(**params, tqdm_kwds={**tqdm_kwds, "mininterval": 0, "miniters": 1})
         layout = model.fit_transform(X)
     return np.asarray(layout, dtype=np.float32)
 
