@@ -14,6 +14,7 @@ reference machine); with ``NUMBA_CACHE_DIR`` set they are cached on disk, and
 
 from __future__ import annotations
 
+import itertools
 import sys
 import warnings
 from typing import Any
@@ -126,17 +127,17 @@ def warm_up() -> None:
     """Compile (or load from numba's disk cache) every kernel a UMAP run needs.
 
     Runs UMAP on 300 random points with both metrics, with and without a seed
-    (umap compiles a serial and a parallel optimiser), forcing the approximate
-    neighbour search that data of 4,096 points or more uses. Only part of this
+    (umap compiles a serial and a parallel optimiser), with the exact neighbour
+    search of small inputs and the approximate one (pynndescent) that data of
+    4,096 points or more uses. Only part of this
     lands in numba's disk cache: pynndescent and umap build some kernels at run
     time, so every new process pays 20-70 s once. Call it in each long-lived
     worker process, in the background.
     """
     X = np.random.default_rng(0).standard_normal((300, 8)).astype(np.float32)
-    for metric in METRICS:
-        for seed in (0, None):
-            _fit(X, None, n_components=2, n_neighbors=15, min_dist=0.1, metric=metric,
-                 n_epochs=5, random_state=seed, force_approximation_algorithm=True)  # fmt: skip
+    for metric, seed, approximate in itertools.product(METRICS, (0, None), (True, False)):
+        _fit(X, None, n_components=2, n_neighbors=15, min_dist=0.1, metric=metric, n_epochs=5,
+             random_state=seed, force_approximation_algorithm=approximate)  # fmt: skip
 
 
 def _fit(X: np.ndarray, callback: Callback | None, **params: Any) -> np.ndarray:
