@@ -27,6 +27,13 @@ def brute_force(
     return order, d[order]
 
 
+@pytest.fixture(autouse=True, params=[False, True], ids=["scan", "scan+refine"])
+def refine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every test with and without the second-level refinement of candidates."""
+    if request.param:
+        monkeypatch.setattr(knn, "_REFINE_ABOVE", 0)
+
+
 @st.composite
 def datasets(draw: st.DrawFn) -> np.ndarray:
     """Small matrices with duplicates, zero rows, ties and wide value ranges."""

@@ -90,3 +90,24 @@ def euclidean_bounds(
         slack = SLACK * 2.0 * (base + err)
         lower[i] = base - 2.0 * (approx + err) - slack
         upper[i] = base - 2.0 * (approx - err) + slack
+
+
+@numba.njit(nogil=True, cache=True)
+def two_level_dots(
+    codes: np.ndarray,
+    codes2: np.ndarray,
+    scale: np.ndarray,
+    scale2: np.ndarray,
+    rows: np.ndarray,
+    p: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """``scale * <codes, p> + scale2 * <codes2, p>`` for the given rows, in float64."""
+    for n in range(rows.shape[0]):
+        i = rows[n]
+        first = 0.0
+        second = 0.0
+        for j in range(p.shape[0]):
+            first += codes[i, j] * p[j]
+            second += codes2[i, j] * p[j]
+        out[n] = scale[i] * first + scale2[i] * second

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
 import threading
@@ -37,6 +38,8 @@ from embedding_projector.compute.jobstate import TERMINAL, Job, JobNotReadyError
 from embedding_projector.compute.spec import JobSpec, parse_spec
 from embedding_projector.compute.validation import check_vectors
 from embedding_projector.errors import InvalidParameterError, NotFoundError
+
+log = logging.getLogger(__name__)
 
 #: Seconds a running job has to honour a cancel before its worker is killed.
 CANCEL_GRACE = 2.0
@@ -60,11 +63,12 @@ class _Worker:
         self.warming = False
         self.warm = False
         self.ready = False
+        self.dead = False
         self.kill_at: float | None = None
 
     @property
     def idle(self) -> bool:
-        return self.job is None and not self.warming
+        return self.job is None and not self.warming and not self.dead
 
     def send(self, message: Any) -> None:
         # A dead worker's pipe is broken: the reader thread notices and cleans up.
@@ -280,11 +284,11 @@ class JobManager:
             workers = list(self._workers)
         for worker in workers:
             worker.send(None)
+        self._reader.join(timeout=5)  # it stops within one wait() round; then close the pipes
         deadline = time.monotonic() + 2.0
         for worker in workers:
             worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
             worker.kill()
-        self._reader.join(timeout=5)
 
     # -- internals (called with the lock held) -------------------------------
 
@@ -328,13 +332,15 @@ class JobManager:
                 workers = list(self._workers)
             by_conn = {w.events: w for w in workers}
             by_sentinel = {w.process.sentinel: w for w in workers}
-            ready = wait([*by_conn, *by_sentinel], timeout=0.2)
-            for item in ready:
-                if isinstance(item, Connection) and item in by_conn:
-                    self._receive(by_conn[item])
-                elif item in by_sentinel:
-                    self._worker_died(by_sentinel[item])
-            self._enforce_cancels()
+            try:
+                for item in wait([*by_conn, *by_sentinel], timeout=0.2):
+                    if isinstance(item, Connection) and item in by_conn:
+                        self._receive(by_conn[item])
+                    elif item in by_sentinel:
+                        self._worker_died(by_sentinel[item])
+                self._enforce_cancels()
+            except Exception:  # a bug here must not leave every job hanging
+                log.exception("job manager reader thread")
 
     def _receive(self, worker: _Worker) -> None:
         try:
@@ -360,6 +366,7 @@ class JobManager:
 
     def _worker_died(self, dead: _Worker) -> None:
         with self._lock:
+            dead.dead = True  # never dispatch to it, even while its last words are read
             # Apply whatever the worker said before it died.
             while not dead.events.closed and _poll(dead.events):
                 self._receive(dead)

@@ -32,6 +32,8 @@ from embedding_projector.compute.validation import check_choice, check_int, chec
 from embedding_projector.errors import InvalidParameterError
 
 METRICS = ("cosine", "euclidean")
+#: Candidates of the int8 scan beyond which the second-level codes narrow them first.
+_REFINE_ABOVE = 2_000
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class NeighborIndex:
         self._codes = np.empty(X.shape, dtype=np.int8)
         self._scale, self._code_norm, self._residual = np.empty(n), np.empty(n), np.empty(n)
         self._norm = np.empty(n)
+        self._codes2 = np.empty(X.shape, dtype=np.int8)
+        self._scale2, self._residual2 = np.empty(n), np.empty(n)
         self._mean = self._transformed_mean()
         for start in range(0, n, BLOCK_ROWS):
             self._quantize(start, self._rows(slice(start, start + BLOCK_ROWS)))
@@ -128,6 +132,8 @@ class NeighborIndex:
         upper[exclude] = np.inf
         tau = np.partition(upper, k - 1)[k - 1]
         candidates = np.flatnonzero(lower <= tau)
+        if candidates.size > _REFINE_ABOVE:
+            candidates = self._refine(candidates, query, metric, k)
         return self._rerank(candidates, query, metric, k)
 
     # -- targets -------------------------------------------------------------
@@ -211,6 +217,40 @@ class NeighborIndex:
         _run_split(scan, n)
         return lower, upper
 
+    def _refine(self, rows: np.ndarray, query: np.ndarray, metric: str, k: int) -> np.ndarray:
+        """Narrow many candidates with the second-level codes (bounds ~250x tighter).
+
+        Clustered data leaves tens of thousands of rows inside the int8 bounds;
+        their ``scale * codes + scale2 * codes2`` approximation is exact to the
+        norm of a residual that is 1/127 of the first one.
+        """
+        from embedding_projector.compute import _knn_kernels as kernels
+
+        p = query if metric == "cosine" else query - self._mean
+        p_norm = float(np.linalg.norm(p))
+        if p_norm == 0:  # a zero cosine query (all at distance 1) or a query at the mean
+            return rows
+        dot = np.empty(rows.size)
+        arrays = (self._codes, self._codes2, self._scale, self._scale2)
+
+        def part_dots(part: slice) -> None:
+            kernels.two_level_dots(*arrays, rows[part], p, dot[part])
+
+        _run_split(part_dots, rows.size)
+        err = self._residual2[rows] * p_norm
+        if metric == "cosine":
+            b = self._inv_norm[rows] / p_norm
+            approx = dot + float(self._mean @ query)
+            slack = self._cosine_slack[rows] + kernels.SLACK * b * err
+            lower, upper = 1 - b * (approx + err) - slack, 1 - b * (approx - err) + slack
+        else:
+            base = self._z_sq_norm[rows] + p_norm**2
+            slack = kernels.SLACK * 2 * (base + err)
+            lower, upper = base - 2 * (dot + err) - slack, base - 2 * (dot - err) + slack
+        tau = np.partition(upper, k - 1)[k - 1]
+        refined: np.ndarray = rows[lower <= tau]
+        return refined
+
     def _rerank(self, candidates: np.ndarray, query: np.ndarray, metric: str, k: int) -> Neighbors:
         """Exact distances of the candidates, the k best kept (ties: lower index first)."""
         best_index = np.empty(0, dtype=np.int64)
@@ -269,6 +309,11 @@ class NeighborIndex:
             np.einsum("ij,ij->i", codes, codes, dtype=np.float64)
         )
         self._residual[rows] = residual
+        # Second level: the residual quantised again, for _refine.
+        codes2, scale2, residual2 = _quantize(z - codes * scale[:, None])
+        self._codes2[rows] = codes2
+        self._scale2[rows] = scale2
+        self._residual2[rows] = residual2
 
 
 def _quantize(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
