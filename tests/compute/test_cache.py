@@ -49,6 +49,16 @@ def test_least_recently_used_entries_go_first() -> None:
     assert cache.get("a") is not None and cache.get("c") is not None
 
 
+def test_only_the_manager_evicts_vectors() -> None:
+    cache = ResultCache(max_bytes=100)
+    _, old = cache.store_vectors(np.zeros((10, 4), np.float32))
+    _, new = cache.store_vectors(np.ones((10, 4), np.float32))
+    cache.put("k", np.zeros(10, np.float32))  # a worker: results only
+    assert old.exists() and new.exists()
+    cache.evict(keep_vectors=[new])
+    assert not old.exists() and new.exists()
+
+
 def test_vectors_are_stored_once_by_content() -> None:
     cache = ResultCache()
     X = np.arange(12, dtype=np.float32).reshape(4, 3)

@@ -11,7 +11,7 @@ Every write goes to a temporary file in the same directory, then ``os.replace``:
 readers in other processes see a whole file or none. A file that fails to load
 (truncated, corrupt) is deleted and treated as missing. When the total size
 passes ``max_bytes``, the least recently used files go first (a read touches
-the file's mtime); files in use by this process can be protected.
+the file's mtime); shared vectors still in use are kept.
 """
 
 from __future__ import annotations
@@ -115,9 +115,14 @@ class ResultCache:
 
     # -- size cap ------------------------------------------------------------
 
-    def evict(self, *, protect: Iterable[Path] = ()) -> None:
-        """Delete least recently used files until the cache fits in ``max_bytes``."""
-        protected = {Path(p) for p in protect}
+    def evict(self, *, keep_vectors: Iterable[Path] | None = None) -> None:
+        """Delete least recently used files until the cache fits in ``max_bytes``.
+
+        Shared vectors are deleted only when ``keep_vectors`` is given (by the
+        manager that registered them, which names those still in use); a
+        worker storing a result evicts results only.
+        """
+        protected = None if keep_vectors is None else {Path(p) for p in keep_vectors}
         entries = []
         for folder in (self.results_dir, self.vectors_dir):
             for path in folder.iterdir():
@@ -132,7 +137,7 @@ class ResultCache:
         for _, size, path in sorted(entries):
             if total <= self.max_bytes:
                 break
-            if path in protected:
+            if path.parent == self.vectors_dir and (protected is None or path in protected):
                 continue
             path.unlink(missing_ok=True)
             total -= size

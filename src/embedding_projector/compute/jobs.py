@@ -135,6 +135,8 @@ class JobManager:
         key, path = self.cache.store_vectors(X)
         with self._lock:
             self._vectors[key] = (path, X.shape)
+            in_use = [registered for registered, _ in self._vectors.values()]
+        self.cache.evict(keep_vectors=in_use)
         return key
 
     def submit(self, vectors: str | np.ndarray, spec: dict[str, Any]) -> str:
