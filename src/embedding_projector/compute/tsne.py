@@ -114,33 +114,37 @@ def run(
         supervise=supervise,
         random_state=random_state,
     )
-    n_components, perplexity = params["n_components"], params["perplexity"]
-    learning_rate, early_exaggeration = params["learning_rate"], params["early_exaggeration"]
-    n_iter, metric, random_state = params["n_iter"], params["metric"], params["random_state"]
-    supervise = params["supervise"]
-    classes = None if labels is None or supervise == 0 else label_codes(labels, X.shape[0])
+    seed, n_iter = params["random_state"], params["n_iter"]
+    supervised = labels is not None and params["supervise"] > 0
+    classes = label_codes(labels, X.shape[0]) if supervised else None
 
     report(callback, Progress(0.0, "finding nearest neighbours"))
     affinities = PerplexityBasedNN(
-        X, perplexity=perplexity, metric=metric, n_jobs=n_jobs, random_state=random_state
+        X,
+        perplexity=params["perplexity"],
+        metric=params["metric"],
+        n_jobs=n_jobs,
+        random_state=seed,
     )
     if classes is not None:
-        affinities.P = supervised_affinities(affinities.P, classes, supervise)
+        affinities.P = supervised_affinities(affinities.P, classes, params["supervise"])
     report(callback, Progress(_AFFINITY_SHARE, "initialising with PCA"))
     embedding = TSNEEmbedding(
-        _initialization(X, n_components, random_state),
+        _initialization(X, params["n_components"], seed),
         affinities,
-        negative_gradient_method="fft" if n_components == 2 else "bh",
+        negative_gradient_method="fft" if params["n_components"] == 2 else "bh",
         n_jobs=n_jobs,
-        random_state=random_state,
+        random_state=seed,
     )
     early_iter = min(250, n_iter // 3)
     monitor = _Monitor(callback, n_iter=n_iter, early_iter=early_iter)
-    phases = [(early_iter, early_exaggeration, 0.5), (n_iter - early_iter, 1.0, 0.8)]
+    phases = [(early_iter, params["early_exaggeration"], 0.5), (n_iter - early_iter, 1.0, 0.8)]
     for phase_iter, exaggeration, momentum in phases:
         if phase_iter == 0 or monitor.converged:
             continue
-        embedding = _optimize(embedding, phase_iter, exaggeration, momentum, learning_rate, monitor)
+        embedding = _optimize(
+            embedding, phase_iter, exaggeration, momentum, params["learning_rate"], monitor
+        )
         monitor.offset += phase_iter
     layout = np.asarray(embedding, dtype=np.float32)
     if monitor.converged:
