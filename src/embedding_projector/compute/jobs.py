@@ -6,12 +6,26 @@ numpy and our modules, and UMAP's numba kernels are compiled once per process),
 shares the vectors with them through a content-addressed ``.npy`` that they
 memory-map, and follows them from one reader thread.
 
-Every public method returns at once (a dictionary update and at most a small
-message down a pipe) except :meth:`JobManager.register`, whose time grows with
-the data (hash + one write): the server calls it through
-``asyncio.to_thread``. :meth:`JobManager.subscribe` is an async iterator that
-never blocks the event loop: the reader thread wakes it with
-``loop.call_soon_threadsafe``.
+From an event loop: :meth:`JobManager.register` and :meth:`JobManager.submit`
+take time that grows with the data (hashing and writing the vectors once;
+validating labels and reading a cached result), so the server calls them through
+``asyncio.to_thread``. Every other method returns at once (a dictionary update
+under a lock that is never held for long, and at most a small message down a
+pipe). :meth:`JobManager.subscribe` is an async iterator that never blocks the
+loop: the reader thread wakes it with ``loop.call_soon_threadsafe``.
+
+Typical use from FastAPI::
+
+    manager = JobManager()                       # at startup
+    manager.warm_up_umap()
+    key = await asyncio.to_thread(manager.register, vectors)
+    job = await asyncio.to_thread(manager.submit, key, body)   # 400 on InvalidParameterError
+    manager.status(job); manager.cancel(job)
+    async for event in manager.subscribe(job):   # in a WebSocket handler
+        await ws.send_json({k: v for k, v in event.items() if k != "coordinates"})
+        if event["coordinates"] is not None:
+            await ws.send_bytes(event["coordinates"].tobytes())
+    manager.close()                              # at shutdown
 """
 
 from __future__ import annotations
@@ -142,9 +156,11 @@ class JobManager:
     def submit(self, vectors: str | np.ndarray, spec: dict[str, Any]) -> str:
         """Queue a projection of ``vectors`` (a key from :meth:`register`, or an array).
 
-        ``spec`` is ``{"method", "dims", "spherize", "params", "seed"}`` (see
-        :mod:`.spec`). A result already in the cache makes the job ``done`` at
-        once. Returns the job id.
+        Blocking for up to tens of milliseconds (a cache hit reads the result;
+        t-SNE labels are validated): call it from a thread. ``spec`` is
+        ``{"method", "dims", "spherize", "params", "seed"}`` (see :mod:`.spec`).
+        A result already in the cache makes the job ``done`` at once. Returns
+        the job id.
 
         Raises
         ------
