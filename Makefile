@@ -38,7 +38,7 @@ $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 demo: build
-	$(VENV)/bin/projector inspect ../shared/fixtures/tf2_two_embeddings_sprite
+	$(VENV)/bin/projector demo digits
 
 test: build
 	cd web && npm test --silent

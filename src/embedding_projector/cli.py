@@ -53,6 +53,7 @@ def main() -> None:
     projector --logdir DIR      serve a TensorBoard log dir
     projector PATH              serve any input (checkpoint, .npy, .parquet, ...)
     projector inspect PATH      list what PATH holds
+    projector demo [NAME]       serve a built-in demo (digits, words, large)
     """
 
 
@@ -137,3 +138,35 @@ def inspect(path: str, as_json: bool, metadata: str | None, debug: bool) -> None
         click.echo(json.dumps(document, indent=2))
     else:
         click.echo(format_workspace(document))
+
+
+@main.command()
+@click.argument("name", default="digits", type=click.Choice(["digits", "words", "large"]))
+@click.option(
+    "--port",
+    default=6006,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (the next free one if busy).",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+@click.option(
+    "--projection",
+    type=click.Choice(["pca", "tsne", "umap", "custom"]),
+    help="The projection the page shows first (default: PCA).",
+)
+@_debug_option
+def demo(name: str, port: int, no_browser: bool, projection: str | None, debug: bool) -> None:
+    """Serve a built-in demo: digits (1,797 images), words (6,000 word vectors trained on
+    Python's own documentation) or large (1,000,000 points). Built once, without a download."""
+    from embedding_projector.demos import DEMOS, prepare_demo
+    from embedding_projector.server.serve import run_server
+
+    try:
+        click.echo(f"demo {name}: {DEMOS[name].description} ({DEMOS[name].size})")
+        logdir = prepare_demo(name, progress=lambda step: click.echo(f"  {step}"))
+        run_server(
+            str(logdir), port=port, open_browser=not no_browser, projection=projection, debug=debug
+        )
+    except Exception as exc:  # one line, or the traceback under --debug
+        fail(exc, debug)

@@ -1,0 +1,39 @@
+"""A fast content hash of a float32 matrix: the key of the result cache.
+
+xxh3-128 reads 512 MB (1M x 128 float32) in 0.045 s on the 2-core reference
+machine, against 0.37 s for SHA-256 and 0.72 s for BLAKE2b (docs/decisions.md).
+The cache is local and keyed by data the user opened, so a non-cryptographic
+128-bit hash is enough: an accidental collision is out of reach, and anyone who
+could craft one could equally write the cache files.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Rows hashed at once; bounds the copy made for a non-contiguous input.
+_BLOCK_ROWS = 65_536
+
+
+def content_hash(X: np.ndarray) -> str:
+    """Hash the shape and float32 bytes of ``X``.
+
+    Parameters
+    ----------
+    X
+        ``(N, D)`` array; converted to float32 block by block if it is not already.
+
+    Returns
+    -------
+    str
+        32 lowercase hex digits. Equal arrays (same shape, same float32 values,
+        bit for bit) give equal hashes, whatever their memory layout.
+    """
+    import xxhash
+
+    hasher = xxhash.xxh3_128()
+    hasher.update(f"float32:{X.shape}".encode())
+    for start in range(0, X.shape[0], _BLOCK_ROWS):
+        block = np.ascontiguousarray(X[start : start + _BLOCK_ROWS], dtype=np.float32)
+        hasher.update(block.data)
+    return str(hasher.hexdigest())

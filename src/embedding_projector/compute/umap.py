@@ -1,0 +1,192 @@
+"""UMAP on every point with umap-learn, with epoch progress and streamed layouts.
+
+umap-learn (0.5.x) has no epoch callback. Its optimiser wraps the epoch loop in
+``tqdm(range(n_epochs), **tqdm_kwds)``, and ``tqdm_kwds`` is a public UMAP
+parameter: we hand it a file-like sink and a bar format of ``{n}/{total}``, so
+every epoch writes its number to us. The sink reads the layout being optimised
+from the optimiser's frame (``head_embedding``, updated in place), which gives
+intermediate layouts and a partial result on cancel without patching umap.
+
+numba compiles umap's and pynndescent's kernels on first use (16-79 s on the
+reference machine); with ``NUMBA_CACHE_DIR`` set they are cached on disk, and
+:func:`warm_up` fills that cache on a tiny input.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+
+from embedding_projector.compute.progress import Callback, Progress, report
+from embedding_projector.compute.validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_seed,
+    check_vectors,
+)
+from embedding_projector.errors import InvalidParameterError
+
+METRICS = ("euclidean", "cosine")
+#: Share of the progress bar given to the neighbour graph and the initial layout.
+_GRAPH_SHARE = 0.4
+_OPTIMIZERS = ("optimize_layout_euclidean", "optimize_layout_generic")
+
+
+def run(
+    X: np.ndarray,
+    *,
+    n_components: int = 2,
+    n_neighbors: int = 15,
+    min_dist: float = 0.1,
+    metric: str = "euclidean",
+    n_epochs: int | None = None,
+    random_state: int | None = None,
+    callback: Callback | None = None,
+) -> np.ndarray:
+    """Embed every point with UMAP.
+
+    Parameters
+    ----------
+    X
+        ``(N, D)`` vectors, N > ``n_neighbors``.
+    n_components
+        2 or 3.
+    n_neighbors
+        Size of the local neighbourhood, 5..50 (TensorBoard's range).
+    min_dist
+        How tightly points may pack, 0..0.99.
+    metric
+        ``"euclidean"`` or ``"cosine"`` (true cosine: vectors need not be unit length).
+    n_epochs
+        Optimisation epochs; None lets umap choose (500 below 10,000 points, else 200).
+    random_state
+        Seed; a fixed seed makes umap run single-threaded (its own rule).
+    callback
+        Receives a :class:`~.progress.Progress` per epoch with the live layout;
+        returning True raises :class:`~.progress.Stopped` with the layout so far.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, n_components)`` float32 layout.
+    """
+    X = check_vectors(X, min_samples=2)
+    params = check_params(
+        X.shape[0],
+        n_components=n_components,
+        n_neighbors=n_neighbors,
+        min_dist=min_dist,
+        metric=metric,
+        n_epochs=n_epochs,
+        random_state=random_state,
+    )
+    report(callback, Progress(0.0, "finding nearest neighbours"))
+    return _fit(X, callback, **params)
+
+
+def check_params(
+    n_samples: int,
+    *,
+    n_components: int = 2,
+    n_neighbors: int = 15,
+    min_dist: float = 0.1,
+    metric: str = "euclidean",
+    n_epochs: int | None = None,
+    random_state: int | None = None,
+) -> dict[str, Any]:
+    """Validate the options of :func:`run` for ``n_samples`` points; returns them normalised.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the first invalid option.
+    """
+    n_neighbors = check_int("n_neighbors", n_neighbors, low=5, high=50)
+    if n_neighbors >= n_samples:
+        raise InvalidParameterError(
+            f"`n_neighbors` must be < n_samples = {n_samples}, got {n_neighbors}"
+        )
+    return {
+        "n_components": check_choice("n_components", n_components, (2, 3)),
+        "n_neighbors": n_neighbors,
+        "min_dist": check_float("min_dist", min_dist, low=0, high=0.99),
+        "metric": check_choice("metric", metric, METRICS),
+        "n_epochs": None
+        if n_epochs is None
+        else check_int("n_epochs", n_epochs, low=1, high=10_000),
+        "random_state": check_seed(random_state),
+    }
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's disk cache) every kernel a UMAP run needs.
+
+    Runs UMAP on 300 random points with both metrics, with and without a seed
+    (umap compiles a serial and a parallel optimiser), with the exact neighbour
+    search of small inputs and the approximate one (pynndescent) that data of
+    4,096 points or more uses. Only part of this
+    lands in numba's disk cache: pynndescent and umap build some kernels at run
+    time, so every new process pays 20-70 s once. Call it in each long-lived
+    worker process, in the background.
+    """
+    X = np.random.default_rng(0).standard_normal((300, 8)).astype(np.float32)
+    for metric, seed, approximate in itertools.product(METRICS, (0, None), (True, False)):
+        _fit(X, None, n_components=2, n_neighbors=15, min_dist=0.1, metric=metric, n_epochs=5,
+             random_state=seed, force_approximation_algorithm=approximate)  # fmt: skip
+
+
+def _fit(X: np.ndarray, callback: Callback | None, **params: Any) -> np.ndarray:
+    sink = _EpochSink(callback)
+    tqdm_kwds = {"file": sink, "bar_format": "{n}/{total}\n", "disable": False}
+    with warnings.catch_warnings():
+        # umap warns on import (no TensorFlow for ParametricUMAP), that a seed
+        # disables its parallelism, and about spectral initialisation of tiny
+        # graphs: all expected, none for the user to act on.
+        warnings.simplefilter("ignore")
+        import umap
+
+        model = umap.UMAP(**params, tqdm_kwds={**tqdm_kwds, "mininterval": 0, "miniters": 1})
+        layout = model.fit_transform(X)
+    return np.asarray(layout, dtype=np.float32)
+
+
+class _EpochSink:
+    """A file for tqdm: each write carries ``epoch/total``; forwards it as progress."""
+
+    def __init__(self, callback: Callback | None) -> None:
+        self.callback = callback
+
+    def write(self, text: str) -> int:
+        epoch, total = _parse(text)
+        if epoch is not None and total:
+            layout = _live_layout()
+            fraction = _GRAPH_SHARE + (1 - _GRAPH_SHARE) * epoch / total
+            progress = Progress(fraction, f"epoch {epoch}/{total}", epoch, layout)
+            report(self.callback, progress)
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+
+def _parse(text: str) -> tuple[int | None, int | None]:
+    head, _, tail = text.strip().partition("/")
+    if head.isdigit() and tail.isdigit():
+        return int(head), int(tail)
+    return None, None
+
+
+def _live_layout() -> np.ndarray | None:
+    """The layout umap is optimising, from its optimiser's frame further up the stack."""
+    frame = sys._getframe()
+    while frame is not None:
+        if frame.f_code.co_name in _OPTIMIZERS:
+            layout = frame.f_locals.get("head_embedding")
+            return layout if isinstance(layout, np.ndarray) else None
+        frame = frame.f_back  # type: ignore[assignment]
+    return None

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from embedding_projector.compute.cache import ResultCache, default_cache_dir, result_key
+
+
+def test_default_directory_follows_the_environment(cache_dir: Path) -> None:
+    assert default_cache_dir() == cache_dir
+    assert ResultCache().directory == cache_dir
+
+
+def test_round_trip_returns_the_same_bytes() -> None:
+    cache = ResultCache()
+    result = np.random.default_rng(0).standard_normal((50, 2)).astype(np.float32)
+    cache.put("k", result, {"explained_variance_ratio": [0.5, 0.25]})
+    found = cache.get("k")
+    assert found is not None
+    assert found[0].tobytes() == result.tobytes()
+    assert found[1] == {"explained_variance_ratio": [0.5, 0.25]}
+    assert cache.get("missing") is None
+
+
+def test_a_corrupt_entry_is_ignored_and_removed() -> None:
+    cache = ResultCache()
+    cache.put("k", np.zeros((10, 2), np.float32))
+    path = cache.results_dir / "k.npz"
+    path.write_bytes(path.read_bytes()[:40])  # a write cut short
+    assert cache.get("k") is None
+    assert not path.exists()
+    cache.put("k", np.ones((10, 2), np.float32))
+    assert cache.get("k") is not None
+
+
+def test_least_recently_used_entries_go_first() -> None:
+    cache = ResultCache(max_bytes=10_000)
+    entry = np.zeros((1000,), np.float32)  # ~4 KB each
+    for name in ("a", "b"):
+        cache.put(name, entry)
+    old = cache.results_dir / "a.npz"
+    os.utime(old, (1, 1))
+    assert cache.get("a") is not None  # reading refreshes "a"
+    os.utime(cache.results_dir / "b.npz", (2, 2))
+    cache.put("c", entry)
+    assert cache.get("b") is None
+    assert cache.get("a") is not None and cache.get("c") is not None
+
+
+def test_only_the_manager_evicts_vectors() -> None:
+    cache = ResultCache(max_bytes=100)
+    _, old = cache.store_vectors(np.zeros((10, 4), np.float32))
+    _, new = cache.store_vectors(np.ones((10, 4), np.float32))
+    cache.put("k", np.zeros(10, np.float32))  # a worker: results only
+    assert old.exists() and new.exists()
+    cache.evict(keep_vectors=[new])
+    assert not old.exists() and new.exists()
+
+
+def test_vectors_are_stored_once_by_content() -> None:
+    cache = ResultCache()
+    X = np.arange(12, dtype=np.float32).reshape(4, 3)
+    key, path = cache.store_vectors(X)
+    mtime = path.stat().st_mtime_ns
+    assert cache.store_vectors(X.astype(np.float64)) == (key, path)
+    assert path.stat().st_mtime_ns >= mtime
+    np.testing.assert_array_equal(np.load(path, mmap_mode="r"), X)
+    path.write_bytes(b"garbage")
+    cache.store_vectors(X)  # a damaged file is rewritten
+    np.testing.assert_array_equal(np.load(path), X)
+
+
+def test_keys_depend_on_every_part() -> None:
+    assert result_key({"a": 1, "b": [1, 2]}) == result_key({"b": [1, 2], "a": 1})
+    assert result_key({"a": 1}) != result_key({"a": 2})

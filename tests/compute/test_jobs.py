@@ -1,0 +1,187 @@
+"""The job engine, with real worker processes (spawned once per module where possible)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from embedding_projector.compute.jobs import CANCEL_GRACE, JobManager, JobNotReadyError
+from embedding_projector.errors import InvalidParameterError, NotFoundError
+
+
+@pytest.fixture(scope="module")
+def manager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JobManager]:
+    with JobManager(n_workers=2, cache_dir=tmp_path_factory.mktemp("jobs-cache")) as jobs:
+        yield jobs
+
+
+@pytest.fixture(scope="module")
+def blobs() -> np.ndarray:
+    """600 points in 4 well separated clusters of 16 dimensions."""
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((4, 16)) * 10
+    return (centres[np.arange(600) % 4] + rng.standard_normal((600, 16))).astype(np.float32)
+
+
+def wait_for(
+    manager: JobManager, job: str, states: tuple[str, ...], timeout: float = 60
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while (status := manager.status(job))["state"] not in states:
+        assert time.monotonic() < deadline, status
+        time.sleep(0.02)
+    return status
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_pca_job_and_components_from_the_cache(manager: JobManager, blobs: np.ndarray) -> None:
+    key = manager.register(blobs)
+    first = manager.submit(key, {"method": "pca", "dims": 3})
+    status = wait_for(manager, first, ("done", "failed"))
+    assert status["state"] == "done", status
+    assert len(status["explained_variance_ratio"]) == 10
+    assert manager.result(first).shape == (600, 3)
+
+    other = manager.submit(key, {"method": "pca", "dims": 2, "params": {"components": [3, 1]}})
+    status = manager.status(other)
+    assert status["state"] == "done" and status["cached"]  # no recomputation
+    full = manager.submit(key, {"method": "pca", "dims": 3, "params": {"components": [3, 1, 0]}})
+    np.testing.assert_array_equal(manager.result(full)[:, 1:], manager.result(first)[:, [1, 0]])
+
+
+def test_tsne_streams_progress_and_layouts(manager: JobManager, blobs: np.ndarray) -> None:
+    job = manager.submit(blobs, {"method": "tsne", "params": {"n_iter": 200}, "seed": 1})
+
+    async def collect() -> list[dict[str, Any]]:
+        return [event async for event in manager.subscribe(job)]
+
+    events = asyncio.run(collect())
+    progress = [e["progress"] for e in events]
+    assert progress == sorted(progress) and progress[-1] == 1.0
+    assert events[-1]["state"] == "done"
+    assert events[-1]["coordinates"].shape == (600, 2)
+    assert any(e["coordinates"] is not None for e in events[:-1])  # intermediate layouts
+    assert manager.result(job).dtype == np.float32
+
+
+def test_pause_resume_perturb_and_cancel(manager: JobManager, blobs: np.ndarray) -> None:
+    job = manager.submit(blobs, {"method": "tsne", "params": {"n_iter": 5000}, "seed": 2})
+    wait_for(manager, job, ("running",))
+    while (manager.status(job)["iteration"] or 0) < 30:
+        time.sleep(0.02)
+    manager.pause(job)
+    deadline = time.monotonic() + 10
+    while not manager.status(job)["paused"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    paused_at = manager.status(job)["iteration"]
+    time.sleep(0.3)
+    assert manager.status(job)["iteration"] == paused_at
+    manager.perturb(job)
+    manager.resume(job)
+    while manager.status(job)["iteration"] == paused_at:
+        time.sleep(0.02)
+    started = time.monotonic()
+    manager.cancel(job)
+    status = wait_for(manager, job, ("cancelled",), timeout=CANCEL_GRACE + 5)
+    assert time.monotonic() - started < CANCEL_GRACE + 1
+    assert status["has_layout"]
+    assert manager.result(job).shape == (600, 2)  # the partial layout
+    with pytest.raises(JobNotReadyError):
+        manager.pause(job)
+
+
+def test_a_failing_job_reports_its_error(manager: JobManager, tmp_path: Path) -> None:
+    X = np.random.default_rng(5).standard_normal((100, 4)).astype(np.float32)
+    key = manager.register(X)
+    manager.cache.vectors_path(key).write_bytes(b"not an npy file")  # damaged behind our back
+    job = manager.submit(key, {"method": "pca"})
+    status = wait_for(manager, job, ("done", "failed"))
+    assert status["state"] == "failed"
+    assert status["error"]
+    with pytest.raises(JobNotReadyError):
+        manager.result(job)
+    # The manager and its workers carry on.
+    again = manager.submit(X * 2, {"method": "pca"})
+    assert wait_for(manager, again, ("done", "failed"))["state"] == "done"
+
+
+def test_a_crashed_worker_fails_its_job_and_is_replaced(
+    manager: JobManager, blobs: np.ndarray
+) -> None:
+    job = manager.submit(blobs, {"method": "tsne", "params": {"n_iter": 5000}, "seed": 3})
+    wait_for(manager, job, ("running",))
+    worker = next(w for w in manager._workers if w.job is not None and w.job.id == job)
+    os.kill(worker.process.pid, 9)
+    status = wait_for(manager, job, ("done", "failed", "cancelled"))
+    assert status["state"] == "failed"
+    assert "worker process died" in status["error"]
+    after = manager.submit(blobs + 1, {"method": "pca"})
+    assert wait_for(manager, after, ("done", "failed"))["state"] == "done"
+
+
+def test_invalid_specs_are_rejected_at_once(manager: JobManager, blobs: np.ndarray) -> None:
+    key = manager.register(blobs)
+    cases = [
+        ({"method": "lda"}, "`method` must be one of"),
+        (
+            {"method": "tsne", "params": {"perplexity": 300}},
+            "`perplexity` must be >= 2 and <= 100, got 300",
+        ),
+        ({"method": "tsne", "params": {"perplexity": 2.0, "foo": 1}}, "unknown parameter `foo`"),
+        ({"method": "umap", "dims": 4}, "`dims` must be one of 2, 3"),
+        ({"method": "pca", "params": {"components": [0, 10]}}, "`components` must be between"),
+        ({"method": "pca", "seed": -1}, "`random_state` must be between"),
+    ]
+    for spec, message in cases:
+        with pytest.raises(InvalidParameterError, match=message):
+            manager.submit(key, spec)
+    small = manager.register(blobs[:30])
+    with pytest.raises(
+        InvalidParameterError, match=r"`perplexity` must be < \(n_samples - 1\) / 3"
+    ):
+        manager.submit(small, {"method": "tsne"})
+    with pytest.raises(NotFoundError):
+        manager.submit("0" * 32, {"method": "pca"})
+    with pytest.raises(NotFoundError):
+        manager.status("no-such-job")
+
+
+def test_cache_hit_across_managers(tmp_path: Path, blobs: np.ndarray) -> None:
+    spec = {"method": "tsne", "params": {"n_iter": 60, "perplexity": 10}, "seed": 0}
+    with JobManager(n_workers=1, cache_dir=tmp_path) as first:
+        job = first.submit(blobs, spec)
+        assert wait_for(first, job, ("done", "failed"))["state"] == "done"
+        expected = first.result(job).tobytes()
+        pids = [w.process.pid for w in first._workers]
+    assert not any(alive(pid) for pid in pids)  # close() leaves no process behind
+    with JobManager(n_workers=1, cache_dir=tmp_path) as second:
+        started = time.monotonic()
+        job = second.submit(blobs, spec)
+        status = second.status(job)
+        assert status["state"] == "done" and status["cached"]
+        assert second.result(job).tobytes() == expected
+        assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.slow
+def test_umap_job_after_warm_up(manager: JobManager, blobs: np.ndarray) -> None:
+    manager.warm_up_umap()
+    job = manager.submit(blobs, {"method": "umap", "dims": 3, "params": {"n_epochs": 50}})
+    status = wait_for(manager, job, ("done", "failed"), timeout=600)
+    assert status["state"] == "done", status
+    assert manager.result(job).shape == (600, 3)
