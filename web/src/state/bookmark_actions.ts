@@ -5,10 +5,10 @@ import { app } from './app.svelte';
 import { makeBookmark, nextBookmarkLabel, parseBookmarks, restoreBookmark } from './bookmarks';
 import type { Bookmark } from './bookmarks';
 import { api } from './api_instance';
-import { currentView } from './current_view';
+import { currentView } from './current_view.svelte';
 import { downloadBlob } from './downloads';
 import { setPendingCamera } from './loading';
-import { runProjection, stopFollowing } from './projection_runner';
+import { runProjection, stopFollowing } from './projection_runner.svelte';
 import { projectionDims } from './view_state';
 
 function plotHeight(): number {

@@ -8,7 +8,7 @@ import type { Column } from '../data/columns';
 import { api } from './api_instance';
 import { EMPTY_INDICES, app } from './app.svelte';
 import type { Bookmark } from './bookmarks';
-import { runProjection } from './projection_runner';
+import { runProjection } from './projection_runner.svelte';
 import { decodeView } from './url_state';
 import { isProjectionKind } from './view_state';
 import type { ViewState } from './view_state';

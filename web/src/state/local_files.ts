@@ -5,7 +5,7 @@ import type { EmbeddingInfo } from '../api/types';
 import { fitMetadata, parseMetadataTsv, parseVectorsTsv } from '../data/tsv';
 import { EMPTY_INDICES, app } from './app.svelte';
 import { setColumns } from './loading';
-import { runProjection, stopFollowing } from './projection_runner';
+import { runProjection, stopFollowing } from './projection_runner.svelte';
 
 export async function loadMetadataFile(file: File): Promise<void> {
   try {

@@ -3,7 +3,7 @@
 import { app } from './app.svelte';
 import { clearSelection, isolateSelection, showAllData } from './actions';
 import { addBookmark } from './bookmark_actions';
-import { controlJob, runProjection } from './projection_runner';
+import { controlJob, runProjection } from './projection_runner.svelte';
 
 export interface Shortcut {
   keys: string;
