@@ -110,9 +110,14 @@ export function cells(column: Column): CellValue[] {
   return Array.from(column.codes, (c) => (c < 0 ? null : column.categories[c]!));
 }
 
-/** Colour numbers as categories by default? Integer columns with few values are class ids. */
+/** Colour numbers as categories by default? Integer columns of a few repeated values are class ids. */
 export function prefersCategorical(column: Column): boolean {
-  return column.kind === 'numeric' && column.integer && column.distinct <= DEFAULT_CATEGORICAL_INTEGER_LIMIT;
+  return (
+    column.kind === 'numeric' &&
+    column.integer &&
+    column.distinct <= DEFAULT_CATEGORICAL_INTEGER_LIMIT &&
+    column.distinct <= column.values.length / 2
+  );
 }
 
 /** Set `value` in the rows `indices` ("Tag selection as"); a new column, the old is kept. */
@@ -133,4 +138,21 @@ export function sequencePairs(columns: readonly Column[]): Int32Array | null {
     if (Number.isInteger(next) && next >= 0 && next < n && next !== i) pairs.push(i, next);
   }
   return pairs.length > 0 ? Int32Array.from(pairs) : null;
+}
+
+/** A categorical column is coloured by default when it has between 2 and this many values. */
+export const DEFAULT_COLOR_CATEGORIES = 24;
+
+/** Label by the first text column (a word, a file name), else the first column. */
+export function defaultLabelColumn(columns: readonly Column[]): string | null {
+  const usable = columns.filter((c) => !c.name.startsWith('__'));
+  return (usable.find((c) => c.kind === 'text') ?? usable[0])?.name ?? null;
+}
+
+/** Colour by the first column of a few categories (a class, a digit), if any. */
+export function defaultColorColumn(columns: readonly Column[]): string | null {
+  const categorical = columns.find(
+    (c) => !c.name.startsWith('__') && c.distinct >= 2 && c.distinct <= DEFAULT_COLOR_CATEGORIES && (c.kind === 'categorical' || prefersCategorical(c)),
+  );
+  return categorical?.name ?? null;
 }

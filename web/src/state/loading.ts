@@ -3,7 +3,7 @@
 
 import type { EmbeddingInfo } from '../api/types';
 import { columnsFromArrow } from '../data/arrow_columns';
-import { prefersCategorical } from '../data/columns';
+import { defaultColorColumn, defaultLabelColumn } from '../data/columns';
 import type { Column } from '../data/columns';
 import { api } from './api_instance';
 import { EMPTY_INDICES, app } from './app.svelte';
@@ -12,9 +12,6 @@ import { runProjection } from './projection_runner.svelte';
 import { decodeView } from './url_state';
 import { isProjectionKind } from './view_state';
 import type { ViewState } from './view_state';
-
-/** A categorical column is coloured by default when it has between 2 and this many values. */
-export const DEFAULT_COLOR_CATEGORIES = 24;
 
 export async function startApp(): Promise<void> {
   const view = decodeView(location.hash);
@@ -112,20 +109,6 @@ export function setColumns(columns: Column[], view: Pick<ViewState, 'colorBy' | 
   const searchColumn = app.search.column;
   app.search.column = has(searchColumn) ? searchColumn : (app.labelBy ?? columns[0]?.name ?? null);
   if (!has(app.projection.custom.column)) app.projection.custom.column = app.labelBy;
-}
-
-/** Label by the first text column (a word, a file name), else the first column. */
-export function defaultLabelColumn(columns: readonly Column[]): string | null {
-  const usable = columns.filter((c) => !c.name.startsWith('__'));
-  return (usable.find((c) => c.kind === 'text') ?? usable[0])?.name ?? null;
-}
-
-/** Colour by the first column of a few categories (a class, a digit), if any. */
-export function defaultColorColumn(columns: readonly Column[]): string | null {
-  const categorical = columns.find(
-    (c) => !c.name.startsWith('__') && c.distinct >= 2 && c.distinct <= DEFAULT_COLOR_CATEGORIES && (c.kind === 'categorical' || prefersCategorical(c)),
-  );
-  return categorical?.name ?? null;
 }
 
 async function loadSprite(info: EmbeddingInfo): Promise<void> {
