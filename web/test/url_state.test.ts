@@ -58,3 +58,15 @@ describe('URL state', () => {
     expect(decodeCamera('2d:0.1235,2,9')).toEqual({ mode: '2d', target: [0.1235, 2], zoom: 9 });
   });
 });
+
+describe('fitting settings to a data set', () => {
+  it('keeps PCA within the dimensions and the default perplexity within N', async () => {
+    const { fitToShape, defaultProjection } = await import('../src/state/view_state');
+    const small = fitToShape(defaultProjection(), [15, 2]);
+    expect(small.pca).toEqual({ components: [0, 1, 2], dims: 2 });
+    expect(small.tsne.perplexity).toBe(3);
+    const chosen = fitToShape({ ...defaultProjection(), tsne: { ...defaultProjection().tsne, perplexity: 50 } }, [15, 8]);
+    expect(chosen.tsne.perplexity).toBe(50);
+    expect(fitToShape(defaultProjection(), [1000, 16]).tsne.perplexity).toBe(30);
+  });
+});

@@ -5,7 +5,7 @@
 
 import { ApiError } from './api_error';
 import type { ApiClient } from './client';
-import { FINAL_JOB_STATES } from './types';
+import { FINAL_JOB_STATES, normalizeStatus } from './types';
 import type { JobStatus } from './types';
 
 export interface JobListener {
@@ -89,7 +89,7 @@ export function followJob(api: ApiClient, job: string, listener: JobListener): J
     if (typeof event.data === 'string') {
       const frame = JSON.parse(event.data) as JobStatus | LayoutHeader;
       if ('type' in frame && frame.type === 'layout') pendingLayout = frame;
-      else onStatus(frame as JobStatus);
+      else onStatus(normalizeStatus(frame as JobStatus));
     } else if (pendingLayout) {
       listener.onLayout(new Float32Array(event.data), pendingLayout.iteration);
       pendingLayout = null;

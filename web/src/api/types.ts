@@ -85,5 +85,15 @@ export interface CustomProjectionRequest {
   spherize: boolean;
 }
 
+/**
+ * A status as the job engine may word it (`id` for `job`, `paused` beside a running state):
+ * the client reads both.
+ */
+export function normalizeStatus(raw: JobStatus & { id?: string; paused?: boolean }): JobStatus {
+  const status = { ...raw, job: raw.job ?? raw.id ?? '' };
+  if (raw.paused && status.state === 'running') status.state = 'paused';
+  return status;
+}
+
 /** A job has ended when its state is one of these. */
 export const FINAL_JOB_STATES: readonly JobState[] = ['done', 'failed', 'cancelled'];

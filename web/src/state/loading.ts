@@ -10,7 +10,7 @@ import { EMPTY_INDICES, app } from './app.svelte';
 import type { Bookmark } from './bookmarks';
 import { runProjection } from './projection_runner.svelte';
 import { decodeView } from './url_state';
-import { isProjectionKind } from './view_state';
+import { fitToShape, isProjectionKind } from './view_state';
 import type { ViewState } from './view_state';
 
 export async function startApp(): Promise<void> {
@@ -43,7 +43,7 @@ function runWarning(run: string, warning: string): string {
 /** Show an embedding of the server; `view` (a link, a bookmark) sets what is shown first. */
 export async function openEmbedding(info: EmbeddingInfo, view: ViewState = decodeView('')): Promise<void> {
   resetForEmbedding(info);
-  app.projection = view.projection;
+  app.projection = fitToShape(view.projection, info.shape);
   for (const warning of info.warnings) app.addBanner('warning', warning);
   try {
     app.loading = { label: 'Loading metadata', progress: null };

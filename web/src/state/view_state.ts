@@ -115,6 +115,21 @@ export function defaultView(): ViewState {
   };
 }
 
+/**
+ * Settings that an embedding of this shape can run: PCA components and dimensions within D,
+ * and the default perplexity within what N allows (t-SNE needs perplexity < (N − 1) / 3).
+ * Values someone chose (a link, a bookmark) are left for the server to judge.
+ */
+export function fitToShape(p: ProjectionSettings, [n, d]: [number, number]): ProjectionSettings {
+  const components = Math.min(PCA_COMPONENTS, d);
+  const pcaDims: Dims = d < 3 ? 2 : p.pca.dims;
+  const fitted = p.pca.components.map((c, k) => (c < components ? c : k)) as [number, number, number];
+  const maxPerplexity = Math.max(PERPLEXITY_RANGE[0], Math.floor((n - 1) / 3) - 1);
+  const perplexity = p.tsne.perplexity === DEFAULT_PERPLEXITY ? Math.min(DEFAULT_PERPLEXITY, maxPerplexity) : p.tsne.perplexity;
+  const neighbors = Math.min(p.umap.neighbors, Math.max(2, n - 1));
+  return { ...p, pca: { components: fitted, dims: pcaDims }, tsne: { ...p.tsne, perplexity }, umap: { ...p.umap, neighbors } };
+}
+
 /** Dimensions of the layout a projection setting produces. */
 export function projectionDims(p: ProjectionSettings): Dims {
   return p.kind === 'custom' ? 2 : p[p.kind].dims;

@@ -6,6 +6,7 @@ import { fitMetadata, parseMetadataTsv, parseVectorsTsv } from '../data/tsv';
 import { EMPTY_INDICES, app } from './app.svelte';
 import { setColumns } from './loading';
 import { runProjection, stopFollowing } from './projection_runner.svelte';
+import { fitToShape } from './view_state';
 
 export async function loadMetadataFile(file: File): Promise<void> {
   try {
@@ -46,7 +47,7 @@ export async function loadVectorsFile(file: File): Promise<void> {
     app.spriteUrl = null;
     app.metadataEdited = false;
     setColumns([], null);
-    app.projection.kind = app.projection.kind === 'custom' ? 'custom' : 'pca';
+    app.projection = fitToShape({ ...$state.snapshot(app.projection), kind: app.projection.kind === 'custom' ? 'custom' : 'pca' }, info.shape);
     await runProjection();
   } catch (error) {
     app.fail(`Could not load ${file.name}`, error);
