@@ -85,6 +85,7 @@ def screen_positions(layout: np.ndarray, box: dict[str, float]) -> np.ndarray:
     The plot centres the layout's bounding box, scales it uniformly into [-1, 1] and fits it
     with an 8 % margin, y up (render/bounds.ts, render/camera.ts).
     """
+    layout = layout.astype(np.float64)  # numpy float64 is a Python float, as Playwright wants
     low, high = layout.min(axis=0), layout.max(axis=0)
     span = high - low
     w, h = box["width"] * (1 - 2 * FIT_MARGIN), box["height"] * (1 - 2 * FIT_MARGIN)

@@ -113,6 +113,7 @@ export class ScatterPlot {
   private labelTexts: readonly string[] = [];
   private labelSize = DEFAULT_LABEL_SIZE;
   private sprite: SpriteSheet | null = null;
+  private atlas: SpriteSheet['image'] | null = null;
   private sequencePairs: Int32Array | null = null;
   private themeName: ThemeName;
   private pointSizeOverride: number | null = null;
@@ -297,6 +298,7 @@ export class ScatterPlot {
    */
   setSprite(sheet: SpriteSheet | null): void {
     this.sprite = sheet && fitSpriteSheet(sheet, this.limits.maxTextureSize);
+    if (this.sprite) this.atlas = this.sprite.image;
     this.render();
   }
 
@@ -508,6 +510,7 @@ export class ScatterPlot {
         pointSizeRange: this.limits.pointSizeRange,
         opacity: defaultOpacity(this.n),
         sprite: this.sprite,
+        atlas: this.atlas,
         hovered: this.hovered,
         hoveredPosition: this.hovered === null ? null : this.drawnPosition(this.hovered, progress),
         highlight,

@@ -60,7 +60,10 @@ const KEY_NAMES: Record<string, string> = { Escape: 'Esc', ' ': 'Space' };
 export function handleShortcut(event: KeyboardEvent): boolean {
   if (event.ctrlKey || event.metaKey || event.altKey) return false;
   const target = event.target as HTMLElement | null;
-  const typing = target?.closest('input, textarea, select, [contenteditable="true"]');
+  // Letters typed into a text field are text; a focused checkbox or slider does not take them.
+  const typing = target?.closest(
+    'input:not([type=checkbox]):not([type=radio]):not([type=range]):not([type=button]), textarea, select, [contenteditable="true"]',
+  );
   if (typing && event.key !== 'Escape') return false;
   if (typing) {
     (target as HTMLElement).blur();
