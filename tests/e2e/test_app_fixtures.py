@@ -164,9 +164,11 @@ def test_two_embeddings_colours_bookmark_and_thumbnails(
 def test_problems_are_shown_in_a_banner(
     browser: Any, tmp_path: Path, fixture: str, fragment: str, message: str
 ) -> None:
-    with running_server(str(FIXTURES / fixture), cache_dir=tmp_path) as server:
-        with app_page(browser, f"{server.base}/{fragment}") as page:
-            banner = page.get_by_role("alert").filter(has_text=message)
-            banner.wait_for(timeout=60_000)
-            screenshot(page, f"banner_{fixture}")
-            assert banner.is_visible()
+    with (
+        running_server(str(FIXTURES / fixture), cache_dir=tmp_path) as server,
+        app_page(browser, f"{server.base}/{fragment}") as page,
+    ):
+        banner = page.get_by_role("alert").filter(has_text=message)
+        banner.wait_for(timeout=60_000)
+        screenshot(page, f"banner_{fixture}")
+        assert banner.is_visible()

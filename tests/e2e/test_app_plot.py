@@ -11,7 +11,6 @@ import csv
 import math
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -162,7 +161,8 @@ def test_rectangle_and_lasso_select_the_points_inside(page: Any, layout: np.ndar
     page.keyboard.up("Shift")
     expected = sorted(set(inside.tolist()) | set(np.flatnonzero(circle).tolist()))
     page.wait_for_function(
-        f"document.querySelector('#selection').dataset.indices.split(',').length === {len(expected)}"
+        "document.querySelector('#selection').dataset.indices.split(',').length"
+        f" === {len(expected)}"
     )
     assert selection(page) == expected
 
