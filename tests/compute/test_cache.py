@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from embedding_projector.compute.cache import ResultCache, default_cache_dir, result_key
+from embedding_projector.compute.cache import ResultCache, result_key
+from embedding_projector.user_cache import default_cache_dir
 
 
 def test_default_directory_follows_the_environment(cache_dir: Path) -> None:

@@ -29,20 +29,10 @@ from typing import Any
 import numpy as np
 
 from embedding_projector.compute.hashing import content_hash
+from embedding_projector.user_cache import default_cache_dir
 
 #: Default size cap of the cache directory.
 DEFAULT_MAX_BYTES = 2 * 1024**3
-ENV_CACHE_DIR = "EMBEDDING_PROJECTOR_CACHE_DIR"
-
-
-def default_cache_dir() -> Path:
-    """``$EMBEDDING_PROJECTOR_CACHE_DIR`` if set, else the user cache dir of the app."""
-    override = os.environ.get(ENV_CACHE_DIR)
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("embedding-projector"))
 
 
 def result_key(parts: dict[str, Any]) -> str:

@@ -35,6 +35,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import queue
 import threading
 import time
 import uuid
@@ -59,6 +60,8 @@ log = logging.getLogger(__name__)
 CANCEL_GRACE = 2.0
 #: Workers dying before they report ready, in a row, after which none is respawned.
 _MAX_START_FAILURES = 3
+#: Tells a worker's sender thread to stop.
+_CLOSED = object()
 
 
 class _Worker:
@@ -72,7 +75,10 @@ class _Worker:
         self.process.start()
         command_recv.close()
         event_send.close()
-        self.send_lock = threading.Lock()
+        # Messages go out from a thread of their own: pickling a task (t-SNE labels
+        # of a million points) must not happen under the manager's lock.
+        self._outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        threading.Thread(target=self._send_loop, name="jobs-sender", daemon=True).start()
         self.job: Job | None = None
         self.warming = False
         self.warm = False
@@ -85,11 +91,17 @@ class _Worker:
         return self.job is None and not self.warming and not self.dead
 
     def send(self, message: Any) -> None:
-        # A dead worker's pipe is broken: the reader thread notices and cleans up.
-        with self.send_lock, contextlib.suppress(OSError):
-            self.commands.send(message)
+        """Queue a message for the worker; returns at once."""
+        self._outbox.put(message)
+
+    def _send_loop(self) -> None:
+        while (message := self._outbox.get()) is not _CLOSED:
+            # A dead worker's pipe is broken: the reader thread notices and cleans up.
+            with contextlib.suppress(OSError):
+                self.commands.send(message)
 
     def kill(self) -> None:
+        self._outbox.put(_CLOSED)
         self.process.kill()
         self.process.join(timeout=5)
         self.commands.close()
@@ -360,11 +372,12 @@ class JobManager:
             except Exception:  # a bug here must not leave every job hanging
                 log.exception("job manager reader thread")
 
-    def _receive(self, worker: _Worker) -> None:
+    def _receive(self, worker: _Worker) -> bool:
+        """Apply one message from ``worker``; False at the end of its pipe."""
         try:
             message = worker.events.recv()
         except (EOFError, OSError):
-            return  # the sentinel reports the death
+            return False  # the sentinel reports the death
         with self._lock:
             kind = message[0]
             if kind == "ready":
@@ -381,13 +394,16 @@ class JobManager:
                         if job.spec.method == "umap":
                             worker.warm = True
             self._dispatch()
+        return True
 
     def _worker_died(self, dead: _Worker) -> None:
+        dead.process.join(timeout=1)  # reap it: its sentinel fired, so this is immediate
         with self._lock:
             dead.dead = True  # never dispatch to it, even while its last words are read
             # Apply whatever the worker said before it died.
-            while not dead.events.closed and _poll(dead.events):
-                self._receive(dead)
+            # (A closed pipe polls as readable: stop at its end.)
+            while not dead.events.closed and _poll(dead.events) and self._receive(dead):
+                pass
             if self._closed or dead not in self._workers:
                 return
             job = dead.job

@@ -23,7 +23,7 @@ from types import ModuleType
 
 from embedding_projector.demos import digits, large, stdlib_text, words
 from embedding_projector.errors import InvalidParameterError, ProjectorError
-from embedding_projector.server.settings import default_cache_dir
+from embedding_projector.user_cache import default_cache_dir
 
 FINGERPRINT_NAME = ".demo-fingerprint"
 """Written last into a built demo: its presence and content say the demo is complete and current."""

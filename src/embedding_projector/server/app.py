@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -10,8 +13,16 @@ from fastapi.staticfiles import StaticFiles
 
 from embedding_projector import __version__
 from embedding_projector.dataset.model import Workspace
+from embedding_projector.server.engine import ComputeEngine
 from embedding_projector.server.errors import install_error_handlers
-from embedding_projector.server.routes import bookmarks, embeddings, search
+from embedding_projector.server.routes import (
+    bookmarks,
+    embeddings,
+    jobs,
+    neighbors,
+    projections,
+    search,
+)
 from embedding_projector.server.security import SecurityMiddleware, is_loopback
 from embedding_projector.server.settings import Settings
 from embedding_projector.server.state import ServerState
@@ -25,14 +36,28 @@ The API is up: <a href="api/docs">api/docs</a>.</p>"""
 def create_app(workspace: Workspace, *, settings: Settings | None = None) -> FastAPI:
     """Build the app serving ``workspace``: the API under ``/api``, the page at ``/``."""
     settings = settings or Settings()
+    state = ServerState(workspace, settings.cache_dir)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Workers start with the server and stop with it (Ctrl-C included).
+        state.engine = ComputeEngine(cache_dir=settings.cache_dir, n_workers=settings.workers)
+        state.engine.start()
+        try:
+            yield
+        finally:
+            engine, state.engine = state.engine, None
+            await asyncio.to_thread(engine.close)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Embedding Projector",
         version=__version__,
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
     )
-    app.state.projector = ServerState(workspace, settings.cache_dir)
+    app.state.projector = state
     app.state.settings = settings
     install_error_handlers(app)
 
@@ -48,7 +73,7 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
         """What the page needs to start: version and the projection to show first."""
         return {"version": __version__, "projection": settings.projection}
 
-    for module in (embeddings, search, bookmarks):
+    for module in (embeddings, search, bookmarks, neighbors, projections, jobs):
         api.include_router(module.router)
     app.include_router(api)
 

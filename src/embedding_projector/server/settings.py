@@ -6,17 +6,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
+from embedding_projector.user_cache import default_cache_dir
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 6006
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-
-
-def default_cache_dir() -> Path:
-    """The user cache dir, or ``EMBEDDING_PROJECTOR_CACHE_DIR`` when set."""
-    override = os.environ.get("EMBEDDING_PROJECTOR_CACHE_DIR")
-    return Path(override) if override else Path(platformdirs.user_cache_dir("embedding-projector"))
 
 
 @dataclass(frozen=True)

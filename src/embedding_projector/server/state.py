@@ -11,6 +11,7 @@ from fastapi import Request
 
 from embedding_projector.dataset.model import Embedding, Workspace
 from embedding_projector.errors import NotFoundError
+from embedding_projector.server.engine import ComputeEngine
 
 
 def embedding_id(embedding: Embedding) -> str:
@@ -26,9 +27,18 @@ class ServerState:
     workspace: Workspace
     cache_dir: Path
     embeddings: dict[str, Embedding] = field(default_factory=dict)
+    engine: ComputeEngine | None = None
+    """Started with the app (its lifespan), stopped with it."""
 
     def __post_init__(self) -> None:
         self.embeddings = {embedding_id(e): e for e in self.workspace}
+
+    @property
+    def compute(self) -> ComputeEngine:
+        """The compute engine (the app's lifespan starts it)."""
+        if self.engine is None:
+            raise RuntimeError("the compute engine is not running (the app was not started)")
+        return self.engine
 
     def embedding(self, embedding_id: str) -> Embedding:
         """The embedding with this id, or a 404."""

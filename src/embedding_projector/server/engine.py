@@ -1,0 +1,53 @@
+"""The server's compute: the job engine, and per-embedding vectors keys and kNN indexes.
+
+Everything slow (hashing the vectors for the workers, building a neighbour index)
+runs in a thread, once per embedding, behind a per-key lock: the event loop never
+waits on it, and concurrent first requests share one build.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from embedding_projector.compute import knn
+from embedding_projector.compute.jobs import JobManager
+from embedding_projector.dataset.model import Embedding
+
+T = TypeVar("T")
+
+
+class ComputeEngine:
+    """One per server: owns the worker processes and what is built per embedding."""
+
+    def __init__(self, *, cache_dir: Path, n_workers: int) -> None:
+        self.jobs = JobManager(n_workers=n_workers, cache_dir=cache_dir)
+        self._built: dict[tuple[str, ...], Any] = {}
+        self._locks: defaultdict[tuple[str, ...], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    def start(self) -> None:
+        """Compile UMAP's kernels in the background, so that a first UMAP is not slow."""
+        self.jobs.warm_up_umap()
+
+    def close(self) -> None:
+        """Stop every worker (Ctrl-C, or the end of a test)."""
+        self.jobs.close()
+
+    async def vectors_key(self, emb_id: str, embedding: Embedding) -> str:
+        """The workers' key for these vectors (hashed and shared once)."""
+        return await self._once(("vectors", emb_id), lambda: self.jobs.register(embedding.vectors))
+
+    async def neighbor_index(self, emb_id: str, embedding: Embedding, *, spherize: bool) -> Any:
+        """The exact kNN index of these vectors (built once per space)."""
+        key = ("knn", emb_id, str(spherize))
+        return await self._once(key, lambda: knn.build(embedding.vectors, spherize=spherize))
+
+    async def _once(self, key: tuple[str, ...], build: Callable[[], T]) -> T:
+        async with self._locks[key]:
+            if key not in self._built:
+                self._built[key] = await asyncio.to_thread(build)
+            built: T = self._built[key]
+            return built

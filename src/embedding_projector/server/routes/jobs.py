@@ -1,0 +1,78 @@
+"""Following, controlling and streaming projection jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect
+
+from embedding_projector.server.binary import array_response
+from embedding_projector.server.state import ServerState, get_state
+
+router = APIRouter()
+State = Annotated[ServerState, Depends(get_state)]
+
+
+@router.get("/jobs/{job_id}")
+async def job_status(job_id: str, state: State) -> dict[str, Any]:
+    """State, progress, iteration, message or error (and PCA's variance ratios)."""
+    return state.compute.jobs.status(job_id)
+
+
+@router.get("/jobs/{job_id}/result", response_class=Response)
+async def job_result(job_id: str, state: State) -> Response:
+    """The layout, float32 N × dims (a cancelled job's last one); 409 until there is one."""
+    return array_response(state.compute.jobs.result(job_id))
+
+
+@router.delete("/jobs/{job_id}")
+async def cancel_job(job_id: str, state: State) -> dict[str, Any]:
+    """Stop the job (its worker is killed if it does not stop at once)."""
+    return state.compute.jobs.cancel(job_id)
+
+
+@router.post("/jobs/{job_id}/pause")
+async def pause_job(job_id: str, state: State) -> dict[str, Any]:
+    """Pause a running t-SNE."""
+    return state.compute.jobs.pause(job_id)
+
+
+@router.post("/jobs/{job_id}/resume")
+async def resume_job(job_id: str, state: State) -> dict[str, Any]:
+    """Resume a paused t-SNE."""
+    return state.compute.jobs.resume(job_id)
+
+
+@router.post("/jobs/{job_id}/perturb")
+async def perturb_job(job_id: str, state: State) -> dict[str, Any]:
+    """Shake a running t-SNE's layout a little (to leave a poor local minimum)."""
+    return state.compute.jobs.perturb(job_id)
+
+
+@router.websocket("/jobs/{job_id}/stream")
+async def stream_job(websocket: WebSocket, job_id: str) -> None:
+    """Status as JSON text frames; each new layout as ``{"type": "layout"}`` + float32 bytes."""
+    state: ServerState = websocket.app.state.projector
+    await websocket.accept()
+    try:
+        events = state.compute.jobs.subscribe(job_id)
+    except Exception as exc:  # an unknown job: say so, then close
+        await websocket.send_json({"type": "error", "message": str(exc)})
+        await websocket.close(code=1008)
+        return
+    with contextlib.suppress(WebSocketDisconnect, asyncio.CancelledError):
+        async for event in events:
+            coordinates = event.pop("coordinates")
+            await websocket.send_json({"type": "status", **event})
+            if coordinates is not None:
+                await websocket.send_json(
+                    {
+                        "type": "layout",
+                        "iteration": event["iteration"],
+                        "shape": list(coordinates.shape),
+                    }
+                )
+                await websocket.send_bytes(coordinates.astype("<f4", copy=False).tobytes())
+        await websocket.close()

@@ -1,0 +1,98 @@
+"""Starting projections (jobs in the workers) and computing custom projections."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, Field
+
+from embedding_projector.compute import custom
+from embedding_projector.dataset.model import Embedding
+from embedding_projector.dataset.search import search_rows
+from embedding_projector.errors import InvalidParameterError
+from embedding_projector.server.binary import array_response
+from embedding_projector.server.state import ServerState, get_state
+
+router = APIRouter()
+State = Annotated[ServerState, Depends(get_state)]
+
+
+class ProjectionRequest(BaseModel):
+    """A projection of one embedding; ``params`` depend on the method (see docs/api.md)."""
+
+    method: str = Field(description="pca, tsne or umap")
+    dims: int = 2
+    spherize: bool = False
+    seed: int | None = 0
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+@router.post("/embeddings/{emb_id}/projections")
+async def start_projection(emb_id: str, request: ProjectionRequest, state: State) -> dict[str, Any]:
+    """Queue a projection; an identical one computed before is ``done`` at once (cache)."""
+    embedding = state.embedding(emb_id)
+    spec = request.model_dump()
+    spec["params"] = _with_labels(spec["params"], embedding)
+    engine = state.compute
+    key = await engine.vectors_key(emb_id, embedding)
+    job_id = await asyncio.to_thread(engine.jobs.submit, key, spec)
+    return engine.jobs.status(job_id)
+
+
+def _with_labels(params: dict[str, Any], embedding: Embedding) -> dict[str, Any]:
+    """t-SNE's ``supervise_column`` names a metadata column; the workers get its values."""
+    params = dict(params)
+    column = params.pop("supervise_column", None)
+    if column is None:
+        return params
+    table = embedding.metadata
+    if column not in table.column_names:
+        raise InvalidParameterError(
+            f"unknown `supervise_column` {column!r}; the metadata has "
+            f"{', '.join(table.column_names)}"
+        )
+    params["labels"] = table.column(column).to_pylist()
+    return params
+
+
+class AxisQuery(BaseModel):
+    """The points an axis end is made of: a search of a metadata column."""
+
+    text: str
+    column: str | None = None
+    regex: bool = False
+
+
+class CustomRequest(BaseModel):
+    """TensorBoard's Custom projection: x = right - left, y = up - down."""
+
+    left: AxisQuery
+    right: AxisQuery
+    up: AxisQuery
+    down: AxisQuery
+    spherize: bool = False
+
+
+@router.post("/embeddings/{emb_id}/custom-projection", response_class=Response)
+async def custom_projection(emb_id: str, request: CustomRequest, state: State) -> Response:
+    """N × 2 float32 coordinates, at once (a few matrix-vector products)."""
+    embedding = state.embedding(emb_id)
+    table = embedding.metadata
+
+    def compute() -> Any:
+        ends = {
+            name: search_rows(
+                table, query.column or table.column_names[0], query.text, regex=query.regex
+            )
+            for name, query in (
+                ("left", request.left),
+                ("right", request.right),
+                ("up", request.up),
+                ("down", request.down),
+            )
+        }
+        return custom.run(embedding.vectors, spherize=request.spherize, **ends)
+
+    return array_response(await asyncio.to_thread(compute))
