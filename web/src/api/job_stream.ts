@@ -27,6 +27,12 @@ interface LayoutHeader {
   shape: [number, number];
 }
 
+/** Sent instead of any status when the job is unknown (a server restarted, say). */
+interface ErrorFrame {
+  type: 'error';
+  message: string;
+}
+
 export function followJob(api: ApiClient, job: string, listener: JobListener): JobSubscription {
   let closed = false;
   let socket: WebSocket | null = null;
@@ -87,9 +93,10 @@ export function followJob(api: ApiClient, job: string, listener: JobListener): J
   socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
     if (closed) return;
     if (typeof event.data === 'string') {
-      const frame = JSON.parse(event.data) as JobStatus | LayoutHeader;
-      if ('type' in frame && frame.type === 'layout') pendingLayout = frame;
-      else onStatus(normalizeStatus(frame as JobStatus));
+      const frame = JSON.parse(event.data) as (JobStatus & { type?: 'status' }) | LayoutHeader | ErrorFrame;
+      if (frame.type === 'layout') pendingLayout = frame;
+      else if (frame.type === 'error') onStatus(failedStatus(job, frame.message));
+      else onStatus(normalizeStatus(frame));
     } else if (pendingLayout) {
       listener.onLayout(new Float32Array(event.data), pendingLayout.iteration);
       pendingLayout = null;
