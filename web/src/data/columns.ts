@@ -152,7 +152,13 @@ export function defaultLabelColumn(columns: readonly Column[]): string | null {
 /** Colour by the first column of a few categories (a class, a digit), if any. */
 export function defaultColorColumn(columns: readonly Column[]): string | null {
   const categorical = columns.find(
-    (c) => !c.name.startsWith('__') && c.distinct >= 2 && c.distinct <= DEFAULT_COLOR_CATEGORIES && (c.kind === 'categorical' || prefersCategorical(c)),
+    (c) =>
+      !c.name.startsWith('__') &&
+      c.distinct >= 2 &&
+      c.distinct <= DEFAULT_COLOR_CATEGORIES &&
+      // Values that repeat: a class, not a name per point.
+      c.distinct <= rowCount(c) / 2 &&
+      (c.kind === 'categorical' || prefersCategorical(c)),
   );
   return categorical?.name ?? null;
 }

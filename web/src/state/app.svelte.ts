@@ -38,6 +38,8 @@ export interface Banner {
   id: number;
   kind: 'error' | 'warning';
   text: string;
+  /** A warning about one embedding: it goes when another is opened. */
+  embedding?: string;
 }
 
 export interface LoadingState {
@@ -125,9 +127,9 @@ class AppStore {
 
   readonly sequences: Int32Array | null = $derived(sequencePairs(this.columns));
 
-  addBanner(kind: Banner['kind'], text: string): void {
+  addBanner(kind: Banner['kind'], text: string, embedding?: string): void {
     if (this.banners.some((b) => b.text === text)) return;
-    this.banners = [...this.banners, { id: nextBannerId++, kind, text }];
+    this.banners = [...this.banners, { id: nextBannerId++, kind, text, ...(embedding && { embedding }) }];
   }
 
   dismissBanner(id: number): void {

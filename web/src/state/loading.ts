@@ -44,7 +44,7 @@ function runWarning(run: string, warning: string): string {
 export async function openEmbedding(info: EmbeddingInfo, view: ViewState = decodeView('')): Promise<void> {
   resetForEmbedding(info);
   app.projection = fitToShape(view.projection, info.shape);
-  for (const warning of info.warnings) app.addBanner('warning', warning);
+  for (const warning of info.warnings) app.addBanner('warning', warning, info.id);
   try {
     app.loading = { label: 'Loading metadata', progress: null };
     const table = await api.metadata(info.id, (loaded, total) => {
@@ -93,7 +93,7 @@ function resetForEmbedding(info: EmbeddingInfo): void {
   app.activeBookmark = null;
   app.sprite = null;
   app.spriteUrl = null;
-  app.banners = app.banners.filter((b) => b.kind === 'error' && !b.text.startsWith('Run "'));
+  app.banners = app.banners.filter((b) => b.embedding === undefined);
 }
 
 /** New metadata columns; keep the view's (or the current) label and colour columns if present. */

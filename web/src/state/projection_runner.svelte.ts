@@ -28,6 +28,7 @@ export const NOTE_CUSTOM_QUERIES = 'Type a search for each of Left, Right, Up an
 /** Show the projection of `app.projection`, computing it where needed. */
 export async function runProjection(): Promise<void> {
   const serial = ++runSerial;
+  lastFrameAt = performance.now();
   await stopFollowing();
   const embedding = app.embedding;
   if (!embedding) return;
@@ -106,12 +107,18 @@ function onStatus(status: JobStatus, serial: number): void {
 
 async function fetchResult(status: JobStatus, settings: ProjectionSettings, serial: number): Promise<void> {
   try {
-    const positions = await api.jobResult(status.job);
+    const label = `Loading the ${methodName(settings.kind)} layout`;
+    const positions = await api.jobResult(status.job, (loaded, total) => {
+      // Only big layouts take long enough to show (a million 3D points are 12 MB).
+      if (total && total > 4_000_000) app.loading = { label, progress: loaded / total };
+    });
+    app.loading = null;
     if (serial !== runSerial) return;
     // The end of a stream continues its motion; a result on its own eases in.
     const streamed = app.layout?.transition.easing === 'linear' && app.layout.kind === settings.kind;
     showLayout(positions, settings, streamed ? { durationMs: 400, easing: 'linear' } : {});
   } catch (error) {
+    app.loading = null;
     // A job cancelled before its first layout has none (409): nothing to show.
     if (serial === runSerial && status.state !== 'cancelled') app.fail(`${methodName(settings.kind)} result`, error);
   }
