@@ -66,7 +66,14 @@ class ServerProcess:
 @contextmanager
 def running_server(*args: str, cache_dir: Path, timeout: float = 60) -> Iterator[ServerProcess]:
     """Start ``projector ARGS --no-browser --port 0`` and stop it (and its workers) after."""
-    env = {**os.environ, "EMBEDDING_PROJECTOR_CACHE_DIR": str(cache_dir), "PYTHONUNBUFFERED": "1"}
+    env = {
+        # numba's compiled code is kept across tests (compiling UMAP's kernels takes a minute),
+        # everything else goes to the test's own cache dir.
+        "NUMBA_CACHE_DIR": str(Path.home() / ".cache" / "embedding-projector" / "numba"),
+        **os.environ,
+        "EMBEDDING_PROJECTOR_CACHE_DIR": str(cache_dir),
+        "PYTHONUNBUFFERED": "1",
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "embedding_projector", *args, "--no-browser", "--port", "0"],
         stdout=subprocess.PIPE,

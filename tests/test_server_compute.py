@@ -303,7 +303,7 @@ def _worker_pids(parent: int) -> list[int]:
 
 
 def test_results_survive_a_restart(cache_dir: Path) -> None:
-    spec = {"method": "umap", "dims": 2, "seed": 4, "params": {"n_neighbors": 10}}
+    spec = {"method": "tsne", "dims": 2, "seed": 4, "params": {"perplexity": 10, "n_iter": 250}}
     results = []
     for _ in range(2):
         with running_server(str(KERAS), cache_dir=cache_dir) as server, client(server) as http:

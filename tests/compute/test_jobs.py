@@ -178,7 +178,14 @@ def test_cache_hit_across_managers(tmp_path: Path, blobs: np.ndarray) -> None:
         assert time.monotonic() - started < 1.0
 
 
-@pytest.mark.slow
+def test_warm_up_leaves_a_worker_free(tmp_path: Path, blobs: np.ndarray) -> None:
+    with JobManager(n_workers=2, cache_dir=tmp_path) as jobs:
+        jobs.warm_up_umap()
+        job = jobs.submit(blobs, {"method": "pca", "dims": 2})
+        # A UMAP compile takes a worker for up to a minute; the PCA must not wait for it.
+        assert wait_for(jobs, job, ("done", "failed"), timeout=30)["state"] == "done"
+
+
 def test_umap_job_after_warm_up(manager: JobManager, blobs: np.ndarray) -> None:
     manager.warm_up_umap()
     job = manager.submit(blobs, {"method": "umap", "dims": 3, "params": {"n_epochs": 50}})

@@ -201,7 +201,11 @@ class JobManager:
         return job.id
 
     def warm_up_umap(self) -> None:
-        """Compile UMAP's kernels in every worker, each when it has nothing else to do."""
+        """Compile UMAP's kernels in the background, in all workers but one.
+
+        A compile takes 20-70 s of a worker; one worker stays free so that a PCA or
+        t-SNE asked for meanwhile starts at once (UMAP jobs prefer a warm worker).
+        """
         with self._lock:
             self._warm_wanted = True
             self._dispatch()
@@ -348,10 +352,14 @@ class JobManager:
                 ("run", worker_module.Task(job.id, job.spec, job.vectors_path, job.cache_key))
             )
         if self._warm_wanted:
+            warmed = sum(w.warm or w.warming for w in self._workers)
             for candidate in self._workers:
+                if warmed >= max(1, len(self._workers) - 1):
+                    break
                 if candidate.idle and not candidate.warm:
                     candidate.warming = True
                     candidate.send(("warm",))
+                    warmed += 1
 
     def _read_events(self) -> None:
         """The reader thread: applies worker messages, notices dead workers, enforces cancels."""

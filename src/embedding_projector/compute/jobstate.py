@@ -17,7 +17,7 @@ import numpy as np
 from embedding_projector.compute.spec import JobSpec
 from embedding_projector.errors import ProjectorError
 
-STATES = ("queued", "running", "done", "failed", "cancelled")
+#: A job is "queued", then "running", then ends in one of these states.
 TERMINAL = frozenset({"done", "failed", "cancelled"})
 
 

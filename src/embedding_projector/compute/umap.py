@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import threading
 import warnings
 from typing import Any
 
@@ -160,8 +161,13 @@ class _EpochSink:
 
     def __init__(self, callback: Callback | None) -> None:
         self.callback = callback
+        self.thread = threading.get_ident()
 
     def write(self, text: str) -> int:
+        # tqdm's monitor thread may refresh the bar too: only the optimising thread
+        # can see the layout and may stop the run.
+        if threading.get_ident() != self.thread:
+            return len(text)
         epoch, total = _parse(text)
         if epoch is not None and total:
             layout = _live_layout()

@@ -58,6 +58,8 @@ def main(commands: Connection, events: Connection, cache_dir: str, max_bytes: in
     # Ctrl-C in the server's terminal reaches the whole process group: the
     # manager stops the workers itself, so they must not die half-way on SIGINT.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Below the server in the scheduler: the page stays responsive while every core computes.
+    os.nice(10)
     os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(cache_dir) / "numba"))
     _exit_with_parent()
     cache = ResultCache(cache_dir, max_bytes=max_bytes)
