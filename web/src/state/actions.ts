@@ -42,15 +42,16 @@ export function runSearch(): void {
   const { query, regex } = app.search;
   const column = app.column(app.search.column);
   if (!column || query.trim() === '') {
-    app.search = { ...app.search, results: EMPTY_INDICES, error: null };
+    app.search = { ...app.search, results: EMPTY_INDICES, searched: query, error: null };
     return;
   }
   try {
     const results = searchColumn(column, query, regex);
-    app.search = { ...app.search, results, error: null };
+    app.search = { ...app.search, results, searched: query, error: null };
     select(results);
   } catch (error) {
-    app.search = { ...app.search, results: EMPTY_INDICES, error: error instanceof Error ? error.message : String(error) };
+    const message = error instanceof Error ? error.message : String(error);
+    app.search = { ...app.search, results: EMPTY_INDICES, searched: query, error: message };
   }
 }
 

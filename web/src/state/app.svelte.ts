@@ -31,6 +31,8 @@ export interface SearchState {
   regex: boolean;
   column: string | null;
   results: Int32Array;
+  /** The query the results are for (the one typed may be newer). */
+  searched: string;
   error: string | null;
 }
 
@@ -82,7 +84,7 @@ class AppStore {
   neighborSettings = $state<NeighborSettings>({ ...DEFAULT_NEIGHBORS });
   isolated = $state.raw<Int32Array | null>(null);
   hovered = $state<number | null>(null);
-  search = $state<SearchState>({ query: '', regex: false, column: null, results: EMPTY_INDICES, error: null });
+  search = $state<SearchState>({ query: '', regex: false, column: null, results: EMPTY_INDICES, searched: '', error: null });
 
   colorBy = $state<string | null>(null);
   categorical = $state<boolean | null>(null);

@@ -86,7 +86,7 @@ function resetForEmbedding(info: EmbeddingInfo): void {
   app.neighbors = null;
   app.isolated = null;
   app.hovered = null;
-  app.search = { ...app.search, results: EMPTY_INDICES, error: null };
+  app.search = { ...app.search, results: EMPTY_INDICES, searched: '', error: null };
   app.job = null;
   app.explainedVariance = null;
   app.bookmarks = [];
