@@ -77,7 +77,8 @@ export function setPendingCamera(camera: ViewState['camera']): void {
   pendingCamera = camera;
 }
 
-function resetForEmbedding(info: EmbeddingInfo): void {
+/** Show `info` with nothing of the previous embedding left (selection, job, sprite, ...). */
+export function resetForEmbedding(info: EmbeddingInfo): void {
   app.embedding = info;
   app.local = null;
   app.columns = [];

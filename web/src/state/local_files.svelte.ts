@@ -3,8 +3,8 @@
 
 import type { EmbeddingInfo } from '../api/types';
 import { fitMetadata, parseMetadataTsv, parseVectorsTsv } from '../data/tsv';
-import { EMPTY_INDICES, app } from './app.svelte';
-import { setColumns } from './loading';
+import { app } from './app.svelte';
+import { resetForEmbedding, setColumns } from './loading';
 import { runProjection, stopFollowing } from './projection_runner.svelte';
 import { fitToShape } from './view_state';
 
@@ -36,16 +36,8 @@ export async function loadVectorsFile(file: File): Promise<void> {
       bookmarks: 0,
       warnings: [],
     };
-    app.embedding = info;
+    resetForEmbedding(info);
     app.local = parsed;
-    app.selection = EMPTY_INDICES;
-    app.neighbors = null;
-    app.isolated = null;
-    app.job = null;
-    app.bookmarks = [];
-    app.sprite = null;
-    app.spriteUrl = null;
-    app.metadataEdited = false;
     setColumns([], null);
     app.projection = fitToShape({ ...$state.snapshot(app.projection), kind: app.projection.kind === 'custom' ? 'custom' : 'pca' }, info.shape);
     await runProjection();
