@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import numpy as np
+
 from benchmarks._measure import measure
 
 FULL_SIZES = {

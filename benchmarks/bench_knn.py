@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
 from benchmarks._measure import measure
 from benchmarks.bench_compute import DIMS, blobs
 

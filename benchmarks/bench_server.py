@@ -1,0 +1,165 @@
+"""Open a checkpoint log dir and serve all its vectors: ours against TensorBoard's projector.
+
+For 10k, 100k and 1M points of 128 dimensions, a TF2-style checkpoint log dir is written
+with the test writer; each side is started as a fresh process and timed from launch until
+the float32 vectors of the embedding have been received over HTTP.
+
+TensorBoard needs TensorFlow to read checkpoints, and neither is a dependency of this
+project: point ``TENSORBOARD_PYTHON`` at a Python that has both (a scratch venv, e.g.
+``python -m venv /tmp/tfvenv && /tmp/tfvenv/bin/pip install tensorflow-cpu tensorboard``).
+Without it, the baseline column says it was skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from tests.support.tf_bundle_writer import BundleWriter
+
+KEY = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
+SIZES, SMOKE_SIZES = (10_000, 100_000, 1_000_000), (2_000,)
+DIMS = 128
+TIMEOUT = 600
+
+
+def write_logdir(folder: Path, n: int) -> None:
+    """A log dir as the Keras tutorial writes it: checkpoint, state file, config, labels."""
+    folder.mkdir(parents=True)
+    vectors = np.random.default_rng(n).standard_normal((n, DIMS), dtype=np.float32)
+    with BundleWriter(folder / "embedding.ckpt-1") as writer:
+        writer.add(KEY, vectors)
+    (folder / "checkpoint").write_text('model_checkpoint_path: "embedding.ckpt-1"\n')
+    (folder / "metadata.tsv").write_text("".join(f"w{i}\n" for i in range(n)))
+    (folder / "projector_config.pbtxt").write_text(
+        f'embeddings {{\n  tensor_name: "{KEY}"\n  metadata_path: "metadata.tsv"\n}}\n'
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _until(get: Callable[[], bytes | None]) -> bytes:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            body = get()
+        except httpx.HTTPError:
+            body = None
+        if body is not None:
+            return body
+        time.sleep(0.05)
+    raise TimeoutError("the server did not serve the vectors in time")
+
+
+def time_ours(logdir: Path, n: int) -> float:
+    """Launch → vectors received, for ``projector --logdir``."""
+    port = _free_port()
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "embedding_projector", "--logdir", str(logdir),
+         "--no-browser", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=TIMEOUT) as http:
+
+            def vectors() -> bytes | None:
+                listing = http.get("/api/embeddings").json()
+                return http.get(f"/api/embeddings/{listing[0]['id']}/vectors").content
+
+            body = _until(vectors)
+        elapsed = time.monotonic() - started
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    assert len(body) == n * DIMS * 4
+    return elapsed
+
+
+def tensorboard_python() -> str | None:
+    """A Python with tensorboard and tensorflow importable, or None."""
+    candidate = os.environ.get("TENSORBOARD_PYTHON")
+    if not candidate or not shutil.which(candidate):
+        return None
+    check = subprocess.run(
+        [candidate, "-c", "import tensorboard, tensorflow"], capture_output=True, check=False
+    )
+    return candidate if check.returncode == 0 else None
+
+
+def time_tensorboard(python: str, logdir: Path, n: int) -> float:
+    """Launch → vectors received, for ``tensorboard --logdir`` and its projector plugin."""
+    port = _free_port()
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [python, "-m", "tensorboard.main", "--logdir", str(logdir), "--port", str(port),
+         "--host", "127.0.0.1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/data/plugin/projector"
+    try:
+        with httpx.Client(timeout=TIMEOUT) as http:
+
+            def vectors() -> bytes | None:
+                if "." not in http.get(f"{base}/runs").json():
+                    return None
+                response = http.get(f"{base}/tensor", params={"run": ".", "name": KEY})
+                return response.content if response.status_code == 200 else None
+
+            body = _until(vectors)
+        elapsed = time.monotonic() - started
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    assert len(body) == n * DIMS * 4
+    return elapsed
+
+
+def run(smoke: bool) -> list[dict[str, Any]]:
+    """One row per size: our server beside TensorBoard's, same log dir, same run."""
+    rows = []
+    tensorboard = None if smoke else tensorboard_python()
+    with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
+        for n in SMOKE_SIZES if smoke else SIZES:
+            logdir = Path(tmp) / f"n{n}"
+            write_logdir(logdir, n)
+            ours = time_ours(logdir, n)
+            theirs = None if tensorboard is None else time_tensorboard(tensorboard, logdir, n)
+            rows.append(
+                {
+                    "benchmark": "server",
+                    "case": "launch → all vectors received (projector --logdir)",
+                    "size": f"{n:,} x {DIMS} float32 checkpoint",
+                    "seconds": ours,
+                    "baseline": "TensorBoard 2.21 projector (tensorboard --logdir)"
+                    if theirs is not None
+                    else "TensorBoard: skipped (set TENSORBOARD_PYTHON to a venv with "
+                    "tensorboard and tensorflow)",
+                    "baseline_seconds": theirs,
+                    "ratio": None if theirs is None else ours / theirs,
+                    "note": "one cold start each, same log dir",
+                }
+            )
+            shutil.rmtree(logdir)
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run(smoke="--smoke" in sys.argv):
+        print(re.sub(r"\s+", " ", str(row)))
