@@ -49,7 +49,10 @@ def grid_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
     folder = tmp_path_factory.mktemp("grid")
     rows, columns = np.divmod(np.arange(SIDE * SIDE), SIDE)
     np.save(folder / "grid.npy", np.stack([columns * 2.0, rows * 1.0], axis=1).astype(np.float32))
-    lines = ["label\tclass"] + [f"point {i}\tc{i % 3}" for i in range(SIDE * SIDE)]
+    # The first row of the grid is a sequence: point i links to i + 1 (`__seq_next__`).
+    lines = ["label\tclass\t__seq_next__"] + [
+        f"point {i}\tc{i % 3}\t{i + 1 if i < SIDE - 1 else ''}" for i in range(SIDE * SIDE)
+    ]
     (folder / "meta.tsv").write_text("\n".join(lines) + "\n")
     atlas = np.zeros((SIDE * CELL, SIDE * CELL, 3), np.uint8)
     for i in range(SIDE * SIDE):
@@ -120,6 +123,19 @@ def test_hover_shows_the_label_and_the_thumbnail(page: Any, layout: np.ndarray) 
     card = page.get_by_role("tooltip")
     assert "point 55" in card.inner_text()
     assert card.get_by_role("img", name="Thumbnail of point 55").is_visible()
+
+
+def test_sequences_are_drawn_as_lines(page: Any, layout: np.ndarray) -> None:
+    pixels = drawn(screenshot(page, "grid_sequences"))
+    box = plot_box(page)
+    local = screen_positions(layout, box) - [box["x"], box["y"]]
+
+    def ink_between(a: int, b: int) -> int:
+        x, y = np.round((local[a] + local[b]) / 2).astype(int)
+        return int(pixels[y - 2 : y + 3, x - 2 : x + 3].sum())
+
+    assert ink_between(0, 1) > 0 and ink_between(4, 5) > 0
+    assert ink_between(10, 11) == 0
 
 
 def test_rectangle_and_lasso_select_the_points_inside(page: Any, layout: np.ndarray) -> None:
@@ -210,7 +226,7 @@ def test_save_image_and_exports(page: Any, layout: np.ndarray) -> None:
         page.get_by_role("menuitem", name="Coordinates (CSV)").click()
     with open(download.value.path(), newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["index", "x", "y", "label", "class"]
+    assert list(rows[0]) == ["index", "x", "y", "label", "class", "__seq_next__"]
     assert len(rows) == 100
     exported = np.array([[float(r["x"]), float(r["y"])] for r in rows])
     np.testing.assert_allclose(exported, layout, rtol=1e-6, atol=1e-6)
@@ -219,7 +235,7 @@ def test_save_image_and_exports(page: Any, layout: np.ndarray) -> None:
     with page.expect_download() as download:
         page.get_by_role("menuitem", name="Coordinates (Parquet)").click()
     table = pq.read_table(download.value.path())
-    assert table.column_names == ["index", "x", "y", "label", "class"]
+    assert table.column_names == ["index", "x", "y", "label", "class", "__seq_next__"]
     np.testing.assert_allclose(table.column("x").to_numpy(), layout[:, 0], rtol=1e-6)
     assert table.column("label")[7].as_py() == "point 7"
 
