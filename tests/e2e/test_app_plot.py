@@ -11,6 +11,7 @@ import csv
 import math
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -334,3 +335,47 @@ def test_without_webgl_the_page_says_what_to_do(browser: Any, grid_server: Serve
         page.screenshot(path=str(ARTIFACTS / "no_webgl.png"))
     finally:
         no_gl.close()
+
+
+def test_tagging_edited_metadata_and_files_from_the_browser(page: Any, tmp_path: Path) -> None:
+    page.get_by_role("button", name="Edit and files").click()
+    page.get_by_label("Search", exact=True).fill("point 7")
+    page.get_by_test_id("search-count").filter(has_text="11 matches").wait_for()
+    page.get_by_label("Edit by").select_option(label="New column…")
+    page.get_by_label("Column name").fill("reviewed")
+    page.get_by_label("Tag selection as").fill("yes")
+    page.get_by_role("button", name="Tag 11").click()
+    page.get_by_label("Color by").select_option("reviewed")
+    # "yes" and the missing values.
+    assert page.get_by_role("list", name="Legend").get_by_role("listitem").count() == 2
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download edited metadata").click()
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines[0] == "label\tclass\t__seq_next__\treviewed"
+    assert lines[1 + 7].endswith("\tyes") and lines[1 + 70].endswith("\tyes")
+    assert not lines[1 + 8].endswith("\tyes")
+
+    # A metadata file replaces the labels; a vectors file becomes an embedding of its own.
+    metadata = tmp_path / "names.tsv"
+    metadata.write_text("".join(f"name {i}\n" for i in range(100)))
+    page.get_by_label("Metadata file").set_input_files(str(metadata))
+    page.get_by_label("Label by").filter(has_text="label").wait_for()
+    assert page.get_by_label("Label by").input_value() == "label"
+    page.get_by_label("Search", exact=True).fill("name 42")
+    page.get_by_test_id("search-count").filter(has_text="1 match").wait_for()
+
+    vectors = tmp_path / "vectors.tsv"
+    rng = np.random.default_rng(0)
+    vectors.write_text(
+        "\n".join("\t".join(f"{v:.4f}" for v in row) for row in rng.normal(size=(30, 5))) + "\n"
+    )
+    before = layouts_drawn(page)
+    page.get_by_label("Vectors file").set_input_files(str(vectors))
+    wait_for_layouts(page, before + 1)
+    assert page.get_by_test_id("shape").inner_text().startswith("30 × 5")
+    assert page.get_by_test_id("point-count").inner_text() == "30 points"
+    page.get_by_label("Search", exact=True).fill("29")
+    page.get_by_test_id("search-count").filter(has_text="1 match").wait_for()
+    screenshot(page, "grid_vectors_loaded_in_the_page")
+    page.get_by_role("tab", name="t-SNE").click()
+    assert "projector FILE" in page.get_by_role("note").inner_text()

@@ -87,7 +87,7 @@ export function resetForEmbedding(info: EmbeddingInfo): void {
   app.neighbors = null;
   app.isolated = null;
   app.hovered = null;
-  app.search = { ...app.search, results: EMPTY_INDICES, searched: '', error: null };
+  app.search = { ...app.search, query: '', results: EMPTY_INDICES, searched: '', error: null };
   app.job = null;
   app.explainedVariance = null;
   app.bookmarks = [];

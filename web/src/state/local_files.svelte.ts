@@ -2,6 +2,7 @@
 // becomes an embedding of its own (computed in the page: PCA, custom, neighbours).
 
 import type { EmbeddingInfo } from '../api/types';
+import { numericColumn } from '../data/columns';
 import { fitMetadata, parseMetadataTsv, parseVectorsTsv } from '../data/tsv';
 import { app } from './app.svelte';
 import { resetForEmbedding, setColumns } from './loading';
@@ -38,7 +39,8 @@ export async function loadVectorsFile(file: File): Promise<void> {
     };
     resetForEmbedding(info);
     app.local = parsed;
-    setColumns([], null);
+    // Without metadata a point is known by its row, as the server does for its embeddings.
+    setColumns([numericColumn('index', Float64Array.from({ length: parsed.n }, (_, i) => i))], null);
     app.projection = fitToShape({ ...$state.snapshot(app.projection), kind: app.projection.kind === 'custom' ? 'custom' : 'pca' }, info.shape);
     await runProjection();
   } catch (error) {
