@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import secrets
 import socket
@@ -100,7 +101,10 @@ def run_server(
     if open_browser:
         open_browser_later(url)
     config = uvicorn.Config(app, log_level="info" if debug else "warning", access_log=debug)
-    uvicorn.Server(config).run(sockets=[sock])
+    # uvicorn shuts down cleanly (the workers too), then re-raises Ctrl-C: that is the end.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[sock])
+    _say("stopped")
 
 
 def _say(message: str) -> None:
