@@ -10,6 +10,7 @@ t-SNE and UMAP rows at 1M points are not run: their projected time, from the
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -109,20 +110,27 @@ CASES = {
 
 def run(smoke: bool) -> list[dict[str, Any]]:
     """Benchmark rows for the harness (``benchmarks/run.py``)."""
+    return list(rows(smoke))
+
+
+def rows(smoke: bool) -> Iterator[dict[str, Any]]:
+    """The rows of :func:`run`, one at a time as each case finishes."""
     sizes = SMOKE_SIZES if smoke else FULL_SIZES
     options = {
         "pca": {},
         "tsne": {"n_iter": 100 if smoke else 750},
         "umap": {"n_epochs": 20 if smoke else None},
     }
-    rows = [
-        _row(benchmark, n, options[benchmark], baseline=not (smoke and benchmark == "umap"))
-        for benchmark in CASES
-        for n in sizes[benchmark]
-    ]
+    done = []
+    for benchmark in CASES:
+        for n in sizes[benchmark]:
+            row = _row(
+                benchmark, n, options[benchmark], baseline=not (smoke and benchmark == "umap")
+            )
+            done.append(row)
+            yield row
     if not smoke:
-        rows.extend(_projected_1m(rows))
-    return rows
+        yield from _projected_1m(done)
 
 
 def _row(benchmark: str, n: int, options: dict[str, Any], *, baseline: bool) -> dict[str, Any]:
@@ -182,5 +190,5 @@ if __name__ == "__main__":
     import json
     import sys
 
-    for row in run(smoke="--smoke" in sys.argv):
+    for row in rows(smoke="--smoke" in sys.argv):
         print(json.dumps(row), flush=True)

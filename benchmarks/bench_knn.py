@@ -9,7 +9,7 @@ the cosine metric, as the server's neighbours panel asks them.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -82,18 +82,22 @@ def _faiss_available() -> bool:
 
 def run(smoke: bool) -> list[dict[str, Any]]:
     """Benchmark rows for the harness (``benchmarks/run.py``)."""
+    return list(rows(smoke))
+
+
+def rows(smoke: bool) -> Iterator[dict[str, Any]]:
+    """The rows of :func:`run`, one at a time as each case finishes."""
     repeats = 20 if smoke else 100
-    rows = []
     for n in SMOKE_SIZES if smoke else FULL_SIZES:
         build, (p50, p95), peak = _run("ours", n, repeats)
         baselines = [("numpy float32 brute force", "numpy_float32")]
         if _faiss_available():
             baselines.append(("faiss IndexFlatIP", "faiss_flat"))
         else:
-            rows.append(_skipped_faiss(n))
+            yield _skipped_faiss(n)
         for name, function in baselines:
             base_build, (base_p50, base_p95), base_peak = _run(function, n, repeats)
-            rows.append({
+            yield {
                 "benchmark": "knn",
                 "case": "int8 scan + exact re-rank, cosine, k=100",
                 "size": f"{n:,} x {DIMS}",
@@ -109,8 +113,7 @@ def run(smoke: bool) -> list[dict[str, Any]]:
                 "baseline_p95_ms": round(base_p95, 2),
                 "note": f"seconds = p50 of one query; p95 {p95:.1f} ms vs {base_p95:.1f} ms; "
                 f"index build {build:.2f} s vs {base_build:.2f} s",
-            })  # fmt: skip
-    return rows
+            }  # fmt: skip
 
 
 def _run(function: str, n: int, repeats: int) -> tuple[float, tuple[float, float], float]:
@@ -130,5 +133,5 @@ if __name__ == "__main__":
     import json
     import sys
 
-    for row in run(smoke="--smoke" in sys.argv):
+    for row in rows(smoke="--smoke" in sys.argv):
         print(json.dumps(row), flush=True)

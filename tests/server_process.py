@@ -65,7 +65,7 @@ class ServerProcess:
 
 @contextmanager
 def running_server(*args: str, cache_dir: Path, timeout: float = 60) -> Iterator[ServerProcess]:
-    """Start ``projector ARGS --no-browser --port 0`` and stop it (and its workers) after."""
+    """Start ``projector ARGS --no-browser`` (on a free port unless ARGS give one), then stop it."""
     env = {
         # numba's compiled code is kept across tests (compiling UMAP's kernels takes a minute),
         # everything else goes to the test's own cache dir.
@@ -75,7 +75,14 @@ def running_server(*args: str, cache_dir: Path, timeout: float = 60) -> Iterator
         "PYTHONUNBUFFERED": "1",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "embedding_projector", *args, "--no-browser", "--port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "embedding_projector",
+            *args,
+            "--no-browser",
+            *([] if "--port" in args else ["--port", "0"]),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

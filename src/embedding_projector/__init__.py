@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from embedding_projector.dataset.model import Embedding, Run, Sprite, Workspace
     from embedding_projector.dataset.opening import open_path as open
     from embedding_projector.errors import ProjectorError
+    from embedding_projector.notebook import load_ipython_extension, serve, show
     from embedding_projector.projector import save_embeddings
 
 # Loaded on first use, so that `projector --help` does not import numpy and pyarrow.
@@ -32,6 +33,9 @@ _LAZY = {
     "Sprite": ("embedding_projector.dataset.model", "Sprite"),
     "ProjectorError": ("embedding_projector.errors", "ProjectorError"),
     "save_embeddings": ("embedding_projector.projector", "save_embeddings"),
+    "show": ("embedding_projector.notebook", "show"),
+    "serve": ("embedding_projector.notebook", "serve"),
+    "load_ipython_extension": ("embedding_projector.notebook", "load_ipython_extension"),
 }
 
 __all__ = [
@@ -41,8 +45,11 @@ __all__ = [
     "Sprite",
     "Workspace",
     "__version__",
+    "load_ipython_extension",
     "open",
     "save_embeddings",
+    "serve",
+    "show",
 ]
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from embedding_projector.errors import InvalidParameterError, ProjectorError
+from embedding_projector.formats.arrays import float32_matrix, to_numpy
 from embedding_projector.formats.atomic import write_atomic
 from embedding_projector.formats.projector_config import (
     PROJECTOR_CONFIG_NAME,
@@ -141,7 +142,7 @@ def save_embeddings(
         If an existing ``projector_config.pbtxt`` cannot be parsed; it is left untouched.
     """
     root = Path(logdir)
-    matrix = _as_matrix(vectors)
+    matrix = float32_matrix(vectors)
     n_vectors = matrix.shape[0]
     tsv = None if metadata is None else metadata_to_tsv(metadata, n_vectors)
     sprite = None if images is None else _build_sprite(images, n_vectors)
@@ -170,43 +171,8 @@ def save_embeddings(
     return entry
 
 
-def _plain(data: Any) -> Any:
-    """Detach PyTorch tensors and move them to the CPU; call ``.numpy()`` where offered."""
-    if callable(getattr(data, "detach", None)) and callable(getattr(data, "cpu", None)):
-        data = data.detach().cpu()
-    numpy_method = getattr(data, "numpy", None)
-    return numpy_method() if callable(numpy_method) else data
-
-
-def _as_matrix(vectors: Any) -> np.ndarray:
-    """``vectors`` as a C-contiguous little-endian float32 ``N x D`` array of finite values."""
-    try:
-        array = np.asarray(_plain(vectors))
-    except (TypeError, ValueError) as error:
-        raise InvalidParameterError(
-            "`vectors` must be a 2-D array of numbers (rows of equal length); "
-            f"numpy could not convert it: {error}"
-        ) from error
-    if array.dtype.kind not in "iuf":
-        raise InvalidParameterError(f"`vectors` must hold numbers, got dtype {array.dtype}")
-    if array.ndim != 2 or 0 in array.shape:
-        raise InvalidParameterError(
-            f"`vectors` must be N x D (N, D ≥ 1), one vector a row; got shape {array.shape}"
-        )
-    with np.errstate(over="ignore"):  # out-of-range values become inf, reported below
-        matrix = np.ascontiguousarray(array, dtype="<f4")
-    finite = np.isfinite(matrix)
-    if not finite.all():
-        bad_rows = np.flatnonzero(~finite.all(axis=1))
-        raise InvalidParameterError(
-            f"`vectors` has NaN or infinite values (as float32) in {bad_rows.size} rows, "
-            f"the first being row {bad_rows[0]}"
-        )
-    return matrix
-
-
 def _build_sprite(images: Any, n_vectors: int) -> SpriteAtlas:
-    array = np.asarray(_plain(images))
+    array = np.asarray(to_numpy(images))
     if array.ndim >= 1 and array.shape[0] != n_vectors:
         raise InvalidParameterError(
             f"`images` has {array.shape[0]} images but there are {n_vectors} vectors; "

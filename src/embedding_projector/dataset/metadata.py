@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Literal
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from embedding_projector.errors import FormatError
 from embedding_projector.formats.tables import read_metadata_table
@@ -78,7 +77,7 @@ def describe_columns(table: pa.Table) -> list[ColumnInfo]:
     """
     infos = []
     for name, column in zip(table.column_names, table.columns, strict=True):
-        distinct = len(pc.unique(column.drop_null()))
+        distinct = len(column.drop_null().unique())
         numeric = pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
         kind: ColumnKind = (
             "numeric" if numeric else "categorical" if distinct <= MAX_CATEGORIES else "text"

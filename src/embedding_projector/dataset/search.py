@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from embedding_projector.errors import InvalidParameterError
 
@@ -17,6 +16,8 @@ def search_rows(table: pa.Table, column: str, query: str, *, regex: bool = False
     also case-insensitive as in TensorBoard. Missing values never match; numbers are
     matched by their text.
     """
+    import pyarrow.compute as pc  # not at module level: it costs start-up time
+
     if column not in table.column_names:
         raise InvalidParameterError(
             f"unknown `column` {column!r}; the metadata has {', '.join(table.column_names)}"

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from embedding_projector.errors import FormatError
+from embedding_projector.errors import FormatError, InvalidParameterError
 
 # Stored types that hold vector components; anything else (strings, objects, complex) does not.
 _NUMERIC_KINDS = "biuf"
@@ -91,3 +92,44 @@ class FileEmbeddings:
 
     tensors: list[tuple[str, ArraySource]] = field(default_factory=list)
     metadata: pa.Table | None = None
+
+
+def to_numpy(data: Any) -> Any:
+    """Detach PyTorch tensors and move them to the CPU; call ``.numpy()`` where offered."""
+    if callable(getattr(data, "detach", None)) and callable(getattr(data, "cpu", None)):
+        data = data.detach().cpu()
+    numpy_method = getattr(data, "numpy", None)
+    return numpy_method() if callable(numpy_method) else data
+
+
+def float32_matrix(vectors: Any) -> np.ndarray:
+    """``vectors`` as a C-contiguous little-endian float32 ``N x D`` array of finite values.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming what is wrong: not numbers, not 2-D, empty, or NaN/infinite values.
+    """
+    try:
+        array = np.asarray(to_numpy(vectors))
+    except (TypeError, ValueError) as error:
+        raise InvalidParameterError(
+            "`vectors` must be a 2-D array of numbers (rows of equal length); "
+            f"numpy could not convert it: {error}"
+        ) from error
+    if array.dtype.kind not in "iuf":
+        raise InvalidParameterError(f"`vectors` must hold numbers, got dtype {array.dtype}")
+    if array.ndim != 2 or 0 in array.shape:
+        raise InvalidParameterError(
+            f"`vectors` must be N x D (N, D ≥ 1), one vector a row; got shape {array.shape}"
+        )
+    with np.errstate(over="ignore"):  # out-of-range values become inf, reported below
+        matrix = np.ascontiguousarray(array, dtype="<f4")
+    finite = np.isfinite(matrix)
+    if not finite.all():
+        bad_rows = np.flatnonzero(~finite.all(axis=1))
+        raise InvalidParameterError(
+            f"`vectors` has NaN or infinite values (as float32) in {bad_rows.size} rows, "
+            f"the first being row {bad_rows[0]}"
+        )
+    return matrix

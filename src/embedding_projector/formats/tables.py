@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from embedding_projector.errors import FormatError
 from embedding_projector.formats.arrays import ArraySource, FileEmbeddings, check_matrix
@@ -120,6 +119,8 @@ def _is_numeric_list(t: pa.DataType) -> bool:
 
 def _list_column_matrix(column: pa.ChunkedArray, name: str, path: Path) -> np.ndarray:
     """An ``(N, D)`` array from a list column; zero-copy for a null-free fixed-size list."""
+    import pyarrow.compute as pc  # not at module level: it costs start-up time
+
     array = column.combine_chunks()
     if array.null_count:
         row = int(pc.index(pc.is_null(array), True).as_py())
@@ -141,6 +142,8 @@ def _list_column_matrix(column: pa.ChunkedArray, name: str, path: Path) -> np.nd
 
 
 def _numeric_columns_matrix(table: pa.Table, dims: list[str], path: Path) -> np.ndarray:
+    import pyarrow.compute as pc  # not at module level: it costs start-up time
+
     for name in dims:
         column = table.column(name)
         if column.null_count:

@@ -22,6 +22,7 @@ from embedding_projector.server.routes import (
     neighbors,
     projections,
     search,
+    selection,
 )
 from embedding_projector.server.security import SecurityMiddleware, is_loopback
 from embedding_projector.server.settings import Settings
@@ -73,7 +74,7 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
         """What the page needs to start: version and the projection to show first."""
         return {"version": __version__, "projection": settings.projection}
 
-    for module in (embeddings, search, bookmarks, neighbors, projections, jobs):
+    for module in (embeddings, search, bookmarks, neighbors, projections, jobs, selection):
         api.include_router(module.router)
     app.include_router(api)
 

@@ -26,6 +26,7 @@ class ComputeEngine:
     def __init__(self, *, cache_dir: Path, n_workers: int) -> None:
         self.jobs = JobManager(n_workers=n_workers, cache_dir=cache_dir)
         self._built: dict[tuple[str, ...], Any] = {}
+        self._background: set[asyncio.Task[Any]] = set()
         self._locks: defaultdict[tuple[str, ...], asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def start(self) -> None:
@@ -44,6 +45,16 @@ class ComputeEngine:
         """The exact kNN index of these vectors (built once per space)."""
         key = ("knn", emb_id, str(spherize))
         return await self._once(key, lambda: knn.build(embedding.vectors, spherize=spherize))
+
+    def prefetch_neighbor_index(self, emb_id: str, embedding: Embedding) -> None:
+        """Start building the (unspherized) kNN index now, so the first click finds it ready.
+
+        Called when the page loads an embedding's vectors: at 1M points the build takes
+        seconds, which the user would otherwise wait for on their first neighbour query.
+        """
+        task = asyncio.create_task(self.neighbor_index(emb_id, embedding, spherize=False))
+        self._background.add(task)  # a reference, or the task may be collected mid-way
+        task.add_done_callback(self._background.discard)
 
     async def _once(self, key: tuple[str, ...], build: Callable[[], T]) -> T:
         async with self._locks[key]:

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import secrets
 import socket
 import threading
 import webbrowser
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from embedding_projector.errors import ProjectorError
 from embedding_projector.server.security import is_loopback
 from embedding_projector.server.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
+
+if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
+
+    from embedding_projector.dataset.model import Workspace
 
 PORT_ATTEMPTS = 100
 
@@ -57,6 +65,48 @@ def open_browser_later(url: str, delay: float = 0.5) -> None:
     threading.Timer(delay, webbrowser.open, args=(url,)).start()
 
 
+@dataclass
+class PreparedServer:
+    """An app bound to its listening socket, not yet serving."""
+
+    app: FastAPI
+    sock: socket.socket
+    url: str
+    token: str | None
+
+    def uvicorn_server(self, *, debug: bool = False) -> uvicorn.Server:
+        """The uvicorn server that will serve :attr:`app` on :attr:`sock`."""
+        import uvicorn
+
+        config = uvicorn.Config(
+            self.app, log_level="info" if debug else "warning", access_log=debug
+        )
+        return uvicorn.Server(config)
+
+
+def prepare_server(
+    workspace: Workspace,
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    projection: str | None = None,
+    workers: int | None = None,
+    say: Callable[[str], None],
+) -> PreparedServer:
+    """The app for ``workspace``, listening on ``port`` or the next free one."""
+    from embedding_projector.server.app import create_app
+
+    token = token_for(host)
+    settings = Settings(host=host, port=port, token=token, projection=projection)
+    if workers is not None:
+        settings = replace(settings, workers=workers)
+    sock = bind_socket(
+        host, port, on_busy=lambda asked, got: say(f"port {asked} is busy; using {got}")
+    )
+    url = url_for(host, sock.getsockname()[1], token)
+    return PreparedServer(create_app(workspace, settings=settings), sock, url, token)
+
+
 def run_server(
     target: str,
     *,
@@ -71,21 +121,12 @@ def run_server(
     debug: bool = False,
 ) -> None:
     """Open ``target``, serve it until Ctrl-C, printing the URL (and opening it)."""
-    import uvicorn
-
     from embedding_projector.dataset.opening import open_path
-    from embedding_projector.server.app import create_app
 
     workspace = open_path(target, metadata=metadata, sprite=sprite, sprite_size=sprite_size)
-    token = token_for(host)
-    settings = Settings(host=host, port=port, token=token, projection=projection)
-    if workers is not None:
-        settings = replace(settings, workers=workers)
-    app = create_app(workspace, settings=settings)
-    sock = bind_socket(
-        host, port, on_busy=lambda asked, got: _say(f"port {asked} is busy; using {got}")
+    prepared = prepare_server(
+        workspace, host=host, port=port, projection=projection, workers=workers, say=_say
     )
-    url = url_for(host, sock.getsockname()[1], token)
     count = len(workspace.embeddings)
     _say(
         f"{workspace.root}: {count} embedding{'s' * (count != 1)} in {len(workspace.runs)} run"
@@ -94,13 +135,15 @@ def run_server(
     for run in workspace.runs:
         for warning in run.warnings:
             _say(f"  warning ({run.name}): {warning}")
-    _say(f"Embedding Projector at {url}  (Ctrl-C to stop)")
-    if token:
+    _say(f"Embedding Projector at {prepared.url}  (Ctrl-C to stop)")
+    if prepared.token:
         _say("  listening beyond this machine: the token in the URL is required")
     if open_browser:
-        open_browser_later(url)
-    config = uvicorn.Config(app, log_level="info" if debug else "warning", access_log=debug)
-    uvicorn.Server(config).run(sockets=[sock])
+        open_browser_later(prepared.url)
+    # uvicorn shuts down cleanly (the workers too), then re-raises Ctrl-C: that is the end.
+    with contextlib.suppress(KeyboardInterrupt):
+        prepared.uvicorn_server(debug=debug).run(sockets=[prepared.sock])
+    _say("stopped")
 
 
 def _say(message: str) -> None:

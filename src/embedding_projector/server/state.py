@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from fastapi import Request
 
 from embedding_projector.dataset.model import Embedding, Workspace
@@ -29,6 +30,10 @@ class ServerState:
     embeddings: dict[str, Embedding] = field(default_factory=dict)
     engine: ComputeEngine | None = None
     """Started with the app (its lifespan), stopped with it."""
+    selections: dict[str, np.ndarray] = field(default_factory=dict)
+    """What the page has selected, per embedding (it reports every change)."""
+    last_selected: str | None = None
+    """The embedding whose selection changed last."""
 
     def __post_init__(self) -> None:
         self.embeddings = {embedding_id(e): e for e in self.workspace}
@@ -39,6 +44,11 @@ class ServerState:
         if self.engine is None:
             raise RuntimeError("the compute engine is not running (the app was not started)")
         return self.engine
+
+    def select(self, embedding_id: str, rows: np.ndarray) -> None:
+        """Record the page's selection of rows of an embedding."""
+        self.selections[embedding_id] = rows
+        self.last_selected = embedding_id
 
     def embedding(self, embedding_id: str) -> Embedding:
         """The embedding with this id, or a 404."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 import pyarrow as pa
@@ -57,7 +58,7 @@ def list_runs(state: State) -> list[dict[str, Any]]:
 
 
 @router.get("/embeddings/{emb_id}/vectors", response_class=Response)
-def get_vectors(
+async def get_vectors(
     emb_id: str,
     state: State,
     start: Annotated[int | None, Query(ge=0, description="First row (default 0).")] = None,
@@ -65,7 +66,10 @@ def get_vectors(
     range_header: Annotated[str | None, Header(alias="Range")] = None,
 ) -> Response:
     """float32 little-endian row-major bytes; ``X-Shape: N,D``. Rows or byte ranges on demand."""
-    vectors = state.embedding(emb_id).vectors
+    embedding = state.embedding(emb_id)
+    vectors = await asyncio.to_thread(lambda: embedding.vectors)  # the first read checks CRCs
+    if start is None and stop is None:
+        state.compute.prefetch_neighbor_index(emb_id, embedding)
     n = vectors.shape[0]
     first, last = start or 0, n if stop is None else stop
     if not 0 <= first < last <= n:

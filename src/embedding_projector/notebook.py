@@ -1,0 +1,274 @@
+"""The projector from Python: ``show(vectors, metadata)`` and ``serve(path)``.
+
+Both start the server in a background thread of this process and return a
+:class:`Projector` handle: its ``url``, the rows the user selects in the page
+(``selection``, kept current), and ``stop()``. In Jupyter the page is displayed
+inline (an iframe to that server); in a script, the browser opens.
+
+``%load_ext embedding_projector`` adds ``%projector --logdir DIR`` (or ``%projector
+PATH``), as ``%tensorboard`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import os
+import shlex
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedding_projector.dataset.model import Workspace
+from embedding_projector.dataset.opening import open_path
+from embedding_projector.errors import InvalidParameterError, ProjectorError
+from embedding_projector.server.serve import PreparedServer, open_browser_later, prepare_server
+from embedding_projector.server.settings import DEFAULT_PORT
+from embedding_projector.server.state import ServerState
+from embedding_projector.user_cache import default_cache_dir
+
+DEFAULT_HEIGHT = 720
+_STARTED_WITHIN = 30.0
+_running: list[Projector] = []
+
+
+class Projector:
+    """A projector served from this process (see :func:`show` and :func:`serve`)."""
+
+    def __init__(self, prepared: PreparedServer) -> None:
+        self.url = prepared.url
+        self._state: ServerState = prepared.app.state.projector
+        self._server = prepared.uvicorn_server()
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [prepared.sock]}, daemon=True,
+            name="embedding-projector",
+        )  # fmt: skip
+        self._thread.start()
+        deadline = time.monotonic() + _STARTED_WITHIN
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the projector server did not start; see the log above")
+            time.sleep(0.01)
+        _running.append(self)
+
+    def __repr__(self) -> str:
+        state = "running" if self._thread.is_alive() else "stopped"
+        return f"<Projector {state} at {self.url}>"
+
+    @property
+    def selection(self) -> np.ndarray:
+        """Row indices the user selected in the page (the latest selection, ascending)."""
+        latest = self._state.last_selected
+        if latest is None:
+            return np.empty(0, dtype=np.int64)
+        return self._state.selections[latest].copy()
+
+    def stop(self) -> None:
+        """Stop the server and its worker processes."""
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
+        if self in _running:
+            _running.remove(self)
+
+    def wait(self) -> None:
+        """Block until Ctrl-C (for scripts), then stop."""
+        try:
+            while self._thread.is_alive():
+                self._thread.join(timeout=0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for projector in list(_running):
+        projector.stop()
+
+
+def show(
+    vectors: Any,
+    metadata: Any = None,
+    images: Any = None,
+    *,
+    labels: Any = None,
+    name: str = "embedding",
+    port: int = DEFAULT_PORT,
+    open_browser: bool | None = None,
+    height: int = DEFAULT_HEIGHT,
+    projection: str | None = None,
+) -> Projector:
+    """Show vectors in the projector: inline in Jupyter, in the browser from a script.
+
+    Parameters
+    ----------
+    vectors
+        ``N x D`` numbers: a numpy array, nested lists, a PyTorch tensor, a pandas or
+        polars DataFrame or a pyarrow Table of numeric columns.
+    metadata
+        Per-row metadata: a list of labels, a dict of columns, a pandas or polars
+        DataFrame, or a pyarrow Table.
+    images
+        One thumbnail per row (``N x H x W`` or ``N x H x W x C``), shown as sprites.
+    labels
+        One label per row; added as a ``label`` column in front of ``metadata``.
+    name
+        The embedding's name in the page.
+    port
+        Where to serve; the next free port when busy.
+    open_browser
+        Open a browser tab; by default only outside Jupyter.
+    height
+        Height of the inline view in Jupyter, in pixels.
+    projection
+        The projection to show first (``pca``, ``tsne``, ``umap``, ``custom``).
+
+    Returns
+    -------
+    Projector
+        ``.url``, ``.selection`` (the rows selected in the page), ``.stop()``.
+    """
+    folder = _session_logdir(name, vectors, _metadata_table(metadata, labels), images)
+    return serve(folder, port=port, open_browser=open_browser, height=height, projection=projection)
+
+
+def serve(
+    path_or_workspace: str | os.PathLike[str] | Workspace,
+    *,
+    port: int = DEFAULT_PORT,
+    open_browser: bool | None = None,
+    height: int = DEFAULT_HEIGHT,
+    projection: str | None = None,
+) -> Projector:
+    """Serve a log dir, any input of :func:`embedding_projector.open`, or a workspace.
+
+    The server runs in a background thread; in a script, call ``.wait()`` to keep it
+    running until Ctrl-C. Displayed inline in Jupyter, like :func:`show`.
+    """
+    workspace = (
+        path_or_workspace if isinstance(path_or_workspace, Workspace)
+        else open_path(path_or_workspace)
+    )  # fmt: skip
+    prepared = prepare_server(workspace, port=port, projection=projection, say=print)
+    projector = Projector(prepared)
+    inline = _in_notebook()
+    if inline:
+        from IPython.display import IFrame, display
+
+        display(IFrame(projector.url, width="100%", height=height))  # type: ignore[no-untyped-call]
+    if open_browser if open_browser is not None else not inline:
+        open_browser_later(projector.url, delay=0)
+    print(f"Embedding Projector at {projector.url}")
+    return projector
+
+
+def _in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (where an iframe can be displayed)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return hasattr(get_ipython(), "kernel")
+
+
+def _metadata_table(metadata: Any, labels: Any) -> Any:
+    """Metadata as a pyarrow Table (or None), with ``labels`` as a first ``label`` column."""
+    import pyarrow as pa
+
+    if metadata is None and labels is None:
+        return None
+    columns: dict[str, Any] = {}
+    if labels is not None:
+        columns["label"] = list(labels)
+    if metadata is not None:
+        if isinstance(metadata, dict):
+            table = pa.table({str(k): list(v) for k, v in metadata.items()})
+        elif hasattr(metadata, "to_arrow"):  # polars
+            table = metadata.to_arrow()
+        elif hasattr(metadata, "columns") and hasattr(metadata, "to_dict"):  # pandas
+            table = pa.Table.from_pandas(metadata, preserve_index=False)
+        elif isinstance(metadata, pa.Table):
+            table = metadata
+        else:
+            table = pa.table({"label" if labels is None else "metadata": list(metadata)})
+        for column_name in table.column_names:
+            if column_name in columns:
+                raise InvalidParameterError(f"`metadata` repeats the column {column_name!r}")
+            columns[column_name] = table.column(column_name)
+    return pa.table(columns)
+
+
+def _session_logdir(name: str, vectors: Any, metadata: Any, images: Any) -> Path:
+    """A log dir in the cache holding these data, named by their content.
+
+    Showing the same data again reuses it, so computed projections come from the cache.
+    """
+    import xxhash
+
+    from embedding_projector.formats.arrays import float32_matrix
+    from embedding_projector.formats.tsv_writer import metadata_to_tsv
+    from embedding_projector.projector import save_embeddings
+
+    matrix = float32_matrix(_numeric(vectors))
+    digest = xxhash.xxh3_128(name.encode())
+    digest.update(f"{matrix.shape}".encode())
+    digest.update(matrix.data.cast("B"))
+    if metadata is not None:
+        digest.update(metadata_to_tsv(metadata, matrix.shape[0]))
+    if images is not None:
+        digest.update(np.ascontiguousarray(np.asarray(images)).tobytes())
+    folder = default_cache_dir() / "sessions" / digest.hexdigest()[:20]
+    if not (folder / "projector_config.pbtxt").is_file():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".building-"))
+        try:
+            save_embeddings(building, name, matrix, metadata=metadata, images=images)
+            if not folder.exists():
+                building.rename(folder)  # whole or nothing: a half-written folder is never used
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+    return folder
+
+
+def _numeric(vectors: Any) -> Any:
+    """A pyarrow Table of numeric columns becomes a matrix (numpy cannot convert one)."""
+    import pyarrow as pa
+
+    if isinstance(vectors, pa.Table):
+        return np.column_stack([column.to_numpy() for column in vectors.columns])
+    return vectors
+
+
+def projector_magic(line: str) -> Projector | None:
+    """``%projector --logdir DIR`` or ``%projector PATH [--port N] [--height PX]``."""
+    parser = argparse.ArgumentParser(prog="%projector", exit_on_error=False, add_help=False)
+    parser.add_argument("path", nargs="?")
+    parser.add_argument("--logdir")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--height", type=int, default=DEFAULT_HEIGHT)
+    parser.add_argument("--projection", choices=["pca", "tsne", "umap", "custom"])
+    try:
+        args = parser.parse_args(shlex.split(line))
+    except (argparse.ArgumentError, SystemExit) as exc:
+        print(f"%projector: {exc}; usage: %projector --logdir DIR [--port N] [--height PX]")
+        return None
+    target = args.logdir or args.path
+    if not target:
+        print("%projector: give a log dir: %projector --logdir DIR")
+        return None
+    try:
+        return serve(target, port=args.port, height=args.height, projection=args.projection)
+    except ProjectorError as exc:  # one line in the notebook, as on the command line
+        print(f"%projector: {exc}")
+        return None
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext embedding_projector``: registers the ``%projector`` line magic."""
+    ipython.register_magic_function(projector_magic, magic_kind="line", magic_name="projector")

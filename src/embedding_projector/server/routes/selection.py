@@ -1,0 +1,36 @@
+"""The page's current selection, reported to the server (for ``show().selection`` in Python)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Depends, Request, Response
+
+from embedding_projector.errors import InvalidParameterError
+from embedding_projector.server.binary import array_response
+from embedding_projector.server.state import ServerState, get_state
+
+router = APIRouter()
+State = Annotated[ServerState, Depends(get_state)]
+
+
+@router.put("/embeddings/{emb_id}/selection")
+async def put_selection(emb_id: str, request: Request, state: State) -> dict[str, int]:
+    """Replace the selection: the body is the selected row indices as int32 bytes."""
+    n = state.embedding(emb_id).shape[0]
+    body = await request.body()
+    if len(body) % 4:
+        raise InvalidParameterError("the body must be int32 row indices (a multiple of 4 bytes)")
+    rows = np.frombuffer(body, "<i4").astype(np.int64)
+    if rows.size and (rows.min() < 0 or rows.max() >= n):
+        raise InvalidParameterError(f"selected rows must be within 0..{n - 1}")
+    state.select(emb_id, np.unique(rows))
+    return {"selected": int(rows.size)}
+
+
+@router.get("/embeddings/{emb_id}/selection", response_class=Response)
+async def get_selection(emb_id: str, state: State) -> Response:
+    """The selected row indices, int32 bytes (empty when nothing is selected)."""
+    state.embedding(emb_id)
+    return array_response(state.selections.get(emb_id, np.empty(0, np.int64)).astype("<i4"))
