@@ -99,3 +99,20 @@ def screen_positions(layout: np.ndarray, box: dict[str, float]) -> np.ndarray:
 def selection(page: Any) -> list[int]:
     value = page.locator("#selection").get_attribute("data-indices")
     return sorted(int(i) for i in value.split(",")) if value else []
+
+
+def click_point(page: Any, at: np.ndarray, index: int, attempts: int = 3) -> None:
+    """Click the point drawn at `at` and wait until it alone is selected.
+
+    On a loaded machine a software-rendered frame can take long enough for deck.gl to miss
+    a click (its picking runs in the next frame): the click is tried again.
+    """
+    condition = f"document.querySelector('#selection').dataset.indices === '{index}'"
+    for attempt in range(attempts):
+        page.mouse.click(float(at[0]), float(at[1]))
+        try:
+            page.wait_for_function(condition, timeout=10_000)
+            return
+        except Exception:
+            if attempt == attempts - 1:
+                raise

@@ -26,6 +26,7 @@ from tests.e2e.app_page import (
     VIEWPORT,
     app_page,
     changed,
+    click_point,
     drawn,
     layouts_drawn,
     plot_box,
@@ -186,8 +187,7 @@ def test_rectangle_and_lasso_select_the_points_inside(page: Any, layout: np.ndar
 
 def test_isolate_selection_and_show_all(page: Any, layout: np.ndarray) -> None:
     screen = screen_positions(layout, plot_box(page))
-    page.mouse.click(*screen[0])
-    page.wait_for_function("document.querySelector('#selection').dataset.indices === '0'")
+    click_point(page, screen[0], 0)
     page.get_by_role("list", name="Nearest neighbours").get_by_role("button").nth(9).wait_for()
     page.mouse.move(5, 5)
     before = screenshot(page, "grid_isolate_before")
@@ -253,8 +253,7 @@ def test_save_image_and_exports(page: Any, layout: np.ndarray) -> None:
 def test_a_link_reopens_the_same_view(browser: Any, page: Any, layout: np.ndarray) -> None:
     screen = screen_positions(layout, plot_box(page))
     page.get_by_label("Color by").select_option("label")
-    page.mouse.click(*screen[42])
-    page.wait_for_function("document.querySelector('#selection').dataset.indices === '42'")
+    click_point(page, screen[42], 42)
     page.mouse.wheel(0, -300)
     page.wait_for_timeout(800)
     screenshot(page, "grid_link_source")
@@ -276,8 +275,14 @@ def test_bookmarks_are_saved_on_the_server_and_restore(
 ) -> None:
     embedding = pca_layout(grid_server)[0]
     screen = screen_positions(layout, plot_box(page))
-    page.mouse.click(*screen[7])
-    page.wait_for_function("document.querySelector('#selection').dataset.indices === '7'")
+    click_point(page, screen[7], 7)
+    # The page reports its selection, for Python's `show().selection`.
+    with client(grid_server) as http:
+        deadline = time.monotonic() + 10
+        url = f"/api/embeddings/{embedding}/selection"
+        while np.frombuffer(http.get(url).content, "<i4").tolist() != [7]:
+            assert time.monotonic() < deadline, "the selection was not reported to the server"
+            time.sleep(0.2)
     page.get_by_role("button", name="Add bookmark").click()
     page.get_by_role("button", name="Restore State 0").wait_for()
     with client(grid_server) as http:

@@ -83,6 +83,15 @@ export class ApiClient {
     });
   }
 
+  /** Tell the server what is selected (Python's `show().selection` reads it back). */
+  async putSelection(id: string, rows: Int32Array): Promise<void> {
+    await this.fetch(`embeddings/${enc(id)}/selection`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: rows.slice().buffer,
+    });
+  }
+
   async search(id: string, q: string, column: string, regex: boolean): Promise<Int32Array> {
     const query = new URLSearchParams({ q, column, regex: String(regex) });
     return new Int32Array(await this.bytes(`embeddings/${enc(id)}/search?${query}`));
