@@ -192,3 +192,15 @@ def test_umap_job_after_warm_up(manager: JobManager, blobs: np.ndarray) -> None:
     status = wait_for(manager, job, ("done", "failed"), timeout=600)
     assert status["state"] == "done", status
     assert manager.result(job).shape == (600, 3)
+
+
+def test_the_same_projection_asked_twice_while_running_is_one_job(
+    manager: JobManager, blobs: np.ndarray
+) -> None:
+    spec = {"method": "tsne", "dims": 2, "seed": 11, "params": {"n_iter": 3000}}
+    first = manager.submit(blobs, spec)
+    assert manager.submit(blobs, spec) == first  # a reloaded page follows the running job
+    other = manager.submit(blobs, {**spec, "seed": 12})
+    assert other != first
+    for job in (first, other):
+        manager.cancel(job)

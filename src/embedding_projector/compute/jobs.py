@@ -191,6 +191,9 @@ class JobManager:
         cached = self.cache.get(job.cache_key)
         with self._lock:
             self._check_open()
+            twin = self._unfinished_twin(job)
+            if twin is not None:
+                return twin.id  # the same projection is under way: follow that one
             self._jobs[job.id] = job
             if cached is not None:
                 job.finish_cached(*cached)
@@ -331,6 +334,14 @@ class JobManager:
             return self._jobs[job_id]
         except KeyError:
             raise NotFoundError(f"no job `{job_id}`") from None
+
+    def _unfinished_twin(self, job: Job) -> Job | None:
+        """A queued or running job computing exactly what ``job`` asks for (a reloaded page)."""
+        for other in self._jobs.values():
+            same = (other.cache_key, other.spec.components) == (job.cache_key, job.spec.components)
+            if same and other.state not in TERMINAL:
+                return other
+        return None
 
     def _check_open(self) -> None:
         if self._closed:

@@ -61,6 +61,8 @@ export interface LayerInput {
   pointSizeRange: [number, number];
   opacity: number;
   sprite: SpriteSheet | null;
+  /** Whether points are coloured by a column (thumbnails then take their point's colour). */
+  coloured: boolean;
   /**
    * The atlas last drawn, kept while sprites are off: deck.gl fails to turn an image prop
    * back into null ("matching of PointsLayer"), so the texture stays and `sprite` decides.
@@ -116,6 +118,7 @@ export function buildLayers(input: LayerInput): Layer[] {
       opacity: sprites ? 1 : input.opacity,
       sprite,
       spriteAtlas: input.atlas,
+      tintSprites: input.coloured,
       // Translucent dots are blended in drawing order; a depth test would let the first dot
       // drawn hide those behind it, and its soft rim would cut holes into them.
       parameters: OVERLAY_PARAMETERS,

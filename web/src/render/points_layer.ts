@@ -44,6 +44,8 @@ interface PointsLayerOwnProps {
   indexOffset: number;
   /** Eased progress of a layout change, 0..1 (1 when nothing moves). */
   progress: number;
+  /** Multiply thumbnails by their point's colour (when points are coloured by a column). */
+  tintSprites: boolean;
   // Accessors: the values apply where `data.attributes` has no column (deck.gl then keeps a
   // constant attribute instead of a buffer of N copies).
   getPosition: [number, number, number];
@@ -64,6 +66,7 @@ const defaultProps: DefaultProps<PointsLayerProps> = {
   spriteAtlas: { type: 'image', value: null, async: true },
   indexOffset: { type: 'number', value: 0 },
   progress: { type: 'number', min: 0, max: 1, value: 1 },
+  tintSprites: { type: 'boolean', value: false },
   getPosition: { type: 'accessor', value: [0, 0, 0] },
   getPreviousPosition: { type: 'accessor', value: [0, 0, 0] },
   getColor: { type: 'accessor', value: [78, 121, 167, 255] },
@@ -119,7 +122,8 @@ export class PointsLayer extends Layer<Required<PointsLayerOwnProps>> {
   override draw(): void {
     const { model } = this.state;
     if (!model) return;
-    const { pointSize, pointSizeRange, sprite, spriteAtlas, indexOffset, progress } = this.props;
+    const { pointSize, pointSizeRange, sprite, spriteAtlas, indexOffset, progress, tintSprites } =
+      this.props;
     const uniforms: PointsUniformProps = {
       pointSize,
       minPointSize: pointSizeRange[0],
@@ -129,6 +133,7 @@ export class PointsLayer extends Layer<Required<PointsLayerOwnProps>> {
       spriteCount: 0,
       indexOffset,
       progress,
+      tintSprites: tintSprites ? 1 : 0,
     };
     if (sprite && spriteAtlas instanceof Texture && this.state.sprites) {
       // The epsilon absorbs rounding of a scaled-down atlas (sprite_fit.ts).

@@ -18,6 +18,7 @@ layout(std140) uniform pointsUniforms {
   float spriteCount;
   float indexOffset;
   float progress;
+  float tintSprites;
 } points;
 `;
 
@@ -37,6 +38,8 @@ export type PointsUniformProps = {
   indexOffset: number;
   /** Eased progress of a layout change: 0 draws previousPositions, 1 draws positions. */
   progress: number;
+  /** 1: thumbnails are multiplied by their point's colour, as TensorBoard draws them. */
+  tintSprites: number;
   spriteAtlas?: Texture | null;
 };
 
@@ -53,6 +56,7 @@ export const pointsUniforms = {
     spriteCount: 'f32',
     indexOffset: 'f32',
     progress: 'f32',
+    tintSprites: 'f32',
   },
 } as const satisfies ShaderModule<PointsUniformProps>;
 
@@ -129,6 +133,9 @@ void main(void) {
     vec2 uv = (vec2(column, row) + p + 0.5) * points.spriteGrid.zw;
     fragColor = texture(spriteAtlas, uv);
     if (fragColor.a < 0.01) discard;
+    // Coloured by a metadata column, a thumbnail takes its point's colour (white stays
+    // white where nothing is coloured): the classes stay visible with images on.
+    if (points.tintSprites > 0.5) fragColor.rgb *= vColor.rgb;
     DECKGL_FILTER_COLOR(fragColor, geometry);
     return;
   }

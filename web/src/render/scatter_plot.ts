@@ -510,6 +510,7 @@ export class ScatterPlot {
         pointSizeRange: this.limits.pointSizeRange,
         opacity: defaultOpacity(this.n),
         sprite: this.sprite,
+        coloured: this.colors !== null,
         atlas: this.atlas,
         hovered: this.hovered,
         hoveredPosition: this.hovered === null ? null : this.drawnPosition(this.hovered, progress),
