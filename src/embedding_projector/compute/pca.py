@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -83,10 +83,15 @@ def run(
         magnitude is positive (scikit-learn's ``svd_flip`` convention), so the
         coordinates equal scikit-learn's ``PCA(svd_solver="full")`` ones.
     """
-    import scipy.linalg
-
     X = check_vectors(X, min_samples=2)
     n_components = check_int("n_components", n_components, low=1, high=MAX_COMPONENTS)
+    with _controller().limit(limits=1, user_api="blas"):
+        return _run(X, n_components, callback)
+
+
+def _run(X: np.ndarray, n_components: int, callback: Callback | None) -> PCAResult:
+    import scipy.linalg
+
     n_samples, n_features = X.shape
     n_components = min(n_components, n_samples, n_features)
 
@@ -136,11 +141,19 @@ def _scatter(X: np.ndarray, mean: np.ndarray, start: int) -> np.ndarray:
 
 
 def _in_threads(task: Callable[[int], T], starts: range) -> Iterator[T]:
-    """``task`` on every block start, one thread per core, BLAS single-threaded; in order."""
-    from threadpoolctl import threadpool_limits
+    """``task`` on every block start, one thread per core; results in order."""
+    if len(starts) == 1:
+        return iter([task(starts[0])])
+    return _pool().map(task, starts)
 
-    with threadpool_limits(1, user_api="blas"):
-        yield from _pool().map(task, starts)
+
+@functools.cache
+def _controller() -> Any:
+    """threadpoolctl's view of the BLAS libraries (finding them takes milliseconds)."""
+    import scipy.linalg  # noqa: F401  (loads scipy's own BLAS, which must be limited too)
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 @functools.cache
