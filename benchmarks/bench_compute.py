@@ -30,6 +30,9 @@ REPEAT = {"pca": 3, "tsne": 1, "umap": 1}
 DIMS = 128
 #: Time limit for a 1M-point t-SNE or UMAP row (the brief's 30 minutes).
 LIMIT_SECONDS = 30 * 60
+#: Where the measuring processes find the cases (``__name__`` is ``__main__`` when run
+#: as ``python -m``).
+_MODULE = "benchmarks.bench_compute"
 
 
 def blobs(n: int, d: int = DIMS, *, seed: int = 0) -> np.ndarray:
@@ -134,8 +137,8 @@ def rows(smoke: bool) -> Iterator[dict[str, Any]]:
 def _row(benchmark: str, n: int, options: tuple[Any, ...], *, repeat: int) -> dict[str, Any]:
     case, ours_function, baseline_name, baseline_function = CASES[benchmark]
     ours, base = measure(
-        Case(f"{__name__}:{ours_function}", (n, *options)),
-        Case(f"{__name__}:{baseline_function}", (n, *options)),
+        Case(f"{_MODULE}:{ours_function}", (n, *options)),
+        Case(f"{_MODULE}:{baseline_function}", (n, *options)),
         repeat=repeat,
     )
     note = f"median of {repeat}, " if repeat > 1 else ""
@@ -179,7 +182,7 @@ def _projected_1m(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             )
         else:
             options = (750,) if benchmark == "tsne" else (None,)
-            (ours,) = measure(Case(f"{__name__}:{CASES[benchmark][1]}", (1_000_000, *options)))
+            (ours,) = measure(Case(f"{_MODULE}:{CASES[benchmark][1]}", (1_000_000, *options)))
             row.update(seconds=round(ours["seconds"], 1), peak_mb=round(ours["peak_mb"]))
             row["note"] = f"baseline not run at 1M (time); load average {_loads(ours)}"
         out.append(row)

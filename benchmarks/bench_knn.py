@@ -25,6 +25,9 @@ SMOKE_SIZES = (2_000,)
 DATA = ("blobs", "random")
 METRICS = ("cosine", "euclidean")
 K = 100
+#: Where the measuring processes find the cases (``__name__`` is ``__main__`` when run
+#: as ``python -m``).
+_MODULE = "benchmarks.bench_knn"
 
 
 def _data(kind: str, n: int) -> np.ndarray:
@@ -114,8 +117,8 @@ def rows(smoke: bool) -> Iterator[dict[str, Any]]:
             for metric in METRICS[:1] if smoke else METRICS:
                 args = (kind, n, metric, repeats)
                 ours_result, *results = measure(
-                    Case(f"{__name__}:ours", args),
-                    *(Case(f"{__name__}:{function}", args) for function in baselines.values()),
+                    Case(f"{_MODULE}:ours", args),
+                    *(Case(f"{_MODULE}:{function}", args) for function in baselines.values()),
                 )
                 for name, base in zip(baselines, results, strict=True):
                     yield _row(kind, n, metric, repeats, ours_result, name, base)

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from embedding_projector.compute import knn
+from embedding_projector.compute import _knn_clusters, knn
 from embedding_projector.compute.preprocess import centroid, spherize_rows
 from embedding_projector.errors import InvalidParameterError
 
@@ -27,12 +27,14 @@ def brute_force(
     return order, d[order]
 
 
-@pytest.fixture(autouse=True, params=[False, True], ids=["scan", "chunks+refine"])
+@pytest.fixture(autouse=True, params=[False, True], ids=["scan", "clusters+chunks+refine"])
 def refine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run every test as is, and with tiny chunks (threads) and the exact refinement always on."""
+    """Run every test as is, and with many tiny clusters, tiny chunks (threads) and the
+    exact refinement always on."""
     if request.param:
         monkeypatch.setattr(knn, "_REFINE_ABOVE", 0)
         monkeypatch.setattr(knn, "_CHUNK_ROWS", 7)
+        monkeypatch.setattr(_knn_clusters, "_ROWS_PER_CLUSTER", 4)
 
 
 @st.composite

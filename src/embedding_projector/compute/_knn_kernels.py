@@ -67,8 +67,11 @@ def row_sum(X: np.ndarray, sphere_mean: np.ndarray, spherize: bool, start: int, 
 @numba.njit(nogil=True, cache=True)
 def quantize(
     X: np.ndarray,
+    position: np.ndarray,
+    labels: np.ndarray,
     sphere_mean: np.ndarray,
     spherize: bool,
+    centres: np.ndarray,
     mean: np.ndarray,
     start: int,
     stop: int,
@@ -77,21 +80,35 @@ def quantize(
     code_norm: np.ndarray,
     residual: np.ndarray,
     norm: np.ndarray,
-    z_sq_norm: np.ndarray,
+    centred_sq_norm: np.ndarray,
+    z_norm: np.ndarray,
+    unit_distance: np.ndarray,
 ) -> None:
-    """int8 codes of ``z = y - mean`` (one scale per row) and the numbers the bounds need."""
+    """int8 codes of ``z = y - centre`` (one scale per row) and the numbers the bounds need.
+
+    Row ``i`` of ``X`` (in cluster ``labels[i]``) is stored at ``position[i]``: the
+    rows are read in order, the writes scatter. Also records ``||y||``,
+    ``||y - mean||^2``, ``||z||`` (the distance to the centre) and the distance
+    between the unit vectors of ``y`` and of its centre (0 for a zero row).
+    """
     d = X.shape[1]
     y = np.empty(d)
     z = np.empty(d)
-    for i in range(start, stop):
-        _transform(X[i], sphere_mean, spherize, y)
+    for row in range(start, stop):
+        _transform(X[row], sphere_mean, spherize, y)
+        centre = centres[labels[row]]
+        i = position[row]
         y_sq = 0.0
+        centred_sq = 0.0
         z_sq = 0.0
+        centre_sq = 0.0
         biggest = 0.0
         for j in range(d):
             y_sq += y[j] * y[j]
-            z[j] = y[j] - mean[j]
+            centred_sq += (y[j] - mean[j]) ** 2
+            z[j] = y[j] - centre[j]
             z_sq += z[j] * z[j]
+            centre_sq += centre[j] * centre[j]
             biggest = max(biggest, abs(z[j]))
         step = biggest / 127.0
         codes_sq = 0.0
@@ -105,7 +122,17 @@ def quantize(
         code_norm[i] = step * np.sqrt(codes_sq)
         residual[i] = np.sqrt(error_sq)
         norm[i] = np.sqrt(y_sq)
-        z_sq_norm[i] = z_sq
+        centred_sq_norm[i] = centred_sq
+        z_norm[i] = np.sqrt(z_sq)
+        if y_sq > 0 and centre_sq > 0:
+            # Coordinate by coordinate: 2 - 2 cos would lose half the digits near 0.
+            to_unit, centre_to_unit = 1.0 / norm[i], 1.0 / np.sqrt(centre_sq)
+            gap_sq = 0.0
+            for j in range(d):
+                gap_sq += (y[j] * to_unit - centre[j] * centre_to_unit) ** 2
+            unit_distance[i] = np.sqrt(gap_sq)
+        else:  # a unit vector is 1 from the origin, the "unit vector" of a zero centre
+            unit_distance[i] = 1.0 if y_sq > 0 else 0.0
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
@@ -145,34 +172,45 @@ def scan(
     code_norm: np.ndarray,
     residual: np.ndarray,
     row_term: np.ndarray,
-    slack_base: np.ndarray,
+    z_norm: np.ndarray,
     cosine: bool,
     t: float,
     f_norm: float,
     p_norm: float,
-    offset: float,
-    start: int,
-    stop: int,
+    segments: np.ndarray,
+    offsets: np.ndarray,
+    centre_norms: np.ndarray,
+    floors: np.ndarray,
+    cutoff: float,
     exclude: np.ndarray,
     heap: np.ndarray,
     found: np.ndarray,
     found_lower: np.ndarray,
 ) -> int:
-    """Bound every row of ``start:stop``; keep those that may be among the k nearest.
+    """Bound the rows of some segments; keep those that may be among the k nearest.
 
+    Segment ``s`` is rows ``segments[s, 0]:segments[s, 1]`` of one cluster, whose
+    centre ``c`` has ``offsets[s]`` = ``<c, q>`` (cosine) or ``<c - mean, p>``
+    (euclidean) and norm ``centre_norms[s]`` (of ``c``, or of ``c - mean``). No row
+    of it is nearer than ``floors[s]``; segments come in increasing ``floors``.
     A row's interval on its distance (cosine, or squared euclidean) is
 
-    - cosine (``p = q``), ``1 - b (<z, q> + <mean, q>)`` with ``b = 1 / (||y|| ||q||)``,
-      ``row_term = 1 / ||y||`` (0 for a zero row), ``offset = <mean, q>``, widened by
-      ``slack_base + SLACK * b * err``;
-    - euclidean (``p = q - mean``), ``||z||^2 + ||p||^2 - 2 <z, p>`` with
-      ``row_term = ||z||^2``, widened by ``SLACK * 2 (||z||^2 + ||p||^2 + err)``.
+    - cosine (``p = q``), ``1 - b (<z, q> + <c, q>)`` with ``b = 1 / (||y|| ||q||)``,
+      ``row_term = 1 / ||y||`` (0 for a zero row), widened by
+      ``SLACK * (1 + b ||q|| (||z|| + ||c||) + b * err)``;
+    - euclidean (``p = q - mean``), ``||y - mean||^2 + ||p||^2 - 2 (<z, p> + <c - mean, p>)``
+      with ``row_term = ||y - mean||^2``, widened by
+      ``SLACK * 2 (row_term + ||p||^2 + ||p|| (||z|| + ||c - mean||) + err)``,
 
-    ``heap`` (initially all ``inf``) keeps the k smallest upper bounds seen, so
-    its root only falls; a row whose lower bound is above it cannot be among
-    the k nearest. Rows in the sorted ``exclude`` are skipped. Writes the
-    survivors' indices and lower bounds to ``found`` / ``found_lower``; returns
-    how many. The caller filters them again with the final k-th upper bound.
+    where ``err`` bounds the error of the int8 dot product ``<z, p>``.
+
+    ``heap`` (initially all ``inf``) keeps the k smallest upper bounds seen; with
+    ``cutoff``, a k-th smallest upper bound already known from other rows, its root
+    bounds the k-th nearest distance, which only falls. A row whose lower bound is
+    above it cannot be among the k nearest, nor can a segment whose floor is. Rows in
+    the sorted ``exclude`` are skipped. Writes the survivors' positions and lower
+    bounds to ``found`` / ``found_lower``; returns how many. The caller filters them
+    again with the final k-th upper bound.
 
     Rows go in blocks: the integer dot products first, then the bounds of the
     block in one loop that the compiler vectorises, then the rare survivors.
@@ -182,39 +220,46 @@ def scan(
     dots = np.empty(_BLOCK, dtype=np.int32)
     lower = np.empty(_BLOCK)
     upper = np.empty(_BLOCK)
-    e = np.searchsorted(exclude, start)
     count = 0
-    for first in range(start, stop, _BLOCK):
-        size = min(_BLOCK, stop - first)
-        for n in range(size):
-            dots[n] = _int_dot(codes[first + n], r)
-        for n in range(size):
-            i = first + n
-            approx = scale[i] * t * dots[n]
-            err = code_norm[i] * f_norm + residual[i] * p_norm
-            if cosine:
-                b = row_term[i] * inv_p
-                centre = 1.0 - b * (approx + offset)
-                half = b * err + slack_base[i] + SLACK * b * err
-            else:
-                total = row_term[i] + p_sq  # >= 2 |<z, p>| >= |any term|
-                centre = total - 2.0 * approx
-                half = 2.0 * err + SLACK * 2.0 * (total + err)
-            lower[n] = centre - half
-            upper[n] = centre + half
-        for n in range(size):
-            if lower[n] > heap[0]:
-                continue
-            i = first + n
-            while e < exclude.shape[0] and exclude[e] < i:
-                e += 1
-            if e < exclude.shape[0] and exclude[e] == i:
-                continue
-            _keep(heap, upper[n])
-            if lower[n] <= heap[0]:
-                found[count] = i
-                found_lower[count] = lower[n]
-                count += 1
+    for s in range(segments.shape[0]):
+        if floors[s] > min(heap[0], cutoff):
+            break
+        start, stop = segments[s, 0], segments[s, 1]
+        offset, centre_norm = offsets[s], centre_norms[s]
+        e = np.searchsorted(exclude, start)
+        for first in range(start, stop, _BLOCK):
+            size = min(_BLOCK, stop - first)
+            for n in range(size):
+                dots[n] = _int_dot(codes[first + n], r)
+            for n in range(size):
+                i = first + n
+                approx = scale[i] * t * dots[n] + offset
+                err = code_norm[i] * f_norm + residual[i] * p_norm
+                if cosine:
+                    b = row_term[i] * inv_p
+                    centre = 1.0 - b * approx
+                    spread = row_term[i] * (z_norm[i] + centre_norm)
+                    half = b * err + SLACK * (1.0 + spread + b * err)
+                else:
+                    total = row_term[i] + p_sq
+                    centre = total - 2.0 * approx
+                    spread = p_norm * (z_norm[i] + centre_norm)
+                    half = 2.0 * err + SLACK * 2.0 * (total + spread + err)
+                lower[n] = centre - half
+                upper[n] = centre + half
+            for n in range(size):
+                if lower[n] > min(heap[0], cutoff):
+                    continue
+                i = first + n
+                while e < exclude.shape[0] and exclude[e] < i:
+                    e += 1
+                if e < exclude.shape[0] and exclude[e] == i:
+                    continue
+                _keep(heap, upper[n])
+                if lower[n] <= min(heap[0], cutoff):
+                    found[count] = i
+                    found_lower[count] = lower[n]
+                    count += 1
     return count
 
 

@@ -1,18 +1,20 @@
 """Exact nearest neighbours of a point, a set of points or a vector, on all points.
 
-:func:`build` quantises the (optionally spherized) vectors, centred on their
-mean, to int8 with one scale per row (numba, in threads: ~1 s at 1M x 128). A
-query is quantised to int16 and scans the int8 copy (a quarter of the bytes of
-float32, which is what bounds a scan of 1M x 128), getting for every row an
+:func:`build` groups the (optionally spherized) vectors into coarse clusters
+(k-means on a sample, see :mod:`._knn_clusters`), stores them cluster by
+cluster and quantises each row, minus its cluster's centre, to int8 with one
+scale per row (numba, in threads: ~2 s at 1M x 128). A query is quantised to
+int16 and scans the int8 copy (a quarter of the bytes of float32, which is what
+bounds a scan of 1M x 128), nearest clusters first, getting for every row an
 interval proven to contain its exact distance (see :mod:`._knn_kernels`). The
-scan keeps the k smallest upper bounds as it goes and only the rows whose lower
-bound is below them. With ``tau`` the final k-th smallest upper bound, only
-rows whose lower bound is <= ``tau`` can be among the k nearest. When many are
-left (clustered data, whose distances are near-ties) their exact distances are
-bounded from the float32 rows in numba first; the few survivors are re-ranked
-exactly, in float64, by numpy. The result is the exact brute-force answer, ties
-broken by the lower index (docs/decisions.md has the measurements that chose
-this design).
+scan keeps the k smallest upper bounds as it goes, only the rows whose lower
+bound is below them, and skips every cluster that the triangle inequality puts
+beyond them. With ``tau`` the final k-th smallest upper bound, only rows whose
+lower bound is <= ``tau`` can be among the k nearest. When many are left
+(distances that are near-ties) their exact distances are bounded from the
+float32 rows in numba first; the few survivors are re-ranked exactly, in
+float64, by numpy. The result is the exact brute-force answer, ties broken by
+the lower index (docs/decisions.md has the measurements that chose this design).
 
 Cosine means cosine: the norms are those of the actual vectors, never assumed
 to be 1 (TensorBoard's bug). The cosine distance of a zero vector to anything
@@ -21,16 +23,15 @@ is 1.
 
 from __future__ import annotations
 
-import functools
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from embedding_projector.compute.preprocess import centroid, spherize_rows
+from embedding_projector.compute.threads import map_in_threads
 from embedding_projector.compute.validation import check_choice, check_int, check_vectors
 from embedding_projector.errors import InvalidParameterError
 
@@ -38,7 +39,6 @@ METRICS = ("cosine", "euclidean")
 #: Candidates of the int8 scan beyond which their exact distances are bounded in numba
 #: before numpy's re-rank.
 _REFINE_ABOVE = 1_000
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,9 @@ def build(X: np.ndarray, *, spherize: bool = False) -> NeighborIndex:
     Returns
     -------
     NeighborIndex
-        Holds an int8 copy of the vectors (N x D bytes) and six float64 numbers
-        per row. Building 1M x 128 takes about a second on two cores.
+        Holds an int8 copy of the vectors (N x D bytes), six float64 numbers
+        and two int64 indices per row (192 bytes a row for D = 128). Building
+        1M x 128 takes about two seconds on two cores.
     """
     return NeighborIndex(check_vectors(X, min_samples=2), spherize=bool(spherize))
 
@@ -74,6 +75,7 @@ class NeighborIndex:
     """Exact k-nearest-neighbour queries; see :func:`build`. Safe to query from many threads."""
 
     def __init__(self, X: np.ndarray, *, spherize: bool) -> None:
+        from embedding_projector.compute import _knn_clusters as clusters
         from embedding_projector.compute import _knn_kernels as kernels
 
         self._X = X
@@ -83,25 +85,38 @@ class NeighborIndex:
         n = self.n_samples
         # A memory map's subclass is dropped (numba wants a plain array); nothing is copied.
         plain = np.asarray(X)
-        chunks = _chunks(n)
-        sums = _run_chunks(
+        sums = map_in_threads(
             lambda rows: kernels.row_sum(plain, self._sphere_mean, spherize, rows.start, rows.stop),
-            chunks,
+            _chunks(n),
         )
-        self._mean: np.ndarray = np.sum(sums, axis=0) / n
+        self._mean: np.ndarray = np.sum(list(sums), axis=0) / n
+        found = clusters.find(self._rows, self._block, n, self._mean)
+        # Rows are stored cluster by cluster: position i holds row _order[i].
+        self._order = np.argsort(found.labels, kind="stable")
+        self._position = np.empty(n, dtype=np.int64)
+        self._position[self._order] = np.arange(n)
+        sorted_labels = found.labels[self._order]
+        self._starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
+        self._stops = np.r_[self._starts[1:], n]
         self._codes = np.empty(X.shape, dtype=np.int8)
         self._scale, self._code_norm, self._residual = np.empty(n), np.empty(n), np.empty(n)
-        norm, self._z_sq_norm = np.empty(n), np.empty(n)
-        _run_chunks(
+        norm, self._centred_sq_norm, self._z_norm = np.empty(n), np.empty(n), np.empty(n)
+        unit_distance = np.empty(n)
+        outputs = (self._codes, self._scale, self._code_norm, self._residual, norm,
+                   self._centred_sq_norm, self._z_norm, unit_distance)  # fmt: skip
+        done = map_in_threads(
             lambda rows: kernels.quantize(
-                plain, self._sphere_mean, spherize, self._mean, rows.start, rows.stop,
-                self._codes, self._scale, self._code_norm, self._residual, norm, self._z_sq_norm,
+                plain, self._position, found.labels, self._sphere_mean, spherize, found.centres,
+                self._mean, rows.start, rows.stop, *outputs,
             ),
-            chunks,
+            _chunks(n),
         )  # fmt: skip
+        list(done)
         self._inv_norm = np.divide(1.0, norm, out=np.zeros(n), where=norm > 0)
-        spread = np.sqrt(self._z_sq_norm) + np.linalg.norm(self._mean)
-        self._cosine_slack = kernels.SLACK * (1.0 + self._inv_norm * spread)
+        self._geometry = clusters.geometry(
+            found.centres, self._starts, self._z_norm, unit_distance, norm
+        )
+        self._centred_centres = found.centres - self._mean
 
     def query(
         self,
@@ -192,31 +207,41 @@ class NeighborIndex:
     # -- the scan ------------------------------------------------------------
 
     def _scan(self, query: np.ndarray, metric: str, k: int, exclude: np.ndarray) -> np.ndarray:
-        """Rows whose int8 bounds leave them a chance to be among the k nearest, ascending."""
+        """Rows whose int8 bounds leave them a chance to be among the k nearest."""
+        from embedding_projector.compute import _knn_clusters as clusters
         from embedding_projector.compute import _knn_kernels as kernels
 
         cosine = metric == "cosine"
         p = query if cosine else query - self._mean
         r, t, f_norm = _quantize_query(p, self.n_features)
         p_norm = float(np.linalg.norm(p))
-        offset = float(self._mean @ query) if cosine else 0.0
-        row_term = self._inv_norm if cosine else self._z_sq_norm
-        shared = (self._codes, r, self._scale, self._code_norm, self._residual, row_term,
-                  self._cosine_slack, cosine, t, f_norm, p_norm, offset)  # fmt: skip
+        centres = self._geometry.centres if cosine else self._centred_centres
+        floors = clusters.floors(self._geometry, query, cosine)
+        ranked = np.argsort(floors, kind="stable")  # nearest clusters first
+        segments, owner = _segments(self._starts[ranked], self._stops[ranked])
+        cluster = ranked[owner]
+        offsets, floors = centres[cluster] @ p, floors[cluster]
+        centre_norms = np.linalg.norm(centres, axis=1)[cluster]
+        row_term = self._inv_norm if cosine else self._centred_sq_norm
+        positions = np.sort(self._position[exclude])
+        best = _Best(k)
 
-        def scan(rows: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        def scan(task: slice) -> tuple[np.ndarray, np.ndarray]:
             heap = np.full(k, np.inf)
-            found = np.empty(rows.stop - rows.start, dtype=np.int64)
-            found_lower = np.empty(rows.stop - rows.start)
-            count = kernels.scan(*shared, rows.start, rows.stop, exclude, heap, found, found_lower)
-            return heap, found[:count], found_lower[:count]
+            size = int((segments[task, 1] - segments[task, 0]).sum())
+            found, found_lower = np.empty(size, dtype=np.int64), np.empty(size)
+            count = kernels.scan(
+                self._codes, r, self._scale, self._code_norm, self._residual, row_term,
+                self._z_norm, cosine, t, f_norm, p_norm, segments[task], offsets[task],
+                centre_norms[task], floors[task], best.tau, positions, heap, found, found_lower,
+            )  # fmt: skip
+            best.merge(heap)
+            return found[:count], found_lower[:count]
 
-        parts = _run_chunks(scan, _chunks(self.n_samples))
-        # The k smallest upper bounds of all rows are among the chunks' k smallest.
-        tau = np.partition(np.concatenate([heap for heap, _, _ in parts]), k - 1)[k - 1]
-        found = np.concatenate([rows for _, rows, _ in parts])
-        found_lower = np.concatenate([lower for _, _, lower in parts])
-        survivors: np.ndarray = found[found_lower <= tau]
+        parts = list(map_in_threads(scan, _tasks(segments)))
+        found = np.concatenate([rows for rows, _ in parts])
+        found_lower = np.concatenate([lower for _, lower in parts])
+        survivors: np.ndarray = self._order[found[found_lower <= best.tau]]
         return survivors
 
     def _refine(self, rows: np.ndarray, query: np.ndarray, metric: str, k: int) -> np.ndarray:
@@ -237,7 +262,7 @@ class NeighborIndex:
                 metric == "cosine", lower[part], upper[part],
             )  # fmt: skip
 
-        _run_chunks(bound, _chunks(rows.size))
+        list(map_in_threads(bound, _chunks(rows.size)))
         tau = np.partition(upper, k - 1)[k - 1]
         refined: np.ndarray = rows[lower <= tau]
         return refined
@@ -267,6 +292,10 @@ class NeighborIndex:
         """Rows in the searched space, float64."""
         return self._transform(self._X[rows])
 
+    def _block(self, rows: slice) -> np.ndarray:
+        """A range of rows in the searched space: float32 as stored, float64 if spherized."""
+        return self._X[rows] if not self.spherize else self._rows(rows)
+
     def _transform(self, block: np.ndarray) -> np.ndarray:
         """Map float32 rows into the searched space, float64."""
         if not self.spherize:
@@ -289,22 +318,50 @@ def _quantize_query(p: np.ndarray, n_features: int) -> tuple[np.ndarray, float, 
 
 
 def _chunks(n: int) -> list[slice]:
-    """Row ranges handed to the threads: many more than cores, so that a core taken by
-    another process delays one chunk, not half of the work."""
+    """Row ranges handed to the threads (many more than cores: see :mod:`.threads`)."""
     return [slice(start, min(start + _CHUNK_ROWS, n)) for start in range(0, n, _CHUNK_ROWS)]
 
 
-def _run_chunks(task: Callable[[slice], T], chunks: list[slice]) -> list[T]:
-    """``task`` on every chunk, in threads (the kernels drop the GIL); results in order."""
-    if len(chunks) == 1:
-        return [task(chunks[0])]
-    return list(_pool().map(task, chunks))
+def _segments(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The clusters' row ranges cut to at most ``_CHUNK_ROWS``; each piece's cluster rank."""
+    pieces, owner = [], []
+    for rank, (start, stop) in enumerate(zip(starts.tolist(), stops.tolist(), strict=True)):
+        for first in range(start, stop, _CHUNK_ROWS):
+            pieces.append((first, min(first + _CHUNK_ROWS, stop)))
+            owner.append(rank)
+    return np.array(pieces, dtype=np.int64).reshape(-1, 2), np.array(owner, dtype=np.int64)
+
+
+def _tasks(segments: np.ndarray) -> list[slice]:
+    """Consecutive segments grouped into tasks of about ``_CHUNK_ROWS`` rows, in order."""
+    tasks, first, rows = [], 0, 0
+    for i, size in enumerate((segments[:, 1] - segments[:, 0]).tolist()):
+        rows += size
+        if rows >= _CHUNK_ROWS:
+            tasks.append(slice(first, i + 1))
+            first, rows = i + 1, 0
+    if first < len(segments):
+        tasks.append(slice(first, len(segments)))
+    return tasks
+
+
+class _Best:
+    """The k smallest upper bounds of the tasks finished so far; ``tau`` the largest of them.
+
+    A task starting later reads ``tau`` as its cutoff: with it, it skips rows and
+    clusters from the start instead of after its own first k rows.
+    """
+
+    def __init__(self, k: int) -> None:
+        self._values = np.full(k, np.inf)
+        self._lock = threading.Lock()
+        self.tau = np.inf
+
+    def merge(self, heap: np.ndarray) -> None:
+        with self._lock:
+            k = self._values.size
+            self._values = np.partition(np.concatenate([self._values, heap]), k - 1)[:k]
+            self.tau = float(self._values.max())
 
 
 _CHUNK_ROWS = 65_536
-_N_THREADS = os.cpu_count() or 1
-
-
-@functools.cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=_N_THREADS, thread_name_prefix="knn")

@@ -13,24 +13,19 @@ the measurements: ~2 s at 1M x 128, variance ratios within 1e-7 of float64.
 
 from __future__ import annotations
 
-import functools
-import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 import numpy as np
 
 from embedding_projector.compute.preprocess import centroid
 from embedding_projector.compute.progress import Callback, Progress, report
+from embedding_projector.compute.threads import map_in_threads, single_threaded_blas
 from embedding_projector.compute.validation import check_int, check_vectors
 
 #: TensorBoard offers the first ten components on its X/Y/Z pickers.
 MAX_COMPONENTS = 10
 #: Rows per product: 8,192 x 128 float32 is 4 MB, which stays in the L2/L3 cache.
 BLOCK_ROWS = 8_192
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -85,7 +80,7 @@ def run(
     """
     X = check_vectors(X, min_samples=2)
     n_components = check_int("n_components", n_components, low=1, high=MAX_COMPONENTS)
-    with _controller().limit(limits=1, user_api="blas"):
+    with single_threaded_blas():
         return _run(X, n_components, callback)
 
 
@@ -98,7 +93,7 @@ def _run(X: np.ndarray, n_components: int, callback: Callback | None) -> PCAResu
     mean = centroid(X)
     blocks = range(0, n_samples, BLOCK_ROWS)
     scatter = np.zeros((n_features, n_features), dtype=np.float64)
-    for i, product in enumerate(_in_threads(lambda start: _scatter(X, mean, start), blocks)):
+    for i, product in enumerate(map_in_threads(lambda start: _scatter(X, mean, start), blocks)):
         scatter += product
         report(callback, Progress(0.7 * (i + 1) / len(blocks), "accumulating covariance"))
 
@@ -120,7 +115,7 @@ def _run(X: np.ndarray, n_components: int, callback: Callback | None) -> PCAResu
     def project(start: int) -> None:
         coordinates[start : start + BLOCK_ROWS] = _centred(X, mean, start) @ loadings
 
-    for i, _ in enumerate(_in_threads(project, blocks)):
+    for i, _ in enumerate(map_in_threads(project, blocks)):
         report(callback, Progress(0.75 + 0.25 * (i + 1) / len(blocks), "projecting"))
     return PCAResult(coordinates, ratio, components, mean)
 
@@ -138,27 +133,6 @@ def _scatter(X: np.ndarray, mean: np.ndarray, start: int) -> np.ndarray:
     block = _centred(X, mean, start)
     product: np.ndarray = (block.T @ block).astype(np.float64)
     return product
-
-
-def _in_threads(task: Callable[[int], T], starts: range) -> Iterator[T]:
-    """``task`` on every block start, one thread per core; results in order."""
-    if len(starts) == 1:
-        return iter([task(starts[0])])
-    return _pool().map(task, starts)
-
-
-@functools.cache
-def _controller() -> Any:
-    """threadpoolctl's view of the BLAS libraries (finding them takes milliseconds)."""
-    import scipy.linalg  # noqa: F401  (loads scipy's own BLAS, which must be limited too)
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-@functools.cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="pca")
 
 
 def _flip_signs(components: np.ndarray) -> np.ndarray:
