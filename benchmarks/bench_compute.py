@@ -2,9 +2,11 @@
 
 Data: ``make_blobs``-style clusters in 128 dimensions (t-SNE and UMAP have
 structure to find), generated in the measuring process. Every case runs in a
-fresh process, so peak memory (max RSS, input included) is per case. The
-t-SNE and UMAP rows at 1M points are not run: their projected time, from the
-100k rows, is over 30 minutes on the 2-core reference machine (see the note).
+fresh process (``benchmarks.measure``), ours and the baseline taking turns;
+the time excludes making the data, the peak memory growth includes it. The
+t-SNE and UMAP rows at 1M points run only if the 100k row projects under 30
+minutes on the 2-core reference machine (see the note). Smoke mode leaves UMAP
+out: every fresh process compiles its numba kernels for a minute.
 """
 
 from __future__ import annotations
@@ -15,17 +17,22 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._measure import measure
+from benchmarks.measure import Case, Timed, measure
 
 FULL_SIZES = {
     "pca": (10_000, 100_000, 1_000_000),
     "tsne": (10_000, 100_000),
     "umap": (10_000, 100_000),
 }
-SMOKE_SIZES = {"pca": (2_000,), "tsne": (1_000,), "umap": (1_000,)}
+SMOKE_SIZES: dict[str, tuple[int, ...]] = {"pca": (2_000,), "tsne": (1_000,), "umap": ()}
+#: Runs of each case at each size (ours and the baseline alternate).
+REPEAT = {"pca": 3, "tsne": 1, "umap": 1}
 DIMS = 128
 #: Time limit for a 1M-point t-SNE or UMAP row (the brief's 30 minutes).
 LIMIT_SECONDS = 30 * 60
+#: Where the measuring processes find the cases (``__name__`` is ``__main__`` when run
+#: as ``python -m``).
+_MODULE = "benchmarks.bench_compute"
 
 
 def blobs(n: int, d: int = DIMS, *, seed: int = 0) -> np.ndarray:
@@ -37,26 +44,26 @@ def blobs(n: int, d: int = DIMS, *, seed: int = 0) -> np.ndarray:
     return X
 
 
-def ours_pca(n: int) -> tuple[float, Any]:
+def ours_pca(n: int) -> Timed:
     from embedding_projector.compute import pca
 
     X = blobs(n)
     pca.run(X[:16])  # import scipy outside the timing, as sklearn's baseline does
     started = time.perf_counter()
     pca.run(X)
-    return time.perf_counter() - started, None
+    return Timed(time.perf_counter() - started)
 
 
-def sklearn_pca(n: int) -> tuple[float, Any]:
+def sklearn_pca(n: int) -> Timed:
     from sklearn.decomposition import PCA
 
     X = blobs(n)
     started = time.perf_counter()
     PCA(n_components=10).fit_transform(X)
-    return time.perf_counter() - started, None
+    return Timed(time.perf_counter() - started)
 
 
-def ours_tsne(n: int, n_iter: int) -> tuple[float, Any]:
+def ours_tsne(n: int, n_iter: int) -> Timed:
     from embedding_projector.compute import tsne
 
     X = blobs(n)
@@ -64,30 +71,30 @@ def ours_tsne(n: int, n_iter: int) -> tuple[float, Any]:
     started = time.perf_counter()
     tsne.run(X, n_iter=n_iter, n_jobs=-1, random_state=0,
              callback=lambda p: iterations.append(p.iteration or 0))  # fmt: skip
-    return time.perf_counter() - started, max(iterations)
+    return Timed(time.perf_counter() - started, max(iterations))
 
 
-def opentsne_defaults(n: int, n_iter: int) -> tuple[float, Any]:
+def opentsne_defaults(n: int, n_iter: int) -> Timed:
     from openTSNE import TSNE
 
     X = blobs(n)
     early = min(250, n_iter // 3)  # openTSNE's defaults are 250 + 500 iterations
     started = time.perf_counter()
     TSNE(n_iter=n_iter - early, early_exaggeration_iter=early, n_jobs=-1, random_state=0).fit(X)
-    return time.perf_counter() - started, None
+    return Timed(time.perf_counter() - started)
 
 
-def ours_umap(n: int, n_epochs: int | None) -> tuple[float, Any]:
+def ours_umap(n: int, n_epochs: int | None) -> Timed:
     from embedding_projector.compute import umap
 
     X = blobs(n)
     umap.warm_up()  # what each server worker does once at start, not per request
     started = time.perf_counter()
     umap.run(X, n_epochs=n_epochs)
-    return time.perf_counter() - started, None
+    return Timed(time.perf_counter() - started)
 
 
-def umap_defaults(n: int, n_epochs: int | None) -> tuple[float, Any]:
+def umap_defaults(n: int, n_epochs: int | None) -> Timed:
     import warnings
 
     X = blobs(n)
@@ -97,12 +104,12 @@ def umap_defaults(n: int, n_epochs: int | None) -> tuple[float, Any]:
 
         started = time.perf_counter()  # cold: numba compiles in this new process
         umap.UMAP(n_epochs=n_epochs).fit_transform(X)
-    return time.perf_counter() - started, None
+    return Timed(time.perf_counter() - started)
 
 
 #: benchmark -> (our case, our function, baseline name, baseline function)
 CASES = {
-    "pca": ("covariance + eigh, float64 blocks", "ours_pca", "sklearn PCA(10)", "sklearn_pca"),
+    "pca": ("covariance + eigh, float32 blocks", "ours_pca", "sklearn PCA(10)", "sklearn_pca"),
     "tsne": ("openTSNE, FFT 2D, early stop", "ours_tsne", "openTSNE TSNE()", "opentsne_defaults"),
     "umap": ("umap-learn 2D, warmed worker", "ours_umap", "umap-learn, cold", "umap_defaults"),
 }
@@ -116,49 +123,45 @@ def run(smoke: bool) -> list[dict[str, Any]]:
 def rows(smoke: bool) -> Iterator[dict[str, Any]]:
     """The rows of :func:`run`, one at a time as each case finishes."""
     sizes = SMOKE_SIZES if smoke else FULL_SIZES
-    options = {
-        "pca": {},
-        "tsne": {"n_iter": 100 if smoke else 750},
-        "umap": {"n_epochs": 20 if smoke else None},
-    }
+    options = {"pca": (), "tsne": (100 if smoke else 750,), "umap": (None,)}
     done = []
     for benchmark in CASES:
         for n in sizes[benchmark]:
-            row = _row(
-                benchmark, n, options[benchmark], baseline=not (smoke and benchmark == "umap")
-            )
+            row = _row(benchmark, n, options[benchmark], repeat=1 if smoke else REPEAT[benchmark])
             done.append(row)
             yield row
     if not smoke:
         yield from _projected_1m(done)
 
 
-def _row(benchmark: str, n: int, options: dict[str, Any], *, baseline: bool) -> dict[str, Any]:
-    case, ours, baseline_name, baseline_function = CASES[benchmark]
-    seconds, peak, extra = measure(__name__, ours, n=n, **options)
-    row: dict[str, Any] = {
+def _row(benchmark: str, n: int, options: tuple[Any, ...], *, repeat: int) -> dict[str, Any]:
+    case, ours_function, baseline_name, baseline_function = CASES[benchmark]
+    ours, base = measure(
+        Case(f"{_MODULE}:{ours_function}", (n, *options)),
+        Case(f"{_MODULE}:{baseline_function}", (n, *options)),
+        repeat=repeat,
+    )
+    note = f"median of {repeat}, " if repeat > 1 else ""
+    if benchmark == "tsne":
+        note += f"stopped after {ours['extra']} iterations, "
+    return {
         "benchmark": benchmark,
         "case": case,
         "size": f"{n:,} x {DIMS}",
-        "seconds": round(seconds, 3),
-        "peak_mb": round(peak),
-        "baseline": None,
-        "baseline_seconds": None,
-        "baseline_peak_mb": None,
-        "ratio": None,
-        "note": f"stopped after {extra} iterations" if benchmark == "tsne" else "",
+        "seconds": round(ours["seconds"], 3),
+        "peak_mb": round(ours["peak_mb"]),
+        "baseline": baseline_name,
+        "baseline_seconds": round(base["seconds"], 3),
+        "baseline_peak_mb": round(base["peak_mb"]),
+        "ratio": round(ours["seconds"] / base["seconds"], 3),
+        "load": ours["load"] + base["load"],
+        "note": note + f"load average {_loads(ours, base)}",
     }
-    if baseline:
-        base_seconds, base_peak, _ = measure(__name__, baseline_function, n=n, **options)
-        row.update(
-            baseline=baseline_name,
-            baseline_seconds=round(base_seconds, 3),
-            baseline_peak_mb=round(base_peak),
-            ratio=round(seconds / base_seconds, 3),
-        )
-    else:
-        row["note"] = "baseline skipped in smoke mode (numba compile)"
-    return row
+
+
+def _loads(*results: dict[str, Any]) -> str:
+    loads = [load for result in results for load in result["load"]]
+    return f"{min(loads):.1f}-{max(loads):.1f}"
 
 
 def _projected_1m(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -178,10 +181,10 @@ def _projected_1m(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 f"(limit {LIMIT_SECONDS // 60} min)"
             )
         else:
-            options = {"n_iter": 750} if benchmark == "tsne" else {"n_epochs": None}
-            seconds, peak, _ = measure(__name__, CASES[benchmark][1], n=1_000_000, **options)
-            row.update(seconds=round(seconds, 1), peak_mb=round(peak))
-            row["note"] = "baseline not run at 1M (time)"
+            options = (750,) if benchmark == "tsne" else (None,)
+            (ours,) = measure(Case(f"{_MODULE}:{CASES[benchmark][1]}", (1_000_000, *options)))
+            row.update(seconds=round(ours["seconds"], 1), peak_mb=round(ours["peak_mb"]))
+            row["note"] = f"baseline not run at 1M (time); load average {_loads(ours)}"
         out.append(row)
     return out
 

@@ -4,12 +4,15 @@
 Python processes (so earlier cases leave nothing behind in the heap or in the memory
 counters) and returns what the call cost:
 
-- ``seconds``: wall time of the call alone (imports and interpreter start excluded);
+- ``seconds``: wall time of the call alone (imports and interpreter start excluded), or
+  the time the call measured itself when it returns :class:`Timed` (to leave out making
+  its input, a warm-up, ...); ``extra`` is then what it returned beside the time;
 - ``peak_mb``: peak resident memory during the call, above the resident memory before it;
 - ``anon_mb`` / ``file_mb``: growth of anonymous (heap) and file-backed (memory-mapped)
   resident memory, measured after the call while its result is still alive.
 
-The child is also the entry point: ``python -m benchmarks.measure module:function args...``.
+The child is also the entry point: ``python -m benchmarks.measure module:function JSON``,
+with the arguments as a JSON list.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 _MB = 1024  # /proc/self/status counts in kB
@@ -60,52 +64,61 @@ def evict(*paths: Path) -> None:
 
 @dataclass(frozen=True)
 class Case:
-    """One call to measure: ``module:function``, its string arguments, and what to do first."""
+    """One call to measure: ``module:function``, its arguments (JSON values), what to do first."""
 
     target: str
-    args: tuple[str, ...] = ()
+    args: tuple[Any, ...] = ()
     setup: Callable[[], None] | None = None
     """Runs in the parent before each run, e.g. ``functools.partial(evict, path)``."""
 
 
-def _run_once(case: Case) -> dict[str, float]:
+@dataclass(frozen=True)
+class Timed:
+    """Returned by a case that times its own work: the seconds, and anything else (JSON)."""
+
+    seconds: float
+    extra: Any = None
+
+
+def _run_once(case: Case) -> dict[str, Any]:
     """One fresh interpreter running the case; its JSON report."""
     if case.setup is not None:
         case.setup()
-    child = subprocess.run(
-        [sys.executable, "-m", "benchmarks.measure", case.target, *case.args],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    report: dict[str, float] = json.loads(child.stdout.splitlines()[-1])
+    command = [sys.executable, "-m", "benchmarks.measure", case.target, json.dumps(case.args)]
+    child = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    if child.returncode != 0:
+        raise RuntimeError(f"{case.target}{case.args} failed:\n{child.stderr[-3000:]}")
+    report: dict[str, Any] = json.loads(child.stdout.splitlines()[-1])
     return report
 
 
-def measure(*cases: Case, repeat: int = 1) -> list[dict[str, float]]:
+def measure(*cases: Case, repeat: int = 1) -> list[dict[str, Any]]:
     """Run each case ``repeat`` times, each run in a fresh interpreter, one result per case.
 
     The cases take turns (a b a b ...), so a change in the machine's load while they run
-    affects them alike. Each result holds the median ``seconds`` and the largest memory
-    figures of the case's runs.
+    affects them alike. Each result holds the median ``seconds`` (and the ``extra`` of
+    that run), the largest memory figures of the case's runs, and the load average
+    (one minute) before each run, in ``load``.
     """
-    runs: list[list[dict[str, float]]] = [[] for _ in cases]
+    runs: list[list[dict[str, Any]]] = [[] for _ in cases]
     for _ in range(repeat):
         for case, case_runs in zip(cases, runs, strict=True):
-            case_runs.append(_run_once(case))
-    return [
-        {
-            "seconds": sorted(run["seconds"] for run in case_runs)[len(case_runs) // 2],
-            **{
-                key: max(run[key] for run in case_runs) for key in ("peak_mb", "anon_mb", "file_mb")
-            },
-        }
-        for case_runs in runs
-    ]
+            load = os.getloadavg()[0]
+            case_runs.append({**_run_once(case), "load": load})
+    results = []
+    for case_runs in runs:
+        median = sorted(case_runs, key=lambda run: run["seconds"])[len(case_runs) // 2]
+        memory = {key: max(run[key] for run in case_runs) for key in _MEMORY}
+        load = [round(run["load"], 1) for run in case_runs]
+        results.append({"seconds": median["seconds"], "extra": median["extra"], **memory,
+                        "load": load})  # fmt: skip
+    return results
 
 
-def _child(target: str, *args: str) -> None:
+_MEMORY = ("peak_mb", "anon_mb", "file_mb")
+
+
+def _child(target: str, args: str) -> None:
     """Call the target once and print its cost as one JSON line."""
     module, _, function = target.partition(":")
     call = getattr(importlib.import_module(module), function)
@@ -113,11 +126,13 @@ def _child(target: str, *args: str) -> None:
     _reset_peak()
     before = _status()
     start = time.perf_counter()
-    result = call(*args)
+    result = call(*json.loads(args))
     seconds = time.perf_counter() - start
     after = _status()
+    timed = isinstance(result, Timed)
     report = {
-        "seconds": seconds,
+        "seconds": result.seconds if timed else seconds,
+        "extra": result.extra if timed else None,
         "peak_mb": after["VmHWM"] - before["VmRSS"],
         "anon_mb": after["RssAnon"] - before["RssAnon"],
         "file_mb": after["RssFile"] - before["RssFile"],
@@ -127,4 +142,8 @@ def _child(target: str, *args: str) -> None:
 
 
 if __name__ == "__main__":
-    _child(*sys.argv[1:])
+    # Run as a script, this file is ``__main__``: the cases return ``benchmarks.measure``'s
+    # Timed, so call the child through that module, not this copy of it.
+    from benchmarks.measure import _child as child
+
+    child(*sys.argv[1:])

@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> None:
     for name in discover(args.only):
         module = importlib.import_module(f"benchmarks.{name}")
         print(f"running {name}{' (smoke)' if args.smoke else ''} ...", flush=True)
-        rows.extend(module.run(args.smoke))
+        short = name.removeprefix("bench_")
+        rows.extend({**row, "module": short} for row in module.run(args.smoke))
     stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
     result = {"generated": stamp, "smoke": args.smoke, "machine": machine, "rows": rows}

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from embedding_projector.compute import knn
+from embedding_projector.compute import _knn_clusters, knn
 from embedding_projector.compute.preprocess import centroid, spherize_rows
 from embedding_projector.errors import InvalidParameterError
 
@@ -27,11 +27,14 @@ def brute_force(
     return order, d[order]
 
 
-@pytest.fixture(autouse=True, params=[False, True], ids=["scan", "scan+refine"])
+@pytest.fixture(autouse=True, params=[False, True], ids=["scan", "clusters+chunks+refine"])
 def refine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run every test with and without the second-level refinement of candidates."""
+    """Run every test as is, and with many tiny clusters, tiny chunks (threads) and the
+    exact refinement always on."""
     if request.param:
         monkeypatch.setattr(knn, "_REFINE_ABOVE", 0)
+        monkeypatch.setattr(knn, "_CHUNK_ROWS", 7)
+        monkeypatch.setattr(_knn_clusters, "_ROWS_PER_CLUSTER", 4)
 
 
 @st.composite
@@ -52,8 +55,22 @@ def datasets(draw: st.DrawFn) -> np.ndarray:
     return X
 
 
+@st.composite
+def clustered(draw: st.DrawFn) -> np.ndarray:
+    """Tight clusters far from the origin: distances within a cluster are near-ties."""
+    n = draw(st.integers(20, 150))
+    d = draw(st.integers(2, 16))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    centres = rng.standard_normal((draw(st.integers(1, 4)), d)) * draw(st.sampled_from([1, 100]))
+    noise = rng.standard_normal((n, d)) * draw(st.sampled_from([1e-5, 1e-2, 1.0]))
+    if draw(st.booleans()):  # coarse noise: exact duplicates and equal distances
+        noise = np.round(noise, 2)
+    X: np.ndarray = (centres[rng.integers(0, len(centres), n)] + noise).astype(np.float32)
+    return X
+
+
 @settings(max_examples=150, deadline=None)
-@given(X=datasets(), data=st.data())
+@given(X=st.one_of(datasets(), clustered()), data=st.data())
 def test_point_queries_equal_brute_force(X: np.ndarray, data: st.DataObject) -> None:
     metric = data.draw(st.sampled_from(knn.METRICS))
     sphere = data.draw(st.booleans())
@@ -100,14 +117,20 @@ def test_cosine_does_not_assume_unit_vectors() -> None:
     assert found.distances[2] == 1.0  # the zero vector
 
 
-def test_larger_random_data_is_exact() -> None:
+@pytest.mark.parametrize("kind", ["random", "blobs"])
+@pytest.mark.parametrize("sphere", [False, True], ids=["plain", "spherized"])
+def test_larger_data_is_exact(kind: str, sphere: bool) -> None:
     rng = np.random.default_rng(3)
-    X = (rng.standard_normal((5000, 32)) + rng.standard_normal(32) * 3).astype(np.float32)
-    index = knn.build(X)
+    X = rng.standard_normal((5000, 32)) + rng.standard_normal(32) * 3
+    if kind == "blobs":  # 20 clusters: thousands of rows inside the int8 bounds
+        X += rng.standard_normal((20, 32))[rng.integers(0, 20, 5000)] * 8
+    X = X.astype(np.float32)
+    index = knn.build(X, spherize=sphere)
+    Y = spherize_rows(X, centroid(X)) if sphere else X
     for metric in knn.METRICS:
         for i in (0, 1234, 4999):
             found = index.query(k=100, metric=metric, index=i)
-            order, distances = brute_force(X, X[i], metric, 100, [i])
+            order, distances = brute_force(Y, Y[i], metric, 100, [i])
             np.testing.assert_array_equal(found.indices, order)
             np.testing.assert_array_equal(found.distances, distances)
 

@@ -1,14 +1,20 @@
 """Exact nearest neighbours of a point, a set of points or a vector, on all points.
 
-:func:`build` quantises the (optionally spherized) vectors, centred on their
-mean, to int8 with one scale per row. A query scans the int8 copy (a quarter of
-the bytes of float32, which is what bounds a scan of 1M x 128) and gets for
-every row an interval proven to contain its exact distance (see
-:mod:`._knn_kernels`). With ``tau`` the k-th smallest upper bound, only rows
-whose lower bound is <= ``tau`` can be among the k nearest; those few are
-re-ranked exactly, in float64, from the original float32 rows. The result is
-the exact brute-force answer, ties broken by the lower index
-(docs/decisions.md has the measurements that chose this design).
+:func:`build` groups the (optionally spherized) vectors into coarse clusters
+(k-means on a sample, see :mod:`._knn_clusters`), stores them cluster by
+cluster and quantises each row, minus its cluster's centre, to int8 with one
+scale per row (numba, in threads: ~2 s at 1M x 128). A query is quantised to
+int16 and scans the int8 copy (a quarter of the bytes of float32, which is what
+bounds a scan of 1M x 128), nearest clusters first, getting for every row an
+interval proven to contain its exact distance (see :mod:`._knn_kernels`). The
+scan keeps the k smallest upper bounds as it goes, only the rows whose lower
+bound is below them, and skips every cluster that the triangle inequality puts
+beyond them. With ``tau`` the final k-th smallest upper bound, only rows whose
+lower bound is <= ``tau`` can be among the k nearest. When many are left
+(distances that are near-ties) their exact distances are bounded from the
+float32 rows in numba first; the few survivors are re-ranked exactly, in
+float64, by numpy. The result is the exact brute-force answer, ties broken by
+the lower index (docs/decisions.md has the measurements that chose this design).
 
 Cosine means cosine: the norms are those of the actual vectors, never assumed
 to be 1 (TensorBoard's bug). The cosine distance of a zero vector to anything
@@ -17,23 +23,22 @@ is 1.
 
 from __future__ import annotations
 
-import functools
-import itertools
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from embedding_projector.compute.preprocess import BLOCK_ROWS, centroid, spherize_rows
+from embedding_projector.compute.preprocess import centroid, spherize_rows
+from embedding_projector.compute.threads import map_in_threads
 from embedding_projector.compute.validation import check_choice, check_int, check_vectors
 from embedding_projector.errors import InvalidParameterError
 
 METRICS = ("cosine", "euclidean")
-#: Candidates of the int8 scan beyond which the second-level codes narrow them first.
-_REFINE_ABOVE = 2_000
+#: Candidates of the int8 scan beyond which their exact distances are bounded in numba
+#: before numpy's re-rank.
+_REFINE_ABOVE = 1_000
 
 
 @dataclass(frozen=True)
@@ -59,8 +64,9 @@ def build(X: np.ndarray, *, spherize: bool = False) -> NeighborIndex:
     Returns
     -------
     NeighborIndex
-        Holds an int8 copy of the vectors (N x D bytes) and five float64 numbers
-        per row. Building 1M x 128 takes about two seconds.
+        Holds an int8 copy of the vectors (N x D bytes), six float64 numbers
+        and two int64 indices per row (192 bytes a row for D = 128). Building
+        1M x 128 takes about two seconds on two cores.
     """
     return NeighborIndex(check_vectors(X, min_samples=2), spherize=bool(spherize))
 
@@ -69,28 +75,48 @@ class NeighborIndex:
     """Exact k-nearest-neighbour queries; see :func:`build`. Safe to query from many threads."""
 
     def __init__(self, X: np.ndarray, *, spherize: bool) -> None:
+        from embedding_projector.compute import _knn_clusters as clusters
         from embedding_projector.compute import _knn_kernels as kernels
 
         self._X = X
         self.n_samples, self.n_features = X.shape
         self.spherize = spherize
-        self._sphere_mean = centroid(X) if spherize else None
+        self._sphere_mean = centroid(X) if spherize else np.zeros(self.n_features)
         n = self.n_samples
+        # A memory map's subclass is dropped (numba wants a plain array); nothing is copied.
+        plain = np.asarray(X)
+        sums = map_in_threads(
+            lambda rows: kernels.row_sum(plain, self._sphere_mean, spherize, rows.start, rows.stop),
+            _chunks(n),
+        )
+        self._mean: np.ndarray = np.sum(list(sums), axis=0) / n
+        found = clusters.find(self._rows, self._block, n, self._mean)
+        # Rows are stored cluster by cluster: position i holds row _order[i].
+        self._order = np.argsort(found.labels, kind="stable")
+        self._position = np.empty(n, dtype=np.int64)
+        self._position[self._order] = np.arange(n)
+        sorted_labels = found.labels[self._order]
+        self._starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
+        self._stops = np.r_[self._starts[1:], n]
         self._codes = np.empty(X.shape, dtype=np.int8)
         self._scale, self._code_norm, self._residual = np.empty(n), np.empty(n), np.empty(n)
-        self._norm = np.empty(n)
-        self._codes2 = np.empty(X.shape, dtype=np.int8)
-        self._scale2, self._residual2 = np.empty(n), np.empty(n)
-        self._mean = self._transformed_mean()
-        for start in range(0, n, BLOCK_ROWS):
-            self._quantize(start, self._rows(slice(start, start + BLOCK_ROWS)))
-        self._z_sq_norm = np.empty(n)
-        for start in range(0, n, BLOCK_ROWS):
-            z = self._rows(slice(start, start + BLOCK_ROWS)) - self._mean
-            self._z_sq_norm[start : start + BLOCK_ROWS] = np.einsum("ij,ij->i", z, z)
-        self._inv_norm = np.divide(1.0, self._norm, out=np.zeros(n), where=self._norm > 0)
-        spread = np.sqrt(self._z_sq_norm) + np.linalg.norm(self._mean)
-        self._cosine_slack = kernels.SLACK * (1.0 + self._inv_norm * spread)
+        norm, self._centred_sq_norm, self._z_norm = np.empty(n), np.empty(n), np.empty(n)
+        unit_distance = np.empty(n)
+        outputs = (self._codes, self._scale, self._code_norm, self._residual, norm,
+                   self._centred_sq_norm, self._z_norm, unit_distance)  # fmt: skip
+        done = map_in_threads(
+            lambda rows: kernels.quantize(
+                plain, self._position, found.labels, self._sphere_mean, spherize, found.centres,
+                self._mean, rows.start, rows.stop, *outputs,
+            ),
+            _chunks(n),
+        )  # fmt: skip
+        list(done)
+        self._inv_norm = np.divide(1.0, norm, out=np.zeros(n), where=norm > 0)
+        self._geometry = clusters.geometry(
+            found.centres, self._starts, self._z_norm, unit_distance, norm
+        )
+        self._centred_centres = found.centres - self._mean
 
     def query(
         self,
@@ -127,11 +153,11 @@ class NeighborIndex:
         metric = check_choice("metric", metric, METRICS)
         query, exclude = self._target(index, indices, vector, metric)
         k = check_int("k", k, low=1, high=self.n_samples - len(exclude))
-        lower, upper = self._bounds(query, metric)
-        lower[exclude] = np.inf
-        upper[exclude] = np.inf
-        tau = np.partition(upper, k - 1)[k - 1]
-        candidates = np.flatnonzero(lower <= tau)
+        if metric == "cosine" and not query.any():
+            # A zero query is at distance 1 from every row: the first k rows win.
+            candidates = np.setdiff1d(np.arange(k + exclude.size), exclude)
+        else:
+            candidates = self._scan(query, metric, k, exclude)
         if candidates.size > _REFINE_ABOVE:
             candidates = self._refine(candidates, query, metric, k)
         return self._rerank(candidates, query, metric, k)
@@ -180,88 +206,72 @@ class NeighborIndex:
 
     # -- the scan ------------------------------------------------------------
 
-    def _bounds(self, query: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
-        """Per-row float32 intervals that contain the exact (squared, for euclidean) distance."""
+    def _scan(self, query: np.ndarray, metric: str, k: int, exclude: np.ndarray) -> np.ndarray:
+        """Rows whose int8 bounds leave them a chance to be among the k nearest."""
+        from embedding_projector.compute import _knn_clusters as clusters
         from embedding_projector.compute import _knn_kernels as kernels
 
-        n = self.n_samples
-        lower, upper = np.empty(n, dtype=np.float32), np.empty(n, dtype=np.float32)
-        q_norm = float(np.linalg.norm(query))
-        if metric == "cosine" and q_norm == 0:
-            lower.fill(1.0)  # A zero query is at distance 1 from everything.
-            upper.fill(1.0)
-            return lower, upper
-        shared = (self._codes, self._scale, self._code_norm, self._residual)
-        if metric == "cosine":
-            r, t, f_norm = _quantize_query(query)
-            mean_dot = float(self._mean @ query)
+        cosine = metric == "cosine"
+        p = query if cosine else query - self._mean
+        r, t, f_norm = _quantize_query(p, self.n_features)
+        p_norm = float(np.linalg.norm(p))
+        centres = self._geometry.centres if cosine else self._centred_centres
+        floors = clusters.floors(self._geometry, query, cosine)
+        ranked = np.argsort(floors, kind="stable")  # nearest clusters first
+        segments, owner = _segments(self._starts[ranked], self._stops[ranked])
+        cluster = ranked[owner]
+        offsets, floors = centres[cluster] @ p, floors[cluster]
+        centre_norms = np.linalg.norm(centres, axis=1)[cluster]
+        row_term = self._inv_norm if cosine else self._centred_sq_norm
+        positions = np.sort(self._position[exclude])
+        best = _Best(k)
 
-            def scan(rows: slice) -> None:
-                codes, scale, code_norm, residual = (a[rows] for a in shared)
-                kernels.cosine_bounds(
-                    codes, r, scale, code_norm, residual, self._inv_norm[rows],
-                    self._cosine_slack[rows], t, f_norm, q_norm, mean_dot, lower[rows], upper[rows],
-                )  # fmt: skip
-        else:
-            p = query - self._mean
-            r, t, f_norm = _quantize_query(p)
-            p_norm = float(np.linalg.norm(p))
+        def scan(task: slice) -> tuple[np.ndarray, np.ndarray]:
+            heap = np.full(k, np.inf)
+            size = int((segments[task, 1] - segments[task, 0]).sum())
+            found, found_lower = np.empty(size, dtype=np.int64), np.empty(size)
+            count = kernels.scan(
+                self._codes, r, self._scale, self._code_norm, self._residual, row_term,
+                self._z_norm, cosine, t, f_norm, p_norm, segments[task], offsets[task],
+                centre_norms[task], floors[task], best.tau, positions, heap, found, found_lower,
+            )  # fmt: skip
+            best.merge(heap)
+            return found[:count], found_lower[:count]
 
-            def scan(rows: slice) -> None:
-                codes, scale, code_norm, residual = (a[rows] for a in shared)
-                kernels.euclidean_bounds(
-                    codes, r, scale, code_norm, residual, self._z_sq_norm[rows],
-                    t, f_norm, p_norm, lower[rows], upper[rows],
-                )  # fmt: skip
-
-        _run_split(scan, n)
-        return lower, upper
+        parts = list(map_in_threads(scan, _tasks(segments)))
+        found = np.concatenate([rows for rows, _ in parts])
+        found_lower = np.concatenate([lower for _, lower in parts])
+        survivors: np.ndarray = self._order[found[found_lower <= best.tau]]
+        return survivors
 
     def _refine(self, rows: np.ndarray, query: np.ndarray, metric: str, k: int) -> np.ndarray:
-        """Narrow many candidates with the second-level codes (bounds ~250x tighter).
+        """Narrow many candidates with their exact distances, computed in numba.
 
-        Clustered data leaves tens of thousands of rows inside the int8 bounds;
-        their ``scale * codes + scale2 * codes2`` approximation is exact to the
-        norm of a residual that is 1/127 of the first one.
+        Clustered data leaves thousands of rows inside the int8 bounds (their
+        distances to the query are nearly equal); numpy's re-rank of them would
+        copy every row to float64 several times.
         """
         from embedding_projector.compute import _knn_kernels as kernels
 
-        p = query if metric == "cosine" else query - self._mean
-        p_norm = float(np.linalg.norm(p))
-        if p_norm == 0:  # a zero cosine query (all at distance 1) or a query at the mean
-            return rows
-        dot = np.empty(rows.size)
-        arrays = (self._codes, self._codes2, self._scale, self._scale2)
+        lower, upper = np.empty(rows.size), np.empty(rows.size)
+        plain = np.asarray(self._X)
 
-        def part_dots(part: slice) -> None:
-            kernels.two_level_dots(*arrays, rows[part], p, dot[part])
+        def bound(part: slice) -> None:
+            kernels.exact_bounds(
+                plain, rows[part], query, self._sphere_mean, self.spherize,
+                metric == "cosine", lower[part], upper[part],
+            )  # fmt: skip
 
-        _run_split(part_dots, rows.size)
-        err = self._residual2[rows] * p_norm
-        if metric == "cosine":
-            b = self._inv_norm[rows] / p_norm
-            approx = dot + float(self._mean @ query)
-            slack = self._cosine_slack[rows] + kernels.SLACK * b * err
-            lower, upper = 1 - b * (approx + err) - slack, 1 - b * (approx - err) + slack
-        else:
-            base = self._z_sq_norm[rows] + p_norm**2
-            slack = kernels.SLACK * 2 * (base + err)
-            lower, upper = base - 2 * (dot + err) - slack, base - 2 * (dot - err) + slack
+        list(map_in_threads(bound, _chunks(rows.size)))
         tau = np.partition(upper, k - 1)[k - 1]
         refined: np.ndarray = rows[lower <= tau]
         return refined
 
     def _rerank(self, candidates: np.ndarray, query: np.ndarray, metric: str, k: int) -> Neighbors:
         """Exact distances of the candidates, the k best kept (ties: lower index first)."""
-        best_index = np.empty(0, dtype=np.int64)
-        best_distance = np.empty(0)
-        for start in range(0, candidates.size, BLOCK_ROWS):
-            block = candidates[start : start + BLOCK_ROWS]
-            index = np.concatenate([best_index, block])
-            distance = np.concatenate([best_distance, self._exact(block, query, metric)])
-            keep = np.lexsort((index, distance))[:k]
-            best_index, best_distance = index[keep], distance[keep]
-        return Neighbors(best_index, best_distance)
+        distance = self._exact(candidates, query, metric)
+        keep = np.lexsort((candidates, distance))[:k]
+        return Neighbors(candidates[keep], distance[keep])
 
     def _exact(self, rows: np.ndarray, query: np.ndarray, metric: str) -> np.ndarray:
         """Exact float64 distances; summed row by row, so a row's value never depends on others."""
@@ -270,77 +280,88 @@ class NeighborIndex:
             distance: np.ndarray = np.sqrt(((y - query) ** 2).sum(axis=1))
             return distance
         q_norm = float(np.sqrt((query * query).sum()))
-        norms = self._norm[rows]
+        norms = np.sqrt((y * y).sum(axis=1))
         similarity = (y * query).sum(axis=1)
         valid = (norms > 0) & (q_norm > 0)
         denominator = np.where(valid, norms * q_norm, 1.0)
         return np.where(valid, 1.0 - similarity / denominator, 1.0)
 
-    # -- building ------------------------------------------------------------
+    # -- the searched space --------------------------------------------------
 
     def _rows(self, rows: slice | np.ndarray) -> np.ndarray:
         """Rows in the searched space, float64."""
         return self._transform(self._X[rows])
 
+    def _block(self, rows: slice) -> np.ndarray:
+        """A range of rows in the searched space: float32 as stored, float64 if spherized."""
+        return self._X[rows] if not self.spherize else self._rows(rows)
+
     def _transform(self, block: np.ndarray) -> np.ndarray:
         """Map float32 rows into the searched space, float64."""
-        if self._sphere_mean is None:
+        if not self.spherize:
             return np.asarray(block, dtype=np.float64)
         return spherize_rows(block, self._sphere_mean)
 
-    def _transformed_mean(self) -> np.ndarray:
-        if self._sphere_mean is None:
-            return centroid(self._X)
-        total = np.zeros(self.n_features)
-        for start in range(0, self.n_samples, BLOCK_ROWS):
-            total += self._rows(slice(start, start + BLOCK_ROWS)).sum(axis=0)
-        mean: np.ndarray = total / self.n_samples
-        return mean
 
-    def _quantize(self, start: int, y: np.ndarray) -> None:
-        """Store int8 codes of ``y - mean`` and the per-row numbers the bounds need."""
-        rows = slice(start, start + y.shape[0])
-        self._norm[rows] = np.sqrt((y * y).sum(axis=1))
-        z = y - self._mean
-        codes, scale, residual = _quantize(z)
-        self._codes[rows] = codes
-        self._scale[rows] = scale
-        self._code_norm[rows] = scale * np.sqrt(
-            np.einsum("ij,ij->i", codes, codes, dtype=np.float64)
-        )
-        self._residual[rows] = residual
-        # Second level: the residual quantised again, for _refine.
-        codes2, scale2, residual2 = _quantize(z - codes * scale[:, None])
-        self._codes2[rows] = codes2
-        self._scale2[rows] = scale2
-        self._residual2[rows] = residual2
+def _quantize_query(p: np.ndarray, n_features: int) -> tuple[np.ndarray, float, float]:
+    """int16 codes ``r`` and step ``t`` of the query (``p ~ t * r``), and ``||p - t * r||``.
+
+    The codes are as fine as int32 sums of ``n_features`` products with int8 codes allow.
+    """
+    limit = min(32_767, (2**31 - 1) // (127 * n_features))
+    biggest = float(np.abs(p).max())
+    if biggest == 0:
+        return np.zeros(p.size, dtype=np.int16), 0.0, 0.0
+    t = biggest / limit
+    codes = np.clip(np.rint(p / t), -limit, limit)
+    return codes.astype(np.int16), t, float(np.linalg.norm(p - codes * t))
 
 
-def _quantize(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-row symmetric int8 quantisation: codes, scales and the norms of the residuals."""
-    scale = np.abs(z).max(axis=1) / 127.0
-    safe = np.where(scale > 0, scale, 1.0)[:, None]
-    codes = np.clip(np.rint(z / safe), -127, 127).astype(np.int8)
-    residual = np.linalg.norm(z - codes * np.where(scale > 0, scale, 0.0)[:, None], axis=1)
-    return codes, scale, residual
+def _chunks(n: int) -> list[slice]:
+    """Row ranges handed to the threads (many more than cores: see :mod:`.threads`)."""
+    return [slice(start, min(start + _CHUNK_ROWS, n)) for start in range(0, n, _CHUNK_ROWS)]
 
 
-def _quantize_query(p: np.ndarray) -> tuple[np.ndarray, float, float]:
-    codes, scale, residual = _quantize(p.reshape(1, -1))
-    return codes[0], float(scale[0]), float(residual[0])
+def _segments(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The clusters' row ranges cut to at most ``_CHUNK_ROWS``; each piece's cluster rank."""
+    pieces, owner = [], []
+    for rank, (start, stop) in enumerate(zip(starts.tolist(), stops.tolist(), strict=True)):
+        for first in range(start, stop, _CHUNK_ROWS):
+            pieces.append((first, min(first + _CHUNK_ROWS, stop)))
+            owner.append(rank)
+    return np.array(pieces, dtype=np.int64).reshape(-1, 2), np.array(owner, dtype=np.int64)
 
 
-def _run_split(task: Callable[[slice], None], n: int) -> None:
-    """Run ``task`` on one contiguous row range per core, in threads (the kernels drop the GIL)."""
-    bounds = np.linspace(0, n, _N_THREADS + 1).astype(int)
-    futures = [_pool().submit(task, slice(a, b)) for a, b in itertools.pairwise(bounds)]
-    for future in futures:
-        future.result()
+def _tasks(segments: np.ndarray) -> list[slice]:
+    """Consecutive segments grouped into tasks of about ``_CHUNK_ROWS`` rows, in order."""
+    tasks, first, rows = [], 0, 0
+    for i, size in enumerate((segments[:, 1] - segments[:, 0]).tolist()):
+        rows += size
+        if rows >= _CHUNK_ROWS:
+            tasks.append(slice(first, i + 1))
+            first, rows = i + 1, 0
+    if first < len(segments):
+        tasks.append(slice(first, len(segments)))
+    return tasks
 
 
-_N_THREADS = os.cpu_count() or 1
+class _Best:
+    """The k smallest upper bounds of the tasks finished so far; ``tau`` the largest of them.
+
+    A task starting later reads ``tau`` as its cutoff: with it, it skips rows and
+    clusters from the start instead of after its own first k rows.
+    """
+
+    def __init__(self, k: int) -> None:
+        self._values = np.full(k, np.inf)
+        self._lock = threading.Lock()
+        self.tau = np.inf
+
+    def merge(self, heap: np.ndarray) -> None:
+        with self._lock:
+            k = self._values.size
+            self._values = np.partition(np.concatenate([self._values, heap]), k - 1)[:k]
+            self.tau = float(self._values.max())
 
 
-@functools.cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=_N_THREADS, thread_name_prefix="knn")
+_CHUNK_ROWS = 65_536
