@@ -45,8 +45,8 @@ test: build
 	$(PY) -m pytest -q
 
 lint: build
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks examples scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks examples scripts
 	$(VENV)/bin/mypy
 	cd web && npm run --silent check && npm run --silent lint
 

@@ -35,18 +35,18 @@ import numpy as np
 
 from embedding_projector import projector  # was: from tensorboard.plugins import projector
 
-POSITIVE = (
+POSITIVE = str.split(
     "great excellent wonderful brilliant superb masterpiece moving gripping beautiful "
     "hitchcock delightful charming stunning touching hilarious clever"
-).split()
-NEGATIVE = (
+)
+NEGATIVE = str.split(
     "awful boring terrible dull waste worst stupid mess tedious predictable clumsy "
     "pointless bland annoying forgettable lifeless"
-).split()
-NEUTRAL = (
+)
+NEUTRAL = str.split(
     "film movie plot actor actress scene story director camera screen music ending "
     "character cast script the a and of it was is this"
-).split()
+)
 
 
 def make_reviews(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
