@@ -67,29 +67,35 @@ def _until(get: Callable[[], bytes | None]) -> bytes:
     raise TimeoutError("the server did not serve the vectors in time")
 
 
-def time_ours(logdir: Path, n: int) -> float:
-    """Launch → vectors received, for ``projector --logdir``."""
-    port = _free_port()
+def time_to_vectors(
+    command: list[str], fetch: Callable[[httpx.Client], bytes | None], n: int
+) -> float:
+    """Seconds from launching ``command`` until ``fetch`` returns the N x 128 float32 bytes."""
     started = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "embedding_projector", "--logdir", str(logdir),
-         "--no-browser", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=TIMEOUT) as http:
-
-            def vectors() -> bytes | None:
-                listing = http.get("/api/embeddings").json()
-                return http.get(f"/api/embeddings/{listing[0]['id']}/vectors").content
-
-            body = _until(vectors)
+        with httpx.Client(timeout=TIMEOUT) as http:
+            body = _until(lambda: fetch(http))
         elapsed = time.monotonic() - started
     finally:
         process.terminate()
         process.wait(timeout=60)
     assert len(body) == n * DIMS * 4
     return elapsed
+
+
+def time_ours(logdir: Path, n: int) -> float:
+    """Launch → vectors received, for ``projector --logdir``."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/api"
+
+    def vectors(http: httpx.Client) -> bytes | None:
+        listing = http.get(f"{base}/embeddings").json()
+        return http.get(f"{base}/embeddings/{listing[0]['id']}/vectors").content
+
+    command = [sys.executable, "-m", "embedding_projector", "--logdir", str(logdir),
+               "--no-browser", "--port", str(port)]  # fmt: skip
+    return time_to_vectors(command, vectors, n)
 
 
 def tensorboard_python() -> str | None:
@@ -106,29 +112,17 @@ def tensorboard_python() -> str | None:
 def time_tensorboard(python: str, logdir: Path, n: int) -> float:
     """Launch → vectors received, for ``tensorboard --logdir`` and its projector plugin."""
     port = _free_port()
-    started = time.monotonic()
-    process = subprocess.Popen(
-        [python, "-m", "tensorboard.main", "--logdir", str(logdir), "--port", str(port),
-         "--host", "127.0.0.1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
     base = f"http://127.0.0.1:{port}/data/plugin/projector"
-    try:
-        with httpx.Client(timeout=TIMEOUT) as http:
 
-            def vectors() -> bytes | None:
-                if "." not in http.get(f"{base}/runs").json():
-                    return None
-                response = http.get(f"{base}/tensor", params={"run": ".", "name": KEY})
-                return response.content if response.status_code == 200 else None
+    def vectors(http: httpx.Client) -> bytes | None:
+        if "." not in http.get(f"{base}/runs").json():
+            return None
+        response = http.get(f"{base}/tensor", params={"run": ".", "name": KEY})
+        return response.content if response.status_code == 200 else None
 
-            body = _until(vectors)
-        elapsed = time.monotonic() - started
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
-    assert len(body) == n * DIMS * 4
-    return elapsed
+    command = [python, "-m", "tensorboard.main", "--logdir", str(logdir), "--port", str(port),
+               "--host", "127.0.0.1"]  # fmt: skip
+    return time_to_vectors(command, vectors, n)
 
 
 def run(smoke: bool) -> list[dict[str, Any]]:

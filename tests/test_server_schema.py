@@ -45,7 +45,8 @@ def test_no_server_errors(server: ServerProcess) -> None:
         )
         def check(case: schemathesis.Case) -> None:
             for name in case.path_parameters or {}:
-                case.path_parameters[name] = real[name]
+                if name in real:
+                    case.path_parameters[name] = real[name]
             response = case.call(base_url=server.base, timeout=60)
             answered[response.status_code // 100] += 1
             where = f"{case.method} {case.formatted_path}"

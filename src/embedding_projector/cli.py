@@ -20,6 +20,29 @@ def _debug_option(f: F) -> F:
     return click.option("--debug", is_flag=True, help="Show the full traceback of an error.")(f)
 
 
+def _page_options(f: F) -> F:
+    """The options of every command that serves the page."""
+    for option in reversed(
+        [
+            click.option(
+                "--port",
+                default=6006,
+                show_default=True,
+                type=click.IntRange(0, 65535),
+                help="Port (the next free one if busy).",
+            ),
+            click.option("--no-browser", is_flag=True, help="Do not open a browser."),
+            click.option(
+                "--projection",
+                type=click.Choice(["pca", "tsne", "umap", "custom"]),
+                help="The projection the page shows first (default: PCA).",
+            ),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
 def fail(exc: BaseException, debug: bool) -> None:
     """Report an error on one line of stderr (with the traceback under ``--debug``), exit 1."""
     if debug:
@@ -66,19 +89,7 @@ def main() -> None:
     "--sprite-size", nargs=2, type=click.IntRange(min=1), help="Width and height of a thumbnail."
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    default=6006,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port (the next free one if busy).",
-)
-@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
-@click.option(
-    "--projection",
-    type=click.Choice(["pca", "tsne", "umap", "custom"]),
-    help="The projection the page shows first (default: PCA).",
-)
+@_page_options
 @click.option("--workers", type=click.IntRange(min=1), help="Compute processes (default: cores).")
 @_debug_option
 def serve(
@@ -142,19 +153,7 @@ def inspect(path: str, as_json: bool, metadata: str | None, debug: bool) -> None
 
 @main.command()
 @click.argument("name", default="digits", type=click.Choice(["digits", "words", "large"]))
-@click.option(
-    "--port",
-    default=6006,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port (the next free one if busy).",
-)
-@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
-@click.option(
-    "--projection",
-    type=click.Choice(["pca", "tsne", "umap", "custom"]),
-    help="The projection the page shows first (default: PCA).",
-)
+@_page_options
 @_debug_option
 def demo(name: str, port: int, no_browser: bool, projection: str | None, debug: bool) -> None:
     """Serve a built-in demo: digits (1,797 images), words (6,000 word vectors trained on

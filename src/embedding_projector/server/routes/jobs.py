@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect
 
@@ -33,22 +33,13 @@ async def cancel_job(job_id: str, state: State) -> dict[str, Any]:
     return state.compute.jobs.cancel(job_id)
 
 
-@router.post("/jobs/{job_id}/pause")
-async def pause_job(job_id: str, state: State) -> dict[str, Any]:
-    """Pause a running t-SNE."""
-    return state.compute.jobs.pause(job_id)
-
-
-@router.post("/jobs/{job_id}/resume")
-async def resume_job(job_id: str, state: State) -> dict[str, Any]:
-    """Resume a paused t-SNE."""
-    return state.compute.jobs.resume(job_id)
-
-
-@router.post("/jobs/{job_id}/perturb")
-async def perturb_job(job_id: str, state: State) -> dict[str, Any]:
-    """Shake a running t-SNE's layout a little (to leave a poor local minimum)."""
-    return state.compute.jobs.perturb(job_id)
+@router.post("/jobs/{job_id}/{action}")
+async def control_job(
+    job_id: str, action: Literal["pause", "resume", "perturb"], state: State
+) -> dict[str, Any]:
+    """Pause, resume, or perturb (shake the layout out of a poor minimum) a running t-SNE."""
+    jobs = state.compute.jobs
+    return {"pause": jobs.pause, "resume": jobs.resume, "perturb": jobs.perturb}[action](job_id)
 
 
 @router.websocket("/jobs/{job_id}/stream")
