@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ from fastapi.routing import APIWebSocketRoute
 
 from embedding_projector.cli import main as cli_main
 from embedding_projector.dataset.model import Workspace
-from embedding_projector.dataset.opening import RAW_SUFFIXES, READERS
+from embedding_projector.dataset.opening import RAW_SUFFIXES, READERS, open_path
 from embedding_projector.server import routes
 from embedding_projector.server.app import create_app
 
@@ -171,3 +172,50 @@ def test_python_blocks_run(page: str, tmp_path: Path, monkeypatch: pytest.Monkey
         if type(value).__name__ == "Projector":
             value.stop()
     assert ran > 0 or not python_blocks(REPO / page)
+    checked = [_open_as_projector_would(line) for line in _console_commands(REPO / page)]
+    if page == "docs/formats.md":  # its commands open what its blocks wrote
+        assert sum(checked) >= 6, "the commands of docs/formats.md were not checked"
+
+
+def _console_commands(page: Path) -> list[str]:
+    """The ``$ projector ...`` lines of a page's console blocks."""
+    return re.findall(r"^\$ (projector .*?)(?:\s+#.*)?$", page.read_text(), re.M)
+
+
+def _open_as_projector_would(line: str) -> bool:
+    """Parse a ``projector`` command line with the CLI's own parser and open what it names,
+    as ``projector serve`` would; False when it names a file the page only pretends to have."""
+    args = shlex.split(line)[1:]
+    if args[0] not in cli_main.commands:
+        args = ["serve", *args]
+    command = cli_main.commands[args[0]]
+    params = command.make_context(args[0], args[1:]).params
+    target = params.get("logdir") or params["path"]
+    if not Path(target).exists():
+        return False
+    workspace = open_path(
+        target,
+        metadata=params.get("metadata"),
+        sprite=params.get("sprite"),
+        sprite_size=params.get("sprite_size") or None,
+    )
+    for embedding in workspace:
+        assert embedding.vectors.shape == embedding.shape
+        assert embedding.warnings == [], f"`{line}`: {embedding.warnings}"
+    return True
+
+
+# --- images -----------------------------------------------------------------------------
+
+
+def test_images_exist_and_are_used() -> None:
+    """Every image the README or a page shows exists; every image in docs/images is shown."""
+    pages = [REPO / "README.md", *DOCS.glob("*.md")]
+    used = set()
+    for page in pages:
+        for target in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", page.read_text()):
+            path = (page.parent / target).resolve()
+            assert path.is_file(), f"{page.name} shows {target}, which does not exist"
+            used.add(path)
+    images = {path.resolve() for path in (DOCS / "images").iterdir()}
+    assert images <= used, f"images no page shows: {sorted(p.name for p in images - used)}"
