@@ -56,3 +56,13 @@ describe('normalizePositions', () => {
     expect(normalizePositions(input, 2).positions).not.toBe(normalizePositions(input, 2).positions);
   });
 });
+
+describe('equalizeAxes', () => {
+  it('stretches a flat axis to the extent of the widest', async () => {
+    const { equalizeAxes } = await import('../src/render/bounds');
+    const out = equalizeAxes(Float32Array.from([0, 0, 10, 1, 5, NaN]), 2);
+    expect(Array.from(out.subarray(0, 4))).toEqual([0, 0, 10, 10]);
+    expect(out[4]).toBe(5);
+    expect(Number.isNaN(out[5])).toBe(true);
+  });
+});

@@ -97,3 +97,20 @@ export function normalizePositions(positions: Float32Array, dims: Dims): Normali
   };
   return { positions: result, bounds, radius: Math.sqrt(radius2) };
 }
+
+/**
+ * The layout with every axis stretched to the extent of the widest: for axes that measure
+ * different things (the custom projection's two directions), where one would otherwise be a
+ * flat line. Non-finite rows stay as they are.
+ */
+export function equalizeAxes(positions: Float32Array, dims: Dims): Float32Array {
+  const { min, max } = computeBounds(positions, dims);
+  const spans = [0, 1, 2].slice(0, dims).map((k) => max[k]! - min[k]!);
+  const widest = Math.max(...spans);
+  const out = new Float32Array(positions.length);
+  for (let i = 0; i < positions.length; i++) {
+    const k = i % dims;
+    out[i] = spans[k]! > 0 ? min[k]! + ((positions[i]! - min[k]!) * widest) / spans[k]! : positions[i]!;
+  }
+  return out;
+}

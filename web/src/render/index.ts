@@ -3,6 +3,7 @@ export { ScatterPlot } from './scatter_plot';
 export type { LayoutTransition, ScatterPlotOptions } from './scatter_plot';
 export type { Camera, Camera2D, Camera3D } from './camera';
 export type { Dims } from './bounds';
+export { equalizeAxes } from './bounds';
 export type { SpriteSheet } from './points_layer';
 export type { Modifiers, SelectionMode } from './selection_overlay';
 export type { ThemeName } from './theme';

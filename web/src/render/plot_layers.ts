@@ -61,6 +61,11 @@ export interface LayerInput {
   pointSizeRange: [number, number];
   opacity: number;
   sprite: SpriteSheet | null;
+  /**
+   * The atlas last drawn, kept while sprites are off: deck.gl fails to turn an image prop
+   * back into null ("matching of PointsLayer"), so the texture stays and `sprite` decides.
+   */
+  atlas: SpriteSheet['image'] | null;
   hovered: number | null;
   /** Where the hovered point is drawn now (it may be moving). */
   hoveredPosition: Float32Array | null;
@@ -110,7 +115,7 @@ export function buildLayers(input: LayerInput): Layer[] {
       // Thumbnails are pictures: never see-through.
       opacity: sprites ? 1 : input.opacity,
       sprite,
-      spriteAtlas: sprite?.image ?? null,
+      spriteAtlas: input.atlas,
       // Translucent dots are blended in drawing order; a depth test would let the first dot
       // drawn hide those behind it, and its soft rim would cut holes into them.
       parameters: OVERLAY_PARAMETERS,

@@ -131,7 +131,8 @@ export class PointsLayer extends Layer<Required<PointsLayerOwnProps>> {
       progress,
     };
     if (sprite && spriteAtlas instanceof Texture && this.state.sprites) {
-      const rows = Math.floor(spriteAtlas.height / sprite.cellHeight);
+      // The epsilon absorbs rounding of a scaled-down atlas (sprite_fit.ts).
+      const rows = Math.floor(spriteAtlas.height / sprite.cellHeight + 1e-6);
       uniforms.spriteGrid = [
         sprite.columns,
         rows,

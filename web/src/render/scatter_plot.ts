@@ -39,6 +39,7 @@ import {
 import { projectToScreen, selectInPolygon, selectInRect } from './selection_geometry';
 import { SelectionOverlay, modifiersOf } from './selection_overlay';
 import type { Modifiers, SelectionMode, SelectionShape } from './selection_overlay';
+import { fitSpriteSheet } from './sprite_fit';
 import { THEMES } from './theme';
 import type { ThemeName } from './theme';
 import { probeWebGL } from './webgl_support';
@@ -112,6 +113,7 @@ export class ScatterPlot {
   private labelTexts: readonly string[] = [];
   private labelSize = DEFAULT_LABEL_SIZE;
   private sprite: SpriteSheet | null = null;
+  private atlas: SpriteSheet['image'] | null = null;
   private sequencePairs: Int32Array | null = null;
   private themeName: ThemeName;
   private pointSizeOverride: number | null = null;
@@ -290,9 +292,13 @@ export class ScatterPlot {
     this.render();
   }
 
-  /** Draw each point as its thumbnail from a sprite atlas; null returns to dots. */
+  /**
+   * Draw each point as its thumbnail from a sprite atlas; null returns to dots. An atlas larger
+   * than the GPU's largest texture is scaled down to fit.
+   */
   setSprite(sheet: SpriteSheet | null): void {
-    this.sprite = sheet;
+    this.sprite = sheet && fitSpriteSheet(sheet, this.limits.maxTextureSize);
+    if (this.sprite) this.atlas = this.sprite.image;
     this.render();
   }
 
@@ -504,6 +510,7 @@ export class ScatterPlot {
         pointSizeRange: this.limits.pointSizeRange,
         opacity: defaultOpacity(this.n),
         sprite: this.sprite,
+        atlas: this.atlas,
         hovered: this.hovered,
         hoveredPosition: this.hovered === null ? null : this.drawnPosition(this.hovered, progress),
         highlight,

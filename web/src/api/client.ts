@@ -1,0 +1,208 @@
+// Typed client of the HTTP API (docs/api.md). URLs are relative to the page, so the app also
+// works behind a proxy or under a sub-path.
+
+import { tableFromIPC } from 'apache-arrow';
+import type { Table } from 'apache-arrow';
+
+import { ApiError, NETWORK_ERROR_CODE, errorFromResponse } from './api_error';
+import type {
+  CustomProjectionRequest,
+  EmbeddingInfo,
+  JobStatus,
+  Metric,
+  NeighborsResult,
+  ProjectionRequest,
+  RunInfo,
+  ServerConfig,
+} from './types';
+import { normalizeStatus } from './types';
+
+/** Bytes received so far and the total (null when the server did not say). */
+export type ProgressCallback = (loaded: number, total: number | null) => void;
+
+export interface NeighborsQuery {
+  k: number;
+  metric: Metric;
+  spherize: boolean;
+}
+
+export class ApiClient {
+  constructor(private readonly base: URL = new URL('api/', document.baseURI)) {}
+
+  url(path: string): string {
+    return new URL(path, this.base).toString();
+  }
+
+  /** ws:// URL of a path, for the job streams. */
+  socketUrl(path: string): string {
+    const url = new URL(path, this.base);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    return url.toString();
+  }
+
+  config(): Promise<ServerConfig> {
+    return this.json('config');
+  }
+
+  runs(): Promise<RunInfo[]> {
+    return this.json('runs');
+  }
+
+  embeddings(): Promise<EmbeddingInfo[]> {
+    return this.json('embeddings');
+  }
+
+  async vectors(id: string, onProgress?: ProgressCallback): Promise<Float32Array> {
+    return new Float32Array(await this.bytes(`embeddings/${enc(id)}/vectors`, onProgress));
+  }
+
+  /** The metadata table, as Arrow (one row per vector). */
+  async metadata(id: string, onProgress?: ProgressCallback): Promise<Table> {
+    return tableFromIPC(new Uint8Array(await this.bytes(`embeddings/${enc(id)}/metadata`, onProgress)));
+  }
+
+  async sprite(id: string): Promise<ImageBitmap> {
+    const response = await this.fetch(`embeddings/${enc(id)}/sprite`);
+    // No premultiplication or colour conversion: thumbnails are drawn as stored.
+    return createImageBitmap(await response.blob(), { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+  }
+
+  spriteUrl(id: string): string {
+    return this.url(`embeddings/${enc(id)}/sprite`);
+  }
+
+  bookmarks(id: string): Promise<unknown[]> {
+    return this.json(`embeddings/${enc(id)}/bookmarks`);
+  }
+
+  async saveBookmarks(id: string, bookmarks: unknown[]): Promise<void> {
+    await this.fetch(`embeddings/${enc(id)}/bookmarks`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(bookmarks),
+    });
+  }
+
+  /** Tell the server what is selected (Python's `show().selection` reads it back). */
+  async putSelection(id: string, rows: Int32Array): Promise<void> {
+    await this.fetch(`embeddings/${enc(id)}/selection`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: rows.slice().buffer,
+    });
+  }
+
+  async search(id: string, q: string, column: string, regex: boolean): Promise<Int32Array> {
+    const query = new URLSearchParams({ q, column, regex: String(regex) });
+    return new Int32Array(await this.bytes(`embeddings/${enc(id)}/search?${query}`));
+  }
+
+  /** Nearest neighbours of one row, or of the centroid of several rows (the rows excluded). */
+  neighbors(id: string, rows: ArrayLike<number>, query: NeighborsQuery): Promise<NeighborsResult> {
+    const common = { k: query.k, metric: query.metric, spherize: query.spherize };
+    if (rows.length === 1) {
+      const params = new URLSearchParams({ index: String(rows[0]), ...stringify(common) });
+      return this.json(`embeddings/${enc(id)}/neighbors?${params}`);
+    }
+    return this.json(`embeddings/${enc(id)}/neighbors`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ indices: Array.from(rows), ...common }),
+    });
+  }
+
+  async submitProjection(id: string, request: ProjectionRequest): Promise<JobStatus> {
+    return normalizeStatus(
+      await this.json(`embeddings/${enc(id)}/projections`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(request),
+      }),
+    );
+  }
+
+  async customProjection(id: string, request: CustomProjectionRequest): Promise<Float32Array> {
+    const init = {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(request),
+    };
+    return new Float32Array(await this.bytes(`embeddings/${enc(id)}/custom-projection`, undefined, init));
+  }
+
+  async job(job: string): Promise<JobStatus> {
+    return normalizeStatus(await this.json(`jobs/${enc(job)}`));
+  }
+
+  async jobResult(job: string, onProgress?: ProgressCallback): Promise<Float32Array> {
+    return new Float32Array(await this.bytes(`jobs/${enc(job)}/result`, onProgress));
+  }
+
+  async cancelJob(job: string): Promise<void> {
+    await this.fetch(`jobs/${enc(job)}`, { method: 'DELETE' });
+  }
+
+  /** t-SNE control while it runs. */
+  async controlJob(job: string, action: 'pause' | 'resume' | 'perturb'): Promise<JobStatus> {
+    return normalizeStatus(await this.json(`jobs/${enc(job)}/${action}`, { method: 'POST' }));
+  }
+
+  // ---- transport -------------------------------------------------------------------------
+
+  private async fetch(path: string, init?: RequestInit): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(this.url(path), init);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ApiError(0, NETWORK_ERROR_CODE, `The server did not answer (${reason}). Is \`projector\` still running?`);
+    }
+    if (!response.ok) throw await errorFromResponse(response);
+    return response;
+  }
+
+  private async json<T>(path: string, init?: RequestInit): Promise<T> {
+    return (await (await this.fetch(path, init)).json()) as T;
+  }
+
+  /** The body as bytes, read in chunks so that big downloads report their progress. */
+  private async bytes(path: string, onProgress?: ProgressCallback, init?: RequestInit): Promise<ArrayBuffer> {
+    const response = await this.fetch(path, init);
+    if (!onProgress || !response.body) return response.arrayBuffer();
+    const length = Number(response.headers.get('Content-Length'));
+    const total = Number.isFinite(length) && length > 0 ? length : null;
+    return readWithProgress(response.body, total, onProgress);
+  }
+}
+
+async function readWithProgress(
+  body: ReadableStream<Uint8Array>,
+  total: number | null,
+  onProgress: ProgressCallback,
+): Promise<ArrayBuffer> {
+  const reader = body.getReader();
+  // With a known length, chunks land in one buffer: no second copy of a big array.
+  let buffer = new Uint8Array(total ?? 1 << 20);
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (loaded + value.length > buffer.length) {
+      const bigger = new Uint8Array(Math.max(buffer.length * 2, loaded + value.length));
+      bigger.set(buffer.subarray(0, loaded));
+      buffer = bigger;
+    }
+    buffer.set(value, loaded);
+    loaded += value.length;
+    onProgress(loaded, total);
+  }
+  return loaded === buffer.length ? buffer.buffer : buffer.slice(0, loaded).buffer;
+}
+
+function enc(part: string): string {
+  return encodeURIComponent(part);
+}
+
+function stringify(values: Record<string, string | number | boolean>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)]));
+}

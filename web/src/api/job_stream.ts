@@ -1,0 +1,129 @@
+// Following a projection job: its status changes and, for t-SNE and UMAP, its intermediate
+// layouts. A WebSocket carries both (JSON text frames, and a binary float32 frame after each
+// `{"type": "layout"}` header); where it cannot open (a proxy without WebSockets), the job is
+// polled instead.
+
+import { ApiError } from './api_error';
+import type { ApiClient } from './client';
+import { FINAL_JOB_STATES, normalizeStatus } from './types';
+import type { JobStatus } from './types';
+
+export interface JobListener {
+  onStatus: (status: JobStatus) => void;
+  /** An intermediate layout (N × dims float32) at an iteration. */
+  onLayout: (positions: Float32Array, iteration: number) => void;
+}
+
+export interface JobSubscription {
+  close: () => void;
+}
+
+/** How often the polling fallback asks for the status (and the latest layout). */
+export const DEFAULT_POLL_INTERVAL_MS = 700;
+
+interface LayoutHeader {
+  type: 'layout';
+  iteration: number;
+  shape: [number, number];
+}
+
+/** Sent instead of any status when the job is unknown (a server restarted, say). */
+interface ErrorFrame {
+  type: 'error';
+  message: string;
+}
+
+export function followJob(api: ApiClient, job: string, listener: JobListener): JobSubscription {
+  let closed = false;
+  let socket: WebSocket | null = null;
+  let poller: ReturnType<typeof setTimeout> | null = null;
+  let opened = false;
+  let pendingLayout: LayoutHeader | null = null;
+
+  const close = (): void => {
+    closed = true;
+    if (poller !== null) clearTimeout(poller);
+    if (socket && socket.readyState <= WebSocket.OPEN) socket.close();
+  };
+
+  const onStatus = (status: JobStatus): void => {
+    if (closed) return;
+    listener.onStatus(status);
+    if (FINAL_JOB_STATES.includes(status.state)) close();
+  };
+
+  const poll = async (): Promise<void> => {
+    poller = null;
+    if (closed) return;
+    try {
+      const status = await api.job(job);
+      if (closed) return;
+      if (status.state === 'running' || status.state === 'paused') {
+        try {
+          const layout = await api.jobResult(job);
+          if (!closed) listener.onLayout(layout, status.iteration ?? 0);
+        } catch (error) {
+          // 409: no layout yet (the k-NN phase of t-SNE, say).
+          if (!(error instanceof ApiError && error.status === 409)) throw error;
+        }
+      }
+      onStatus(status);
+    } catch (error) {
+      if (closed) return;
+      const message = error instanceof Error ? error.message : String(error);
+      onStatus(failedStatus(job, message));
+      return;
+    }
+    if (!closed) poller = setTimeout(() => void poll(), DEFAULT_POLL_INTERVAL_MS);
+  };
+
+  try {
+    socket = new WebSocket(api.socketUrl(`jobs/${encodeURIComponent(job)}/stream`));
+    socket.binaryType = 'arraybuffer';
+  } catch {
+    socket = null;
+  }
+  if (!socket) {
+    void poll();
+    return { close };
+  }
+  socket.onopen = () => {
+    opened = true;
+  };
+  socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
+    if (closed) return;
+    if (typeof event.data === 'string') {
+      const frame = JSON.parse(event.data) as (JobStatus & { type?: 'status' }) | LayoutHeader | ErrorFrame;
+      if (frame.type === 'layout') pendingLayout = frame;
+      else if (frame.type === 'error') onStatus(failedStatus(job, frame.message));
+      else onStatus(normalizeStatus(frame));
+    } else if (pendingLayout) {
+      listener.onLayout(new Float32Array(event.data), pendingLayout.iteration);
+      pendingLayout = null;
+    }
+  };
+  socket.onclose = () => {
+    // A stream that never opened (or dropped before the job ended): poll until the end.
+    if (!closed) void poll();
+    socket = null;
+  };
+  socket.onerror = () => {
+    if (!opened && !closed) socket?.close();
+  };
+  return { close };
+}
+
+function failedStatus(job: string, message: string): JobStatus {
+  return {
+    job,
+    state: 'failed',
+    progress: 0,
+    iteration: null,
+    message: null,
+    error: message,
+    n_samples: 0,
+    dims: 2,
+    explained_variance_ratio: null,
+    cached: false,
+  };
+}

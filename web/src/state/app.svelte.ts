@@ -1,0 +1,154 @@
+// The app's one store: everything the panels show and the plot draws, as Svelte runes.
+// Big per-point data (layouts, masks, columns) is held raw (`$state.raw`): replaced, never
+// mutated, so Svelte never wraps a million-element array in proxies.
+
+import type { EmbeddingInfo, JobStatus, RunInfo, ServerConfig } from '../api/types';
+import { cellText, cells, prefersCategorical, sequencePairs } from '../data/columns';
+import type { Column } from '../data/columns';
+import type { LocalVectors } from '../data/local_compute';
+import { colorByColumn } from '../render';
+import type { ColorMapping, Dims, LayoutTransition, ScatterPlot, SelectionMode, ThemeName } from '../render';
+import type { Bookmark } from './bookmarks';
+import { DEFAULT_NEIGHBORS, defaultProjection } from './view_state';
+import type { NeighborSettings, ProjectionKind, ProjectionSettings } from './view_state';
+
+export interface Layout {
+  positions: Float32Array;
+  dims: Dims;
+  kind: ProjectionKind;
+  transition: LayoutTransition;
+}
+
+export interface Neighbors {
+  indices: Int32Array;
+  distances: Float64Array;
+  /** Of one point, or of the centroid of a selection of several. */
+  of: 'point' | 'centroid';
+}
+
+export interface SearchState {
+  query: string;
+  regex: boolean;
+  column: string | null;
+  results: Int32Array;
+  /** The query the results are for (the one typed may be newer). */
+  searched: string;
+  error: string | null;
+}
+
+export interface Banner {
+  id: number;
+  kind: 'error' | 'warning';
+  text: string;
+  /** A warning about one embedding: it goes when another is opened. */
+  embedding?: string;
+}
+
+export interface LoadingState {
+  label: string;
+  /** 0..1, or null while the size is unknown. */
+  progress: number | null;
+}
+
+export const EMPTY_INDICES = new Int32Array(0);
+/** Label text size range of the "Label size" setting, CSS px. */
+export const LABEL_SIZE_RANGE: [number, number] = [10, 28];
+
+let nextBannerId = 1;
+
+class AppStore {
+  config = $state.raw<ServerConfig | null>(null);
+  runs = $state.raw<RunInfo[]>([]);
+  embeddings = $state.raw<EmbeddingInfo[]>([]);
+
+  /** The embedding shown; vectors loaded from a file in the page have `local` set too. */
+  embedding = $state.raw<EmbeddingInfo | null>(null);
+  local = $state.raw<LocalVectors | null>(null);
+  columns = $state.raw<Column[]>([]);
+  /** The metadata was edited ("Tag selection as") or replaced by a file in the page. */
+  metadataEdited = $state(false);
+  sprite = $state.raw<ImageBitmap | null>(null);
+  spriteUrl = $state<string | null>(null);
+  loading = $state<LoadingState | null>(null);
+
+  projection = $state<ProjectionSettings>(defaultProjection());
+  layout = $state.raw<Layout | null>(null);
+  job = $state.raw<JobStatus | null>(null);
+  /** Explained variance of the first 10 principal components (PCA tab). */
+  explainedVariance = $state.raw<number[] | null>(null);
+  /** A note in place of a projection that cannot run here (t-SNE on vectors loaded in the page). */
+  projectionNote = $state<string | null>(null);
+
+  selection = $state.raw<Int32Array>(EMPTY_INDICES);
+  neighbors = $state.raw<Neighbors | null>(null);
+  neighborSettings = $state<NeighborSettings>({ ...DEFAULT_NEIGHBORS });
+  isolated = $state.raw<Int32Array | null>(null);
+  hovered = $state<number | null>(null);
+  search = $state<SearchState>({ query: '', regex: false, column: null, results: EMPTY_INDICES, searched: '', error: null });
+
+  colorBy = $state<string | null>(null);
+  categorical = $state<boolean | null>(null);
+  labelBy = $state<string | null>(null);
+  labelSize = $state(14);
+  theme = $state<ThemeName>(initialTheme());
+  mouseMode = $state<SelectionMode>('navigate');
+  showSprites = $state(true);
+  editColumn = $state<string | null>(null);
+
+  bookmarks = $state.raw<Bookmark[]>([]);
+  activeBookmark = $state<number | null>(null);
+  banners = $state.raw<Banner[]>([]);
+  helpOpen = $state(false);
+
+  /** The plot, once mounted (for camera and image), and its height in CSS px (for cameras). */
+  plot = $state.raw<ScatterPlot | null>(null);
+  plotHeight = $state(600);
+
+  get n(): number {
+    return this.embedding?.shape[0] ?? 0;
+  }
+
+  column(name: string | null): Column | null {
+    return name === null ? null : (this.columns.find((c) => c.name === name) ?? null);
+  }
+
+  /** Colours of the points by the "Color by" column (null: one colour). */
+  readonly colorMapping: ColorMapping | null = $derived.by(() => {
+    const column = this.column(this.colorBy);
+    if (!column || this.n === 0) return null;
+    const categorical = this.categorical ?? prefersCategorical(column);
+    return colorByColumn(cells(column), column.kind === 'numeric' ? 'numeric' : 'categorical', { categorical });
+  });
+
+  /** The label of a point: its "Label by" cell, else its index. */
+  pointLabel(i: number): string {
+    const column = this.column(this.labelBy);
+    const text = column ? cellText(column, i) : '';
+    return text === '' ? `#${i}` : text;
+  }
+
+  readonly sequences: Int32Array | null = $derived(sequencePairs(this.columns));
+
+  addBanner(kind: Banner['kind'], text: string, embedding?: string): void {
+    if (this.banners.some((b) => b.text === text)) return;
+    this.banners = [...this.banners, { id: nextBannerId++, kind, text, ...(embedding && { embedding }) }];
+  }
+
+  dismissBanner(id: number): void {
+    this.banners = this.banners.filter((b) => b.id !== id);
+  }
+
+  /** Report an error of an action as a banner (the server's message, or the exception's). */
+  fail(what: string, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.addBanner('error', `${what}: ${message}`);
+  }
+}
+
+function initialTheme(): ThemeName {
+  const saved = localStorage.getItem('projector-theme');
+  if (saved === 'light' || saved === 'dark') return saved;
+  return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+export const app = new AppStore();

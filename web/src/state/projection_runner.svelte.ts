@@ -1,0 +1,227 @@
+// Running the selected projection: a server job (PCA, t-SNE, UMAP) followed to its end with
+// its intermediate layouts, the custom projection, or — for vectors loaded in the page — the
+// in-page PCA and custom projection.
+
+import { followJob } from '../api/job_stream';
+import type { JobSubscription } from '../api/job_stream';
+import { FINAL_JOB_STATES } from '../api/types';
+import type { JobStatus, ProjectionRequest } from '../api/types';
+import { customProjection as localCustom, pca as localPca, pickComponents, spherize } from '../data/local_compute';
+import type { LocalPca } from '../data/local_compute';
+import { searchColumn } from '../data/search';
+import type { LayoutTransition } from '../render';
+import { api } from './api_instance';
+import { app } from './app.svelte';
+import type { ProjectionSettings } from './view_state';
+
+let subscription: JobSubscription | null = null;
+/** Increases with every run: answers of an older run are dropped. */
+let runSerial = 0;
+let lastFrameAt = 0;
+let localPcaCache: { source: object; spherized: boolean; result: LocalPca } | null = null;
+
+export const NOTE_LOCAL_ONLY_PCA =
+  't-SNE and UMAP run on the server, which does not have vectors loaded in the page. ' +
+  'Open the file with `projector FILE` to compute them on all points.';
+export const NOTE_CUSTOM_QUERIES = 'Type a search for each of Left, Right, Up and Down: x goes from Left to Right, y from Down to Up.';
+
+/** Show the projection of `app.projection`, computing it where needed. */
+export async function runProjection(): Promise<void> {
+  const serial = ++runSerial;
+  lastFrameAt = performance.now();
+  await stopFollowing();
+  const embedding = app.embedding;
+  if (!embedding) return;
+  const settings = $state.snapshot<ProjectionSettings>(app.projection);
+  app.projectionNote = null;
+  if (app.local) {
+    runLocal(settings);
+    return;
+  }
+  if (settings.kind === 'custom') {
+    await runCustom(settings, serial);
+    return;
+  }
+  let status: JobStatus;
+  try {
+    status = await api.submitProjection(embedding.id, requestOf(settings));
+  } catch (error) {
+    if (serial === runSerial) {
+      app.job = null;
+      app.fail(`${methodName(settings.kind)} could not start`, error);
+    }
+    return;
+  }
+  if (serial !== runSerial) return;
+  onStatus(status, serial);
+  if (!FINAL_JOB_STATES.includes(status.state)) {
+    subscription = followJob(api, status.job, {
+      onStatus: (s) => onStatus(s, serial),
+      onLayout: (positions) => {
+        if (serial !== runSerial) return;
+        const now = performance.now();
+        // Each frame animates over the time the previous one took: one continuous motion.
+        const durationMs = Math.min(Math.max(now - lastFrameAt, 100), 1000);
+        lastFrameAt = now;
+        showLayout(positions, settings, { durationMs, easing: 'linear' });
+      },
+    });
+  }
+}
+
+export function requestOf(p: ProjectionSettings): ProjectionRequest {
+  const common = { spherize: p.spherize };
+  if (p.kind === 'pca') {
+    return { method: 'pca', dims: p.pca.dims, seed: 0, ...common, params: { components: p.pca.components.slice(0, p.pca.dims) } };
+  }
+  if (p.kind === 'tsne') {
+    const t = p.tsne;
+    const params: Record<string, unknown> = { perplexity: t.perplexity, learning_rate: t.learningRate, n_iter: t.iterations };
+    // The server takes the factor as `supervise` (docs/api.md says `supervise_factor`).
+    if (t.superviseColumn) Object.assign(params, { supervise_column: t.superviseColumn, supervise: t.superviseFactor });
+    return { method: 'tsne', dims: t.dims, seed: t.seed, ...common, params };
+  }
+  if (p.kind === 'umap') {
+    const u = p.umap;
+    return { method: 'umap', dims: u.dims, seed: u.seed, ...common, params: { n_neighbors: u.neighbors, min_dist: u.minDist } };
+  }
+  throw new Error('the custom projection is not a job');
+}
+
+export function methodName(kind: ProjectionSettings['kind']): string {
+  return { pca: 'PCA', tsne: 't-SNE', umap: 'UMAP', custom: 'The custom projection' }[kind];
+}
+
+function onStatus(status: JobStatus, serial: number): void {
+  if (serial !== runSerial) return;
+  app.job = status;
+  if (status.explained_variance_ratio) app.explainedVariance = status.explained_variance_ratio;
+  const settings = $state.snapshot<ProjectionSettings>(app.projection);
+  if (status.state === 'failed') {
+    app.addBanner('error', `${methodName(settings.kind)} failed: ${status.error ?? 'no reason given'}`);
+  }
+  if (status.state === 'done' || (status.state === 'cancelled' && !app.layout)) {
+    void fetchResult(status, settings, serial);
+  }
+}
+
+async function fetchResult(status: JobStatus, settings: ProjectionSettings, serial: number): Promise<void> {
+  try {
+    const label = `Loading the ${methodName(settings.kind)} layout`;
+    const positions = await api.jobResult(status.job, (loaded, total) => {
+      // Only big layouts take long enough to show (a million 3D points are 12 MB).
+      if (total && total > 4_000_000) app.loading = { label, progress: loaded / total };
+    });
+    app.loading = null;
+    if (serial !== runSerial) return;
+    // The end of a stream continues its motion; a result on its own eases in.
+    const streamed = app.layout?.transition.easing === 'linear' && app.layout.kind === settings.kind;
+    showLayout(positions, settings, streamed ? { durationMs: 400, easing: 'linear' } : {});
+  } catch (error) {
+    app.loading = null;
+    // A job cancelled before its first layout has none (409): nothing to show.
+    if (serial === runSerial && status.state !== 'cancelled') app.fail(`${methodName(settings.kind)} result`, error);
+  }
+}
+
+function showLayout(positions: Float32Array, settings: ProjectionSettings, transition: LayoutTransition): void {
+  const dims = settings.kind === 'custom' ? 2 : settings[settings.kind].dims;
+  app.layout = { positions, dims, kind: settings.kind, transition };
+}
+
+async function runCustom(settings: ProjectionSettings, serial: number): Promise<void> {
+  const { custom } = settings;
+  const column = custom.column ?? app.columns[0]?.name ?? null;
+  if (!column || [custom.left, custom.right, custom.up, custom.down].some((a) => a.text.trim() === '')) {
+    app.projectionNote = NOTE_CUSTOM_QUERIES;
+    return;
+  }
+  const axis = (a: { text: string; regex: boolean }): { column: string; text: string; regex: boolean } => ({ column, ...a });
+  try {
+    const positions = await api.customProjection(app.embedding!.id, {
+      left: axis(custom.left),
+      right: axis(custom.right),
+      up: axis(custom.up),
+      down: axis(custom.down),
+      spherize: settings.spherize,
+    });
+    if (serial === runSerial) showLayout(positions, settings, {});
+  } catch (error) {
+    if (serial === runSerial) app.fail('The custom projection failed', error);
+  }
+}
+
+function runLocal(settings: ProjectionSettings): void {
+  const local = app.local!;
+  app.job = null;
+  if (settings.kind === 'tsne' || settings.kind === 'umap') {
+    app.projectionNote = NOTE_LOCAL_ONLY_PCA;
+    return;
+  }
+  const data = settings.spherize ? spherize(local) : local;
+  if (settings.kind === 'pca') {
+    if (localPcaCache?.source !== local || localPcaCache.spherized !== settings.spherize) {
+      localPcaCache = { source: local, spherized: settings.spherize, result: localPca(data) };
+    }
+    const { result } = localPcaCache;
+    app.explainedVariance = result.explainedVarianceRatio;
+    const components = settings.pca.components.slice(0, settings.pca.dims);
+    showLayout(pickComponents(result, components, local.n), settings, {});
+    return;
+  }
+  const column = app.column(settings.custom.column) ?? app.columns[0];
+  const { left, right, up, down } = settings.custom;
+  if (!column || [left, right, up, down].some((a) => a.text.trim() === '')) {
+    app.projectionNote = NOTE_CUSTOM_QUERIES;
+    return;
+  }
+  try {
+    const rows = (a: { text: string; regex: boolean }): Int32Array => searchColumn(column, a.text, a.regex);
+    showLayout(localCustom(data, { left: rows(left), right: rows(right), up: rows(up), down: rows(down) }), settings, {});
+  } catch (error) {
+    app.fail('The custom projection failed', error);
+  }
+}
+
+/** Stop following the job shown; a job still computing is cancelled (its layout kept). */
+export async function stopFollowing(): Promise<void> {
+  subscription?.close();
+  subscription = null;
+  const job = app.job;
+  if (job && !FINAL_JOB_STATES.includes(job.state)) {
+    try {
+      await api.cancelJob(job.job);
+    } catch {
+      // Already ended on the server: nothing to cancel.
+    }
+  }
+}
+
+/** Stop: the running t-SNE or UMAP keeps its last layout. */
+export async function stopJob(): Promise<void> {
+  const job = app.job;
+  if (!job || FINAL_JOB_STATES.includes(job.state)) return;
+  try {
+    await api.cancelJob(job.job);
+  } catch (error) {
+    app.fail('Could not stop the job', error);
+  }
+}
+
+export async function controlJob(action: 'pause' | 'resume' | 'perturb'): Promise<void> {
+  const job = app.job;
+  if (!job) return;
+  try {
+    const status = await api.controlJob(job.job, action);
+    if (app.job?.job === status.job) app.job = status;
+  } catch (error) {
+    app.fail(`Could not ${action} t-SNE`, error);
+  }
+}
+
+/** Run t-SNE or UMAP again from a new random start (a new seed: not the cached layout). */
+export function rerun(): Promise<void> {
+  const kind = app.projection.kind;
+  if (kind === 'tsne' || kind === 'umap') app.projection[kind].seed += 1;
+  return runProjection();
+}

@@ -1,0 +1,23 @@
+// The selection, reported to the server a moment after it changes, so that Python code that
+// opened the page (`show()` in a notebook) can read it back.
+
+import { api } from './api_instance';
+import { app } from './app.svelte';
+
+/** Reports wait this long after the last change (a lasso drawn point by point, say). */
+export const DEFAULT_SELECTION_REPORT_DELAY_MS = 250;
+let timer: ReturnType<typeof setTimeout> | null = null;
+
+export function scheduleSelectionReport(): void {
+  if (timer !== null) clearTimeout(timer);
+  timer = setTimeout(() => {
+    timer = null;
+    const embedding = app.embedding;
+    // Vectors loaded in the page are unknown to the server.
+    if (!embedding || app.local) return;
+    api.putSelection(embedding.id, app.selection).catch((error: unknown) => {
+      // Only Python reads this back: not worth a banner in the page.
+      console.warn('could not report the selection to the server', error);
+    });
+  }, DEFAULT_SELECTION_REPORT_DELAY_MS);
+}
