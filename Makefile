@@ -14,7 +14,7 @@ WEB_SOURCES := $(shell find web/src -type f) web/index.html web/package.json \
 # The browser tests and the web benchmark drive Debian's Chromium (never a downloaded one).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: build demo test lint bench
+.PHONY: build demo test lint bench docs
 
 build: $(STAMPS)/python $(STATIC)/index.html | $(CHROMIUM)
 
@@ -52,3 +52,8 @@ lint: build
 
 bench: build
 	$(PY) -m benchmarks.run
+
+# The documentation site, into site/ (git-ignored); warnings are errors. tests/test_docs.py
+# builds it the same way in `make test`.
+docs: build
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict

@@ -100,8 +100,24 @@ def wait_for_layouts(page: Page, count: int = 1, timeout: float = LONG) -> None:
     page.wait_for_timeout(SETTLE_MS)
 
 
-def layouts(page: Page) -> int:
-    return int(page.locator("[data-testid=plot]").get_attribute("data-layouts-drawn") or 0)
+def open_view(page: Page, url: str, view: str = "") -> None:
+    """Open the page at ``url#view`` and wait until its projection is drawn and done."""
+    page.goto(url + (f"#{view}" if view else ""))
+    wait_for_layouts(page)
+    wait_for_job(page)
+
+
+def move_to(page: Page, fx: float, fy: float) -> None:
+    """Move the mouse to a point of the plot, given as fractions of its width and height."""
+    box = page.locator("[data-testid=plot]").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+
+
+def wait_for_job(page: Page, timeout: float = LONG) -> None:
+    """Wait until no projection runs (the status bar shows a running job)."""
+    page.wait_for_function("!document.querySelector('footer .job')", timeout=timeout)
+    page.wait_for_timeout(SETTLE_MS)
 
 
 def save(png: bytes, path: Path) -> None:
@@ -119,8 +135,7 @@ def save(png: bytes, path: Path) -> None:
 
 def shot_overview(page: Page, url: str, out: Path) -> None:
     """digits, UMAP in 2D, coloured by digit, one point selected with its neighbours."""
-    page.goto(url + "#projection=umap&umap_dims=2&select=1021&color=digit&categorical=1")
-    wait_for_layouts(page)
+    open_view(page, url, "projection=umap&umap_dims=2&select=1021&color=digit&categorical=1")
     page.get_by_label("Thumbnails").uncheck()
     page.get_by_role("list", name="Nearest neighbours").locator("button").first.wait_for()
     page.wait_for_timeout(SETTLE_MS)
@@ -129,11 +144,8 @@ def shot_overview(page: Page, url: str, out: Path) -> None:
 
 def shot_sprites(page: Page, url: str, out: Path) -> None:
     """digits as it opens (PCA in 3D, thumbnails), zoomed in, one point hovered."""
-    page.goto(url)
-    wait_for_layouts(page)
-    box = page.locator("[data-testid=plot]").bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    open_view(page, url)
+    move_to(page, 0.5, 0.5)
     page.mouse.wheel(0, -120)
     page.wait_for_timeout(SETTLE_MS)
     save(page.screenshot(), out / "sprites.png")
@@ -141,8 +153,7 @@ def shot_sprites(page: Page, url: str, out: Path) -> None:
 
 def shot_pca_3d(page: Page, url: str, out: Path) -> None:
     """digits as it opens: PCA in 3D, the data panel with the legend."""
-    page.goto(url)
-    wait_for_layouts(page)
+    open_view(page, url)
     page.get_by_label("Thumbnails").uncheck()
     page.wait_for_timeout(SETTLE_MS)
     save(page.screenshot(), out / "pca-3d.png")
@@ -164,16 +175,13 @@ def shot_tsne(page: Page, url: str, out: Path) -> None:
 
 def shot_selection(page: Page, url: str, out: Path) -> None:
     """digits, UMAP 2D: a rectangle drawn over part of the plot selects what it covers."""
-    page.goto(url + "#projection=umap&umap_dims=2&color=digit&categorical=1")
-    wait_for_layouts(page)
+    open_view(page, url, "projection=umap&umap_dims=2&color=digit&categorical=1")
     page.get_by_label("Thumbnails").uncheck()
     page.keyboard.press("x")
-    box = page.locator("[data-testid=plot]").bounding_box()
-    assert box is not None
-    x0, y0 = box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.35
-    page.mouse.move(x0, y0)
+    move_to(page, 0.55, 0.35)
     page.mouse.down()
-    page.mouse.move(x0 + box["width"] * 0.2, y0 + box["height"] * 0.25, steps=8)
+    for step in range(1, 9):
+        move_to(page, 0.55 + 0.2 * step / 8, 0.35 + 0.25 * step / 8)
     page.mouse.up()
     page.wait_for_timeout(SETTLE_MS)
     save(page.screenshot(), out / "selection.png")
@@ -181,8 +189,7 @@ def shot_selection(page: Page, url: str, out: Path) -> None:
 
 def shot_search(page: Page, url: str, out: Path) -> None:
     """words: search "socket", select it, its nearest neighbours listed and labelled."""
-    page.goto(url + "#color=source")
-    wait_for_layouts(page)
+    open_view(page, url, "color=source")
     page.locator("#search-input").fill("socket")
     page.get_by_test_id("search-count").wait_for()
     page.get_by_role("list", name="Search results").locator("button").first.click()
@@ -203,10 +210,9 @@ def shot_custom(page: Page, url: str, out: Path) -> None:
         "down": "^(return|returns|value|result|default)$",
     }
     query = "&".join(f"{axis}={text}&{axis}_regex=1" for axis, text in axes.items())
-    page.goto(url + f"#projection=custom&custom_column=word&color=source&{query}")
-    wait_for_layouts(page)
+    open_view(page, url, f"projection=custom&custom_column=word&color=source&{query}")
     # Select (and so label) one word of each axis, to show where they went.
-    page.get_by_label("Regex").check()
+    page.get_by_label("Regex", exact=True).check()
     page.locator("#search-input").fill("^(file|thread|error|return)$")
     page.get_by_test_id("search-count").wait_for()
     page.wait_for_timeout(SETTLE_MS)
@@ -215,8 +221,7 @@ def shot_custom(page: Page, url: str, out: Path) -> None:
 
 def shot_data_panel(page: Page, url: str, out: Path) -> None:
     """words: the data panel (legend, spherize) with its Edit and files section open."""
-    page.goto(url + "#color=source")
-    wait_for_layouts(page)
+    open_view(page, url, "color=source")
     page.get_by_role("button", name="Edit and files").click()
     page.wait_for_timeout(300)
     sections = page.locator("aside.left section")
@@ -233,19 +238,14 @@ def shot_data_panel(page: Page, url: str, out: Path) -> None:
 
 def shot_pca_panel(page: Page, url: str, out: Path) -> None:
     """digits: the projection panel on PCA, with the share of variance of each component."""
-    page.goto(url)
-    wait_for_layouts(page)
+    open_view(page, url)
     save(page.locator("aside.left section").nth(2).screenshot(), out / "pca-panel.png")
 
 
 def shot_bookmarks(page: Page, url: str, out: Path) -> None:
     """A TensorBoard log dir with a bookmarks file; one bookmark of ours added."""
-    page.goto(url)
-    wait_for_layouts(page)
+    open_view(page, url, "select=7")  # a bookmark of ours keeps the selection too
     page.get_by_role("button", name="Restore PCA view from fixture").wait_for()
-    page.locator("#search-input").fill("a")
-    page.get_by_test_id("search-count").wait_for()
-    page.get_by_role("list", name="Search results").locator("button").first.click()
     page.keyboard.press("b")
     page.wait_for_timeout(SETTLE_MS)
     save(page.locator("aside.right").screenshot(), out / "bookmarks.png")
@@ -253,8 +253,7 @@ def shot_bookmarks(page: Page, url: str, out: Path) -> None:
 
 def shot_toolbar(page: Page, url: str, out: Path) -> None:
     """The plot's toolbar with the Export menu open."""
-    page.goto(url)
-    wait_for_layouts(page)
+    open_view(page, url)
     page.get_by_role("button", name="Export ▾").click()
     page.wait_for_timeout(300)
     box = page.locator("main").bounding_box()
@@ -265,17 +264,15 @@ def shot_toolbar(page: Page, url: str, out: Path) -> None:
 
 def shot_help(page: Page, url: str, out: Path) -> None:
     """The keyboard shortcuts (?)."""
-    page.goto(url)
-    wait_for_layouts(page)
+    open_view(page, url)
     page.keyboard.press("?")
     page.get_by_role("dialog", name="Keyboard shortcuts").wait_for()
     save(page.screenshot(), out / "shortcuts.png")
 
 
 def shot_night(page: Page, url: str, out: Path) -> None:
-    """words in night mode, UMAP in 3D."""
-    page.goto(url + "#projection=umap&color=source")
-    wait_for_layouts(page)
+    """words in night mode, UMAP in 2D."""
+    open_view(page, url, "projection=umap&umap_dims=2&color=source")
     page.keyboard.press("n")
     page.wait_for_timeout(SETTLE_MS)
     save(page.screenshot(), out / "night-mode.png")
@@ -283,8 +280,7 @@ def shot_night(page: Page, url: str, out: Path) -> None:
 
 def shot_warning(page: Page, url: str, out: Path) -> None:
     """A metadata file with fewer lines than vectors: the warning banner."""
-    page.goto(url)
-    wait_for_layouts(page)
+    open_view(page, url)
     page.get_by_role("alert").first.wait_for()
     save(page.screenshot(), out / "warning.png")
 

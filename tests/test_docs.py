@@ -124,6 +124,22 @@ def test_route_documented(route: str) -> None:
     assert route in text, f"`{route}` is not in docs/api.md"
 
 
+# --- the page ---------------------------------------------------------------------------
+
+
+def _shortcut_keys() -> list[str]:
+    source = (REPO / "web" / "src" / "state" / "shortcuts.ts").read_text()
+    return re.findall(r"keys: '([^']+)'", source)
+
+
+def test_every_shortcut_documented() -> None:
+    keys = sorted(set(_shortcut_keys()))
+    assert len(keys) >= 15, keys  # the table of shortcuts.ts was read
+    section = _section((DOCS / "user-guide.md").read_text(), "## Keyboard shortcuts")
+    missing = [key for key in keys if f"`{key}`" not in section]
+    assert not missing, f"shortcuts missing from docs/user-guide.md: {missing}"
+
+
 # --- formats ----------------------------------------------------------------------------
 
 
