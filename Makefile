@@ -14,7 +14,7 @@ WEB_SOURCES := $(shell find web/src -type f) web/index.html web/package.json \
 # The browser tests and the web benchmark drive Debian's Chromium (never a downloaded one).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: build demo test lint bench
+.PHONY: build demo test lint bench docs
 
 build: $(STAMPS)/python $(STATIC)/index.html | $(CHROMIUM)
 
@@ -45,10 +45,15 @@ test: build
 	$(PY) -m pytest -q
 
 lint: build
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks examples scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks examples scripts
 	$(VENV)/bin/mypy
 	cd web && npm run --silent check && npm run --silent lint
 
 bench: build
 	$(PY) -m benchmarks.run
+
+# The documentation site, into site/ (git-ignored); warnings are errors. tests/test_docs.py
+# builds it the same way in `make test`.
+docs: build
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict

@@ -82,15 +82,21 @@ class Embedding:
     load_metadata
         Called with ``N``; returns the metadata table fitted to ``N`` rows and its warnings.
         ``None`` means no metadata file: the table is a single ``index`` column.
+    metadata_path
+        The metadata file, if any.
     load_bookmarks
         Called to read the bookmarks; ``None`` means none.
-
-    A loader that raises :class:`ProjectorError` does not make the embedding unusable: the
-    error becomes a warning and the fallback (row numbers, no bookmarks) is used.
+    bookmarks_path
+        The bookmarks file, if any.
     sprite
         The sprite atlas, if any.
     warnings
         Problems already found while opening (e.g. a refused asset path).
+
+    Notes
+    -----
+    A loader that raises :class:`ProjectorError` does not make the embedding unusable: the
+    error becomes a warning and the fallback (row numbers, no bookmarks) is used.
     """
 
     def __init__(
