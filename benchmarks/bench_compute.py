@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.measure import Case, Timed, measure
+from benchmarks.measure import Case, Timed, comparison, measure
 
 FULL_SIZES = {
     "pca": (10_000, 100_000, 1_000_000),
@@ -144,19 +144,8 @@ def _row(benchmark: str, n: int, options: tuple[Any, ...], *, repeat: int) -> di
     note = f"median of {repeat}, " if repeat > 1 else ""
     if benchmark == "tsne":
         note += f"stopped after {ours['extra']} iterations, "
-    return {
-        "benchmark": benchmark,
-        "case": case,
-        "size": f"{n:,} x {DIMS}",
-        "seconds": round(ours["seconds"], 3),
-        "peak_mb": round(ours["peak_mb"]),
-        "baseline": baseline_name,
-        "baseline_seconds": round(base["seconds"], 3),
-        "baseline_peak_mb": round(base["peak_mb"]),
-        "ratio": round(ours["seconds"] / base["seconds"], 3),
-        "load": ours["load"] + base["load"],
-        "note": note + f"load average {_loads(ours, base)}",
-    }
+    row = comparison(benchmark, case, f"{n:,} x {DIMS}", ours, baseline_name, base)
+    return {**row, "note": note + f"load average {_loads(ours, base)}"}
 
 
 def _loads(*results: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.bench_compute import DIMS, blobs
-from benchmarks.measure import Case, Timed, measure
+from benchmarks.measure import Case, Timed, comparison, measure
 
 FULL_SIZES = (10_000, 100_000, 1_000_000)
 SMOKE_SIZES = (2_000,)
@@ -135,22 +135,14 @@ def _row(
 ) -> dict[str, Any]:
     mine, theirs = ours["extra"], base["extra"]
     faiss_note = "" if _faiss_available() else "; faiss not installed"
+    case = f"int8 scan + exact re-rank, {metric}, k={K}, {kind}"
     return {
-        "benchmark": "knn",
-        "case": f"int8 scan + exact re-rank, {metric}, k={K}, {kind}",
-        "size": f"{n:,} x {DIMS}",
-        "seconds": round(ours["seconds"], 5),
-        "peak_mb": round(ours["peak_mb"]),
-        "baseline": name,
-        "baseline_seconds": round(base["seconds"], 5),
-        "baseline_peak_mb": round(base["peak_mb"]),
-        "ratio": round(ours["seconds"] / base["seconds"], 3),
+        **comparison("knn", case, f"{n:,} x {DIMS}", ours, name, base, digits=5),
         "p50_ms": round(mine["p50_ms"], 2),
         "p95_ms": round(mine["p95_ms"], 2),
         "build_s": round(mine["build_s"], 3),
         "baseline_p50_ms": round(theirs["p50_ms"], 2),
         "baseline_p95_ms": round(theirs["p95_ms"], 2),
-        "load": ours["load"] + base["load"],
         "note": f"seconds = p50 of {repeats} queries; p95 {mine['p95_ms']:.1f} ms vs "
         f"{theirs['p95_ms']:.1f} ms; index build {mine['build_s']:.2f} s vs "
         f"{theirs['build_s']:.2f} s; load average {ours['load'][0]:.1f}{faiss_note}",

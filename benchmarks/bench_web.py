@@ -31,21 +31,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tests.support.browser import launch_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "benchmarks" / "web"
 WEB = ROOT / "web"
-CHROMIUM = "/usr/bin/chromium"
-# Flags for Chromium as root in a container; WebGL then runs on SwiftShader.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 VIEWPORT = {"width": 1200, "height": 800}
 BASELINE = "bare WebGL2 gl.POINTS"
 
@@ -132,9 +122,7 @@ def run(smoke: bool) -> list[dict[str, Any]]:
         for n in sizes:
             clustered_points(n).tofile(site / f"points-{n}.bin")
         with static_server(site) as base, sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-            )
+            browser = launch_chromium(p.chromium)
             try:
                 for n in sizes:
                     frames = 3 if smoke else (12 if n <= 100_000 else 5)

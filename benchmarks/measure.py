@@ -118,6 +118,31 @@ def measure(*cases: Case, repeat: int = 1) -> list[dict[str, Any]]:
 _MEMORY = ("peak_mb", "anon_mb", "file_mb")
 
 
+def comparison(
+    benchmark: str,
+    case: str,
+    size: str,
+    ours: dict[str, Any],
+    baseline: str,
+    base: dict[str, Any],
+    *,
+    digits: int = 3,
+) -> dict[str, Any]:
+    """The columns every table row has: ours and the baseline (results of :func:`measure`)."""
+    return {
+        "benchmark": benchmark,
+        "case": case,
+        "size": size,
+        "seconds": round(ours["seconds"], digits),
+        "peak_mb": round(ours["peak_mb"]),
+        "baseline": baseline,
+        "baseline_seconds": round(base["seconds"], digits),
+        "baseline_peak_mb": round(base["peak_mb"]),
+        "ratio": round(ours["seconds"] / base["seconds"], 3),
+        "load": ours["load"] + base["load"],
+    }
+
+
 def _child(target: str, args: str) -> None:
     """Call the target once and print its cost as one JSON line."""
     module, _, function = target.partition(":")

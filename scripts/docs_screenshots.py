@@ -5,8 +5,8 @@ from ../shared/fixtures), drives the page with Playwright as a user would, and s
 1440 × 900 px (or of one panel), reduced to 256 colours. Run it again whenever the page
 changes, from an environment where the web bundle is built (``make build``)::
 
-    .venv/bin/python scripts/docs_screenshots.py             # every shot
-    .venv/bin/python scripts/docs_screenshots.py tsne custom # some of them
+    .venv/bin/python -m scripts.docs_screenshots             # every shot
+    .venv/bin/python -m scripts.docs_screenshots tsne custom # some of them
 
 Computed projections are cached (``EMBEDDING_PROJECTOR_CACHE_DIR`` or the user cache dir), so
 a second run is much quicker; t-SNE uses a new seed each time, to be caught while it runs.
@@ -33,19 +33,10 @@ from typing import Any
 
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
+from tests.support.browser import launch_chromium
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO.parent / "shared" / "fixtures"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 VIEWPORT = {"width": 1440, "height": 900}
 SETTLE_MS = 1500  # a layout change animates for 0.9 s
 LONG = 600_000  # ms: UMAP compiles for a minute or two in a fresh server
@@ -318,9 +309,7 @@ def main() -> None:
     for name in wanted:
         by_source.setdefault(SHOTS[name][1][0], []).append(name)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
+        browser = launch_chromium(playwright.chromium)
         for source, names in by_source.items():
             with serving(source) as serve_args, server(*serve_args) as url:
                 print(f"{source}: {url}")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
+
+from tests.server_process import ServerProcess, client
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = (REPO_ROOT.parent / "shared" / "fixtures").resolve()
@@ -30,3 +34,10 @@ def writable_copy(source: Path, target: Path) -> Path:
     for path in [target, *target.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     return target
+
+
+@pytest.fixture(scope="module")
+def http(server: ServerProcess) -> Iterator[httpx.Client]:
+    """An HTTP client of the module's ``server`` fixture (a real server process)."""
+    with client(server) as c:
+        yield c

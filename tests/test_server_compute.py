@@ -36,12 +36,6 @@ def server(cache_dir: Path) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture(scope="module")
-def http(server: ServerProcess) -> Iterator[httpx.Client]:
-    with client(server) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def emb(http: httpx.Client) -> str:
     (only,) = http.get("/api/embeddings").json()
     return str(only["id"])

@@ -31,12 +31,6 @@ def server(logdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
 
 
 @pytest.fixture(scope="module")
-def http(server: ServerProcess) -> Iterator[httpx.Client]:
-    with client(server) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def ids(http: httpx.Client) -> dict[tuple[str, str], str]:
     return {(e["run"], e["name"]): e["id"] for e in http.get("/api/embeddings").json()}
 

@@ -8,20 +8,12 @@ from typing import Any
 
 import pytest
 
+from tests.support.browser import CHROMIUM, launch_chromium
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 REPO = Path(__file__).resolve().parents[2]
 STATIC = REPO / "src" / "embedding_projector" / "static"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +21,6 @@ def browser() -> Iterator[Any]:
     assert (STATIC / "index.html").is_file(), "the web bundle is missing: run `make build`"
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make build`"
     with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        browser = launch_chromium(p.chromium)
         yield browser
         browser.close()

@@ -35,8 +35,8 @@ from tests.e2e.app_page import (
     selection,
     wait_for_layouts,
 )
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS
 from tests.server_process import ServerProcess, client, running_server
+from tests.support.browser import launch_chromium
 
 pytestmark = pytest.mark.e2e
 
@@ -324,9 +324,7 @@ def test_night_mode_and_the_shortcut_help(page: Any) -> None:
 
 
 def test_without_webgl_the_page_says_what_to_do(browser: Any, grid_server: ServerProcess) -> None:
-    no_gl = browser.browser_type.launch(
-        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_FLAGS, "--disable-webgl"]
-    )
+    no_gl = launch_chromium(browser.browser_type, "--disable-webgl")
     try:
         page = no_gl.new_page(viewport=VIEWPORT)
         page.goto(f"{grid_server.base}/")

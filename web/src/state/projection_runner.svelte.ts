@@ -77,7 +77,6 @@ export function requestOf(p: ProjectionSettings): ProjectionRequest {
   if (p.kind === 'tsne') {
     const t = p.tsne;
     const params: Record<string, unknown> = { perplexity: t.perplexity, learning_rate: t.learningRate, n_iter: t.iterations };
-    // The server takes the factor as `supervise` (docs/api.md says `supervise_factor`).
     if (t.superviseColumn) Object.assign(params, { supervise_column: t.superviseColumn, supervise: t.superviseFactor });
     return { method: 'tsne', dims: t.dims, seed: t.seed, ...common, params };
   }
