@@ -25,6 +25,7 @@ from embedding_projector.demos.stdlib_text import PARTS, read_corpus
 from embedding_projector.errors import InvalidParameterError, ProjectorError
 from embedding_projector.formats.tensor_file import is_text_file
 from embedding_projector.projector import save_embeddings
+from tests.server_process import client, running_server
 
 from .conftest import REPO_ROOT
 
@@ -176,6 +177,17 @@ def test_a_prepared_demo_is_reused_instantly(
     started = time.perf_counter()
     assert prepare_demo("digits") == cache_dir / "demos" / "digits"
     assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(("options", "first"), [((), "tsne"), (("--projection", "pca"), "pca")])
+def test_the_digits_demo_opens_on_tsne_unless_told(
+    digits_embedding: Embedding, cache_dir: Path, options: tuple[str, ...], first: str
+) -> None:
+    with (
+        running_server("demo", "digits", *options, cache_dir=cache_dir) as server,
+        client(server) as http,
+    ):
+        assert http.get("/api/config").json()["projection"] == first
 
 
 # words

@@ -35,7 +35,7 @@ def _page_options(f: F) -> F:
             click.option(
                 "--projection",
                 type=click.Choice(["pca", "tsne", "umap", "custom"]),
-                help="The projection the page shows first (default: PCA).",
+                help="The projection the page shows first (default: PCA; the digits demo: t-SNE).",
             ),
         ]
     ):
@@ -165,7 +165,11 @@ def demo(name: str, port: int, no_browser: bool, projection: str | None, debug: 
         click.echo(f"demo {name}: {DEMOS[name].description} ({DEMOS[name].size})")
         logdir = prepare_demo(name, progress=lambda step: click.echo(f"  {step}"))
         run_server(
-            str(logdir), port=port, open_browser=not no_browser, projection=projection, debug=debug
+            str(logdir),
+            port=port,
+            open_browser=not no_browser,
+            projection=projection or DEMOS[name].projection,
+            debug=debug,
         )
     except Exception as exc:  # one line, or the traceback under --debug
         fail(exc, debug)
