@@ -23,7 +23,9 @@ def test_benchmarks_run_in_smoke_mode(tmp_path: Path) -> None:
     modules = {p.stem.removeprefix("bench_") for p in (REPO_ROOT / "benchmarks").glob("bench_*.py")}
     assert {row["module"] for row in result["rows"]} >= modules
     for row in result["rows"]:
-        assert row["seconds"] > 0 and row["baseline_seconds"] > 0, row
+        assert row["seconds"] > 0, row
+        # TensorBoard, the server's baseline, runs only where TENSORBOARD_PYTHON points to it.
+        assert "skipped" in row["baseline"] or row["baseline_seconds"] > 0, row
     table = (tmp_path / "results.md").read_text()
     assert "| benchmark | case | size | s | peak MB | baseline |" in table
     assert table.count("\n| checkpoint |") == 2
