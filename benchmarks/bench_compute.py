@@ -115,13 +115,8 @@ CASES = {
 }
 
 
-def run(smoke: bool) -> list[dict[str, Any]]:
-    """Benchmark rows for the harness (``benchmarks/run.py``)."""
-    return list(rows(smoke))
-
-
-def rows(smoke: bool) -> Iterator[dict[str, Any]]:
-    """The rows of :func:`run`, one at a time as each case finishes."""
+def run(smoke: bool) -> Iterator[dict[str, Any]]:
+    """Benchmark rows for the harness (``benchmarks/run.py``), each as its case finishes."""
     sizes = SMOKE_SIZES if smoke else FULL_SIZES
     options = {"pca": (), "tsne": (100 if smoke else 750,), "umap": (None,)}
     done = []
@@ -182,5 +177,5 @@ if __name__ == "__main__":
     import json
     import sys
 
-    for row in rows(smoke="--smoke" in sys.argv):
+    for row in run(smoke="--smoke" in sys.argv):
         print(json.dumps(row), flush=True)

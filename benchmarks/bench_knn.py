@@ -101,13 +101,8 @@ def _faiss_available() -> bool:
     return True
 
 
-def run(smoke: bool) -> list[dict[str, Any]]:
-    """Benchmark rows for the harness (``benchmarks/run.py``)."""
-    return list(rows(smoke))
-
-
-def rows(smoke: bool) -> Iterator[dict[str, Any]]:
-    """The rows of :func:`run`, one at a time as each case finishes."""
+def run(smoke: bool) -> Iterator[dict[str, Any]]:
+    """Benchmark rows for the harness (``benchmarks/run.py``), each as its case finishes."""
     repeats = 20 if smoke else 100
     baselines = {"numpy float32 brute force": "numpy_float32"}
     if _faiss_available():
@@ -153,5 +148,5 @@ if __name__ == "__main__":
     import json
     import sys
 
-    for row in rows(smoke="--smoke" in sys.argv):
+    for row in run(smoke="--smoke" in sys.argv):
         print(json.dumps(row), flush=True)

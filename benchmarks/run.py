@@ -6,8 +6,9 @@ Usage::
     python -m benchmarks.run --smoke         # tiny sizes, a few seconds: checks the harness
     python -m benchmarks.run --only checkpoint --out /tmp/results
 
-A benchmark module exposes ``run(smoke: bool) -> list[dict]``; see ``README.md`` for the
-row fields.
+A benchmark module exposes ``run(smoke: bool)``, which returns (or yields) its rows; see
+``README.md`` for the row fields. The results are written again after every row, so that
+an interrupted run keeps what it measured.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import benchmarks
+from embedding_projector.formats.atomic import write_atomic
 
 RESULTS = Path(__file__).resolve().parent / "results"
 COLUMNS = [
@@ -76,23 +78,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", metavar="NAME", help="run bench_NAME only")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args(argv)
+    stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     rows: list[dict[str, Any]] = []
+    table = "no rows"
     for name in discover(args.only):
         module = importlib.import_module(f"benchmarks.{name}")
         print(f"running {name}{' (smoke)' if args.smoke else ''} ...", flush=True)
-        short = name.removeprefix("bench_")
-        rows.extend({**row, "module": short} for row in module.run(args.smoke))
-    stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        for row in module.run(args.smoke):
+            rows.append({**row, "module": name.removeprefix("bench_")})
+            table = write_results(args.out, rows, stamp, smoke=args.smoke)
+    print(table)
+
+
+def write_results(out: Path, rows: list[dict[str, Any]], stamp: str, *, smoke: bool) -> str:
+    """Write ``results.json`` and ``results.md`` into ``out`` (each atomically); the table."""
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
-    result = {"generated": stamp, "smoke": args.smoke, "machine": machine, "rows": rows}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
+    result = {"generated": stamp, "smoke": smoke, "machine": machine, "rows": rows}
     header = f"Benchmarks of {stamp} on {machine}, Python {platform.python_version()}" + (
-        " (smoke sizes)" if args.smoke else ""
+        " (smoke sizes)" if smoke else ""
     )
     table = to_markdown(rows, header)
-    (args.out / "results.md").write_text(table)
-    print(table)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "results.json", (json.dumps(result, indent=1) + "\n").encode())
+    write_atomic(out / "results.md", table.encode())
+    return table
 
 
 if __name__ == "__main__":
