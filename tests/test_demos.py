@@ -287,6 +287,7 @@ def test_large_columns_of_each_kind(small_large: Embedding) -> None:
     assert small_large.warnings == []
     assert _kinds(small_large) == {
         "name": "text",
+        "group": "categorical",
         "cluster": "categorical",
         "score": "numeric",
         "size": "numeric",
@@ -298,6 +299,10 @@ def test_large_columns_of_each_kind(small_large: Embedding) -> None:
     sizes = dict(zip(metadata["cluster"], metadata["size"], strict=True))
     assert {name: sizes[name] for name in clusters[0]} == dict(zip(*clusters, strict=True))
     assert len(clusters[0]) == 36
+    # Each cluster lies in one group, and the 8 groups are all there.
+    groups = dict(zip(metadata["cluster"], metadata["group"], strict=True))
+    assert set(groups.values()) == {f"g{g}" for g in range(8)}
+    assert all(groups[c] == g for c, g in zip(metadata["cluster"], metadata["group"], strict=True))
 
 
 def test_large_has_cluster_structure(small_large: Embedding) -> None:
@@ -325,10 +330,10 @@ def test_the_real_large_demo(cache_dir: Path) -> None:
         assert tensor.stat().st_size == 1_000_000 * 64 * 4
         assert not is_text_file(tensor)  # TensorBoard reads it as raw float32 too
         metadata = (logdir / "large" / "metadata.tsv").read_bytes()
-        assert metadata.startswith(b"name\tcluster\tscore\tsize\n")
+        assert metadata.startswith(b"name\tgroup\tcluster\tscore\tsize\n")
         assert metadata.count(b"\n") == 1_000_001
     finally:
-        shutil.rmtree(logdir)  # 281 MB
+        shutil.rmtree(logdir)  # 284 MB
 
 
 # Building, caching, rebuilding

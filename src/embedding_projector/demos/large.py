@@ -6,9 +6,10 @@ and 6 curves (helices, arcs and spirals: 1-D manifolds, which t-SNE and UMAP sho
 draw as lines). Points of all clusters are interleaved, so any prefix of the file
 (what TensorBoard loads) shows every cluster.
 
-Metadata: ``name`` (a unique made-up word, to search), ``cluster`` (``c00``–``c35``,
-categorical), ``score`` (0–1: the position along a curve, or along a blob's long
-axis, a gradient to colour by) and ``size`` (the number of points in the cluster).
+Metadata: ``name`` (a unique made-up word, to search), ``group`` (``g0``–``g7``, which
+the page colours by at first), ``cluster`` (``c00``–``c35``, categorical), ``score``
+(0–1: the position along a curve, or along a blob's long axis, a gradient to colour by)
+and ``size`` (the number of points in the cluster).
 
 The vectors are generated in chunks and written straight to the raw float32 file,
 never all in memory: a million points take 250 MB to build, the file 256 MB.
@@ -56,6 +57,8 @@ class _Components:
 
     cluster: np.ndarray
     """``K`` cluster numbers (sub-clusters share their blob's)."""
+    group: np.ndarray
+    """``K`` group numbers (the clusters of a group lie near each other)."""
     weight: np.ndarray
     """``K`` probabilities."""
     centre: np.ndarray
@@ -96,8 +99,9 @@ def write_large(logdir: Path, progress: Callable[[str], None], *, n_points: int 
             vectors, score[rows] = _generate(rng, components, component[rows])
             file.write(vectors.astype("<f4", copy=False).data)
     progress("large: writing the metadata")
-    cluster = components.cluster[component]
-    _write_metadata(folder / METADATA_NAME, cluster, score)
+    _write_metadata(
+        folder / METADATA_NAME, components.group[component], components.cluster[component], score
+    )
     entry = EmbeddingInfo(
         tensor_name=EMBEDDING_NAME,
         tensor_shape=[n_points, DIMENSIONS],
@@ -111,7 +115,8 @@ def _mixture(rng: np.random.Generator) -> _Components:
     """Draw the clusters: their place in the hierarchy, size, spread and shape."""
     n_clusters = _PLAIN_BLOBS + _SPLIT_BLOBS + _CURVES
     groups = rng.normal(0, _GROUP_SCALE, (_GROUPS, DIMENSIONS))
-    centres = groups[rng.integers(0, _GROUPS, n_clusters)]
+    group_of_cluster = rng.integers(0, _GROUPS, n_clusters)
+    centres = groups[group_of_cluster]
     centres += rng.normal(0, _CLUSTER_SCALE, (n_clusters, DIMENSIONS))
     # Zipf-like sizes, shuffled: the largest cluster is ~20 times the smallest.
     sizes = 1.0 / (rng.permutation(n_clusters) + 2.0)
@@ -137,6 +142,7 @@ def _mixture(rng: np.random.Generator) -> _Components:
     weight = sizes[cluster] / parts[cluster]
     return _Components(
         cluster=cluster,
+        group=group_of_cluster[cluster],
         weight=weight / weight.sum(),
         centre=centre.astype(np.float32),
         scale=scale.astype(np.float32),
@@ -181,14 +187,17 @@ def _curve_points(kind: int, t: np.ndarray) -> np.ndarray:
     return np.stack(coordinates, axis=1).astype(np.float32)
 
 
-def _write_metadata(path: Path, cluster: np.ndarray, score: np.ndarray) -> None:
-    """Write ``name``, ``cluster``, ``score`` and ``size`` as TensorBoard's metadata TSV."""
+def _write_metadata(path: Path, group: np.ndarray, cluster: np.ndarray, score: np.ndarray) -> None:
+    """Write ``name``, ``group``, ``cluster``, ``score`` and ``size`` as TensorBoard's
+    metadata TSV."""
     size = np.bincount(cluster, minlength=int(cluster.max()) + 1)[cluster]
-    labels = pa.array([f"c{c:02d}" for c in range(int(cluster.max()) + 1)])
+    cluster_names = pa.array([f"c{c:02d}" for c in range(int(cluster.max()) + 1)])
+    group_names = pa.array([f"g{g}" for g in range(_GROUPS)])
     table = pa.table(
         {
             "name": names(len(cluster)),
-            "cluster": labels.take(pa.array(cluster)),
+            "group": group_names.take(pa.array(group)),
+            "cluster": cluster_names.take(pa.array(cluster)),
             "score": np.round(score.astype(np.float64), 3),
             "size": size,
         }
