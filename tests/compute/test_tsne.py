@@ -19,7 +19,7 @@ def test_digits_layout_separates_the_classes(digits: tuple[np.ndarray, np.ndarra
     assert knn_accuracy(layout, y) >= 0.9
     iterations = [r.iteration for r in reports if r.iteration is not None]
     assert iterations == sorted(iterations) and iterations[-1] == 250
-    assert all(r.embedding is not None and r.error is not None for r in reports[2:-1])
+    assert all(r.embedding is not None and r.error is not None for r in reports[3:-1])
     assert reports[-1].fraction == 1.0
 
 
@@ -32,6 +32,15 @@ def test_supervision_improves_label_separation(digits: tuple[np.ndarray, np.ndar
         X, n_iter=150, perplexity=20, random_state=0, labels=labels, supervise=1.0
     )
     assert knn_accuracy(supervised, y) > knn_accuracy(plain, y)
+
+
+def test_a_first_layout_comes_before_the_neighbours(small_dataset: np.ndarray) -> None:
+    reports: list[Progress] = []
+    tsne.run(small_dataset, n_iter=20, random_state=0, callback=reports.append)
+    first = next(p for p in reports if p.embedding is not None)
+    assert first.message == "finding nearest neighbours" and first.iteration is None
+    assert first.embedding.shape == (len(small_dataset), 2)
+    assert np.ptp(first.embedding, axis=0).min() > 0  # the PCA layout, not zeros
 
 
 def test_three_dimensions_use_barnes_hut(small_dataset: np.ndarray) -> None:

@@ -118,7 +118,10 @@ def run(
     supervised = labels is not None and params["supervise"] > 0
     classes = label_codes(labels, X.shape[0]) if supervised else None
 
-    report(callback, Progress(0.0, "finding nearest neighbours"))
+    report(callback, Progress(0.0, "initialising with PCA"))
+    init = _initialization(X, params["n_components"], seed)
+    # A first layout at once (PCA is quick): it is shown while the neighbours are found.
+    report(callback, Progress(0.0, "finding nearest neighbours", embedding=init))
     affinities = PerplexityBasedNN(
         X,
         perplexity=params["perplexity"],
@@ -128,9 +131,9 @@ def run(
     )
     if classes is not None:
         affinities.P = supervised_affinities(affinities.P, classes, params["supervise"])
-    report(callback, Progress(_AFFINITY_SHARE, "initialising with PCA"))
+    report(callback, Progress(_AFFINITY_SHARE, "optimising"))
     embedding = TSNEEmbedding(
-        _initialization(X, params["n_components"], seed),
+        init,
         affinities,
         negative_gradient_method="fft" if params["n_components"] == 2 else "bh",
         n_jobs=n_jobs,
