@@ -134,8 +134,8 @@ def shot_overview(page: Page, url: str, out: Path) -> None:
 
 
 def shot_sprites(page: Page, url: str, out: Path) -> None:
-    """digits as it opens (PCA in 3D, thumbnails), zoomed in, one point hovered."""
-    open_view(page, url)
+    """digits in PCA 3D (with thumbnails), zoomed in, one point hovered."""
+    open_view(page, url, "projection=pca")
     move_to(page, 0.5, 0.5)
     page.mouse.wheel(0, -120)
     page.wait_for_timeout(SETTLE_MS)
@@ -143,8 +143,8 @@ def shot_sprites(page: Page, url: str, out: Path) -> None:
 
 
 def shot_pca_3d(page: Page, url: str, out: Path) -> None:
-    """digits as it opens: PCA in 3D, the data panel with the legend."""
-    open_view(page, url)
+    """digits in PCA 3D: the data panel with the legend."""
+    open_view(page, url, "projection=pca")
     page.get_by_label("Thumbnails").uncheck()
     page.wait_for_timeout(SETTLE_MS)
     save(page.screenshot(), out / "pca-3d.png")
@@ -229,7 +229,7 @@ def shot_data_panel(page: Page, url: str, out: Path) -> None:
 
 def shot_pca_panel(page: Page, url: str, out: Path) -> None:
     """digits: the projection panel on PCA, with the share of variance of each component."""
-    open_view(page, url)
+    open_view(page, url, "projection=pca")
     save(page.locator("aside.left section").nth(2).screenshot(), out / "pca-panel.png")
 
 
@@ -244,7 +244,7 @@ def shot_bookmarks(page: Page, url: str, out: Path) -> None:
 
 def shot_toolbar(page: Page, url: str, out: Path) -> None:
     """The plot's toolbar with the Export menu open."""
-    open_view(page, url)
+    open_view(page, url, "projection=pca")
     page.get_by_role("button", name="Export ▾").click()
     page.wait_for_timeout(300)
     box = page.locator("main").bounding_box()
@@ -255,7 +255,7 @@ def shot_toolbar(page: Page, url: str, out: Path) -> None:
 
 def shot_help(page: Page, url: str, out: Path) -> None:
     """The keyboard shortcuts (?)."""
-    open_view(page, url)
+    open_view(page, url, "projection=pca")
     page.keyboard.press("?")
     page.get_by_role("dialog", name="Keyboard shortcuts").wait_for()
     save(page.screenshot(), out / "shortcuts.png")
