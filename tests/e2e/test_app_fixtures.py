@@ -150,19 +150,25 @@ def test_two_embeddings_colours_bookmark_and_thumbnails(
 
 
 @pytest.mark.parametrize(
-    ("fixture", "fragment", "message"),
+    ("fixture", "fragment", "message", "in_the_plot"),
     [
         (
             "metadata_row_mismatch",
             "",
             "Number of tensors (15) do not match the number of lines in metadata (12)",
+            None,
         ),
-        ("tensor_bytes", "#projection=tsne&perplexity=60", "perplexity"),
+        (
+            "tensor_bytes",
+            "#projection=tsne&perplexity=60",
+            "perplexity",
+            "t-SNE did not produce a layout",
+        ),
     ],
     ids=["bad-metadata-warning", "failed-job-message"],
 )
 def test_problems_are_shown_in_a_banner(
-    browser: Any, tmp_path: Path, fixture: str, fragment: str, message: str
+    browser: Any, tmp_path: Path, fixture: str, fragment: str, message: str, in_the_plot: str | None
 ) -> None:
     with (
         running_server(str(FIXTURES / fixture), cache_dir=tmp_path) as server,
@@ -170,5 +176,7 @@ def test_problems_are_shown_in_a_banner(
     ):
         banner = page.get_by_role("alert").filter(has_text=message)
         banner.wait_for(timeout=60_000)
+        if in_the_plot is not None:  # where the layout would be: what happened, what to do
+            page.locator(".plot-area .waiting").filter(has_text=in_the_plot).wait_for()
         screenshot(page, f"banner_{fixture}")
         assert banner.is_visible()

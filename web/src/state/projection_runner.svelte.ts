@@ -23,6 +23,10 @@ let localPcaCache: { source: object; spherized: boolean; result: LocalPca } | nu
 export const NOTE_LOCAL_ONLY_PCA =
   't-SNE and UMAP run on the server, which does not have vectors loaded in the page. ' +
   'Open the file with `projector FILE` to compute them on all points.';
+/** Shown where the layout would be when a projection failed (its reason is in a banner). */
+export function noteFailed(kind: ProjectionSettings['kind']): string {
+  return `${methodName(kind)} did not produce a layout (the reason is in the message over the plot). Change its settings and press Run, or choose another projection.`;
+}
 export const NOTE_CUSTOM_QUERIES = 'Type a search for each of Left, Right, Up and Down: x goes from Left to Right, y from Down to Up.';
 
 /** Show the projection of `app.projection`, computing it where needed. */
@@ -49,6 +53,7 @@ export async function runProjection(): Promise<void> {
     if (serial === runSerial) {
       app.job = null;
       app.fail(`${methodName(settings.kind)} could not start`, error);
+      app.projectionNote = noteFailed(settings.kind);
     }
     return;
   }
@@ -98,6 +103,7 @@ function onStatus(status: JobStatus, serial: number): void {
   const settings = $state.snapshot<ProjectionSettings>(app.projection);
   if (status.state === 'failed') {
     app.addBanner('error', `${methodName(settings.kind)} failed: ${status.error ?? 'no reason given'}`);
+    app.projectionNote = noteFailed(settings.kind);
   }
   if (status.state === 'done' || (status.state === 'cancelled' && !app.layout)) {
     void fetchResult(status, settings, serial);
