@@ -1,6 +1,7 @@
 // The view on screen now, for the URL and for bookmarks.
 
 import { app } from './app.svelte';
+import { debounce } from './debounce';
 import { encodeView } from './url_state';
 import type { ProjectionSettings, ViewState } from './view_state';
 
@@ -19,15 +20,10 @@ export function currentView(): ViewState {
 
 /** Hash updates wait this long after the last change (a camera drag changes every frame). */
 export const DEFAULT_URL_DELAY_MS = 300;
-let timer: ReturnType<typeof setTimeout> | null = null;
 
 /** Write the view into the URL hash soon (replacing the entry: no history per camera move). */
-export function scheduleUrlUpdate(): void {
-  if (timer !== null) clearTimeout(timer);
-  timer = setTimeout(() => {
-    timer = null;
-    if (!app.embedding) return;
-    const hash = encodeView(currentView());
-    if (location.hash.slice(1) !== hash) history.replaceState(null, '', `#${hash}`);
-  }, DEFAULT_URL_DELAY_MS);
-}
+export const scheduleUrlUpdate = debounce(() => {
+  if (!app.embedding) return;
+  const hash = encodeView(currentView());
+  if (location.hash.slice(1) !== hash) history.replaceState(null, '', `#${hash}`);
+}, DEFAULT_URL_DELAY_MS);

@@ -3,21 +3,17 @@
 
 import { api } from './api_instance';
 import { app } from './app.svelte';
+import { debounce } from './debounce';
 
 /** Reports wait this long after the last change (a lasso drawn point by point, say). */
 export const DEFAULT_SELECTION_REPORT_DELAY_MS = 250;
-let timer: ReturnType<typeof setTimeout> | null = null;
-
-export function scheduleSelectionReport(): void {
-  if (timer !== null) clearTimeout(timer);
-  timer = setTimeout(() => {
-    timer = null;
-    const embedding = app.embedding;
-    // Vectors loaded in the page are unknown to the server.
-    if (!embedding || app.local) return;
-    api.putSelection(embedding.id, app.selection).catch((error: unknown) => {
-      // Only Python reads this back: not worth a banner in the page.
-      console.warn('could not report the selection to the server', error);
-    });
-  }, DEFAULT_SELECTION_REPORT_DELAY_MS);
-}
+/** Report the selection to the server soon. */
+export const scheduleSelectionReport = debounce(() => {
+  const embedding = app.embedding;
+  // Vectors loaded in the page are unknown to the server.
+  if (!embedding || app.local) return;
+  api.putSelection(embedding.id, app.selection).catch((error: unknown) => {
+    // Only Python reads this back: not worth a banner in the page.
+    console.warn('could not report the selection to the server', error);
+  });
+}, DEFAULT_SELECTION_REPORT_DELAY_MS);
