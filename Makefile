@@ -48,6 +48,7 @@ lint: build
 	$(VENV)/bin/ruff check src tests benchmarks examples scripts
 	$(VENV)/bin/ruff format --check src tests benchmarks examples scripts
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	cd web && npm run --silent check && npm run --silent lint
 
 bench: build

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from embedding_projector import __version__
+from embedding_projector._version import __version__
 from embedding_projector.dataset.model import Workspace
 from embedding_projector.server.engine import ComputeEngine
 from embedding_projector.server.errors import install_error_handlers
