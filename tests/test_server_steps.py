@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,6 @@ import numpy as np
 import pytest
 
 from tests.conftest import writable_copy
-from tests.server_process import ServerProcess, running_server
 from tests.test_steps import TIMELINE, expected
 
 
@@ -27,12 +25,6 @@ def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for path in run.glob("ckpt-6.*"):
         path.unlink()
     return root
-
-
-@pytest.fixture(scope="module")
-def server(logdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    with running_server("--logdir", str(logdir), cache_dir=tmp_path_factory.mktemp("cache")) as s:
-        yield s
 
 
 @pytest.fixture(scope="module")
