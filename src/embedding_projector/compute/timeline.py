@@ -19,7 +19,6 @@ import numpy as np
 
 from embedding_projector.compute import pca
 from embedding_projector.compute.progress import Callback, within
-from embedding_projector.compute.validation import check_vectors
 from embedding_projector.errors import InvalidParameterError
 
 
@@ -88,19 +87,23 @@ def aligned_pca(
     >>> aligned_pca([first, 2 * first, 3 * first], n_components=2).coordinates.shape
     (3, 100, 2)
     """
-    checked = [check_vectors(X, name=f"steps[{i}]") for i, X in enumerate(steps)]
-    if not checked:
+    arrays = [np.asarray(X) for X in steps]  # pca.fit checks the values, once
+    if not arrays:
         raise InvalidParameterError("`steps` must hold at least one step")
-    (n, d) = checked[0].shape
-    for i, X in enumerate(checked):
-        if X.shape != (n, d):
+    for i, X in enumerate(arrays):
+        if X.shape != arrays[0].shape:
             raise InvalidParameterError(
-                f"step {i} is {X.shape[0]:,} × {X.shape[1]} but step 0 is {n:,} × {d}: "
-                "aligned steps must have the same points (rows) and dimensions"
+                f"step {i} is {_size(X)} but step 0 is {_size(arrays[0])}: aligned steps "
+                "must have the same points (rows) and dimensions"
             )
-    basis = pca.fit(checked, n_components=n_components, callback=within(callback, 0.0, 0.5))
-    coordinates = np.empty((len(checked), n, basis.components.shape[0]), dtype=np.float32)
-    for i, X in enumerate(checked):
-        part = within(callback, 0.5 + 0.5 * i / len(checked), 0.5 + 0.5 * (i + 1) / len(checked))
+    basis = pca.fit(arrays, n_components=n_components, callback=within(callback, 0.0, 0.5))
+    count = len(arrays)
+    coordinates = np.empty((count, len(arrays[0]), len(basis.components)), dtype=np.float32)
+    for i, X in enumerate(arrays):
+        part = within(callback, 0.5 + 0.5 * i / count, 0.5 + 0.5 * (i + 1) / count)
         coordinates[i] = pca.project(X, basis, callback=part)
     return AlignedPCA(coordinates, basis.explained_variance_ratio, basis.components, basis.mean)
+
+
+def _size(X: np.ndarray) -> str:
+    return " × ".join(f"{size:,}" for size in X.shape)
