@@ -111,7 +111,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         )
         schemas = document["components"]["schemas"]
         for model in STREAM_FRAMES:
-            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            schema = model.model_json_schema(
+                ref_template="#/components/schemas/{model}", mode="serialization"
+            )
             schemas.update(schema.pop("$defs", {}))
             schemas[model.__name__] = schema
         app.openapi_schema = document

@@ -63,13 +63,16 @@ def _field_path(loc: Sequence[Any], body: Any) -> list[str]:
     if where != "body":
         return [str(p) for p in parts]
     path, value = [], body
-    for part in parts:
-        if isinstance(value, dict) and part in value:
+    for k, part in enumerate(parts):
+        if _has(value, part):
             path.append(str(part))
             value = value[part]
-        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+        elif k == len(parts) - 1:  # a missing field
             path.append(str(part))
-            value = value[part]
-        elif isinstance(value, dict) and isinstance(part, str) and parts[-1] == part:
-            path.append(part)  # a missing field
     return path
+
+
+def _has(value: Any, part: Any) -> bool:
+    if isinstance(value, dict):
+        return part in value
+    return isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)

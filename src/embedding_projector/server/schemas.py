@@ -27,6 +27,14 @@ from embedding_projector.compute.params import Param, params_of
 from embedding_projector.dataset.metadata import ColumnKind
 
 FORBID = ConfigDict(extra="forbid")
+
+
+class Answer(BaseModel):
+    """A JSON answer: every field is always sent (so the generated types need not guess)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
 Dims = Literal[2, 3]
 Pair = tuple[int, int]
 
@@ -34,7 +42,7 @@ Pair = tuple[int, int]
 # --- errors ---------------------------------------------------------------------------
 
 
-class ErrorInfo(BaseModel):
+class ErrorInfo(Answer):
     """What went wrong."""
 
     code: str = Field(description="Stable machine-readable code, e.g. `invalid_parameter`.")
@@ -42,7 +50,7 @@ class ErrorInfo(BaseModel):
     detail: str | None = Field(None, description="Low-level context, when there is some.")
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Answer):
     """The body of every 4xx and 5xx answer."""
 
     error: ErrorInfo
@@ -51,20 +59,20 @@ class ErrorBody(BaseModel):
 # --- the server and its data ------------------------------------------------------------
 
 
-class Health(BaseModel):
+class Health(Answer):
     """The server answers."""
 
     status: Literal["ok"] = "ok"
 
 
-class BelowNInfo(BaseModel):
+class BelowNInfo(Answer):
     """An upper bound that depends on the number of points N."""
 
     offset: int
     divisor: int
 
 
-class ParamInfo(BaseModel):
+class ParamInfo(Answer):
     """A method's parameter as the page offers it (:class:`.compute.params.Param`)."""
 
     default: int | float | str | None
@@ -98,7 +106,7 @@ class ParamInfo(BaseModel):
         )
 
 
-class MethodInfo(BaseModel):
+class MethodInfo(Answer):
     """A projection method: its parameters, defaults and ranges."""
 
     title: str
@@ -112,26 +120,7 @@ class MethodInfo(BaseModel):
         return cls(title=method.title, min_samples=method.min_samples, params=params)
 
 
-class ServerConfig(BaseModel):
-    """What the page needs to start."""
-
-    version: str
-    projection: ProjectionName | None = Field(
-        description="The projection to show first (`--projection`), or null."
-    )
-    seed: int = Field(description="The seed of a projection request that names none.")
-    methods: dict[MethodName, MethodInfo]
-
-    @classmethod
-    def of(cls, version: str, projection: str | None) -> ServerConfig:
-        """The configuration of a server."""
-        methods = {name: MethodInfo.of(method) for name, method in METHODS.items()}
-        return cls.model_validate(
-            {"version": version, "projection": projection, "seed": DEFAULT_SEED, "methods": methods}
-        )
-
-
-class RunInfo(BaseModel):
+class RunInfo(Answer):
     """A run (a folder with a projector config or a checkpoint)."""
 
     name: str
@@ -139,7 +128,7 @@ class RunInfo(BaseModel):
     embeddings: list[str] = Field(description="The ids of its embeddings.")
 
 
-class ColumnInfo(BaseModel):
+class ColumnInfo(Answer):
     """A metadata column."""
 
     name: str
@@ -147,7 +136,7 @@ class ColumnInfo(BaseModel):
     distinct: int = Field(description="Number of distinct present values.")
 
 
-class SpriteInfo(BaseModel):
+class SpriteInfo(Answer):
     """The sprite atlas: its size, one thumbnail's size, and the grid of thumbnails."""
 
     image_size: Pair
@@ -155,7 +144,7 @@ class SpriteInfo(BaseModel):
     grid: Pair
 
 
-class EmbeddingInfo(BaseModel):
+class EmbeddingInfo(Answer):
     """An embedding of the workspace."""
 
     id: str
@@ -171,14 +160,14 @@ class EmbeddingInfo(BaseModel):
     warnings: list[str]
 
 
-class BookmarksSaved(BaseModel):
+class BookmarksSaved(Answer):
     """Where the bookmarks were saved."""
 
     saved: int
     path: str
 
 
-class SelectionSaved(BaseModel):
+class SelectionSaved(Answer):
     """The selection was recorded."""
 
     selected: int
@@ -201,7 +190,7 @@ class NeighborQuery(BaseModel):
     spherize: bool = False
 
 
-class Neighbors(BaseModel):
+class Neighbors(Answer):
     """The nearest rows, nearest first, and their distances."""
 
     indices: list[int]
@@ -213,7 +202,7 @@ class Neighbors(BaseModel):
 JobState = Literal["queued", "running", "cancelling", "done", "failed", "cancelled"]
 
 
-class JobStatus(BaseModel):
+class JobStatus(Answer):
     """A projection job (``compute.jobstate.Job.status``)."""
 
     id: str
@@ -240,7 +229,7 @@ class StatusFrame(JobStatus):
     type: Literal["status"] = "status"
 
 
-class LayoutFrame(BaseModel):
+class LayoutFrame(Answer):
     """WebSocket text frame announcing the binary frame of float32 coordinates after it."""
 
     type: Literal["layout"] = "layout"
@@ -248,7 +237,7 @@ class LayoutFrame(BaseModel):
     shape: Pair
 
 
-class ErrorFrame(BaseModel):
+class ErrorFrame(Answer):
     """WebSocket text frame sent instead of any status when the job is unknown."""
 
     type: Literal["error"] = "error"
@@ -298,13 +287,41 @@ def _request_model(method: Method) -> type[BaseModel]:
     )
 
 
+# Models built from the registry, one field or member per method. mypy sees them as
+# BaseModel: their fields exist only at run time.
 if TYPE_CHECKING:
+    Methods = BaseModel
     ProjectionRequest = BaseModel
 else:
+    Methods = create_model(
+        "Methods",
+        __base__=Answer,
+        __doc__="Every projection method, by name.",
+        **{name: (MethodInfo, ...) for name in METHODS},
+    )
     ProjectionRequest = Annotated[
         functools.reduce(operator.or_, (_request_model(m) for m in METHODS.values())),
         Field(discriminator="method"),
     ]
+
+
+class ServerConfig(Answer):
+    """What the page needs to start."""
+
+    version: str
+    projection: ProjectionName | None = Field(
+        description="The projection to show first (`--projection`), or null."
+    )
+    seed: int = Field(description="The seed of a projection request that names none.")
+    methods: Methods
+
+    @classmethod
+    def of(cls, version: str, projection: str | None) -> ServerConfig:
+        """The configuration of a server."""
+        methods = {name: MethodInfo.of(method) for name, method in METHODS.items()}
+        return cls.model_validate(
+            {"version": version, "projection": projection, "seed": DEFAULT_SEED, "methods": methods}
+        )
 
 
 class AxisQuery(BaseModel):
