@@ -7,6 +7,7 @@ import asyncio
 import importlib.util
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,9 @@ def _request(method: str, path: str, **kwargs: Any) -> httpx.Response:
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
             return await http.request(method, path, **kwargs)
 
-    return asyncio.run(send())
+    # A loop of its own, in a thread: Playwright's sync API may hold this thread's loop.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, send()).result()
 
 
 def _contract_script() -> Any:
