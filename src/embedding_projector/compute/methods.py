@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -128,5 +128,3 @@ METHODS: dict[str, Method] = {
         Method("umap", "UMAP", umap.UmapParams, 2, ("umap-learn",), _run_umap),
     )
 }
-#: The projections by name, for command-line choices.
-PROJECTIONS: tuple[str, ...] = get_args(ProjectionName)
