@@ -12,16 +12,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import FIXTURES, writable_copy
-from tests.server_process import ServerProcess, running_server
+from tests.conftest import serving_copy
+from tests.server_process import ServerProcess
 
 HUGE = "9" * 5000
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    logdir = writable_copy(FIXTURES / "tf2_keras_tutorial", tmp_path_factory.mktemp("logs"))
-    with running_server(str(logdir), cache_dir=tmp_path_factory.mktemp("cache")) as s:
+    with serving_copy("tf2_keras_tutorial", tmp_path_factory.mktemp("server")) as s:
         yield s
 
 

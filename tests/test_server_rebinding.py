@@ -16,15 +16,14 @@ import httpx
 import pytest
 
 from embedding_projector.server.security import host_name, is_loopback
-from tests.conftest import FIXTURES, writable_copy
-from tests.server_process import ServerProcess, client, running_server
+from tests.conftest import serving_copy
+from tests.server_process import ServerProcess, client
 from tests.support import raw_http
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    logdir = writable_copy(FIXTURES / "tf2_keras_tutorial", tmp_path_factory.mktemp("logs"))
-    with running_server(str(logdir), cache_dir=tmp_path_factory.mktemp("cache")) as s:
+    with serving_copy("tf2_keras_tutorial", tmp_path_factory.mktemp("server")) as s:
         yield s
 
 
@@ -135,8 +134,7 @@ def test_host_names_and_bind_addresses() -> None:
 
 
 def test_the_bind_address_decides_the_token(tmp_path: Path) -> None:
-    logdir = writable_copy(FIXTURES / "tf2_keras_tutorial", tmp_path / "logs")
-    with running_server(str(logdir), "--host", "::1", cache_dir=tmp_path / "cache") as server:
+    with serving_copy("tf2_keras_tutorial", tmp_path, "--host", "::1") as server:
         assert server.url.startswith("http://[::1]:") and "token" not in server.url
         with httpx.Client(base_url=server.base) as http:
             assert http.get("/api/embeddings").status_code == 200
