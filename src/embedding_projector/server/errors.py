@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from embedding_projector.errors import ProjectorError
 
 log = logging.getLogger(__name__)
+_HTTP_CODES = {404: "not_found", 413: "payload_too_large"}
 
 
 def error_response(status: int, code: str, message: str, detail: str | None = None) -> JSONResponse:
@@ -32,7 +33,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        code = "not_found" if exc.status_code == 404 else f"http_{exc.status_code}"
+        code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
         return error_response(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(RequestValidationError)

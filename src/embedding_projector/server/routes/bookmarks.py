@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from embedding_projector.errors import InvalidParameterError
-from embedding_projector.formats.bookmarks import MAX_BOOKMARKS_BYTES, parse_bookmarks
+from embedding_projector.formats.bookmarks import parse_bookmarks
 from embedding_projector.server import bookmarks_store
 from embedding_projector.server.schemas import BookmarksSaved, json_body
 from embedding_projector.server.state import ServerState, get_state
@@ -30,9 +30,7 @@ def get_bookmarks(emb_id: str, state: State) -> list[dict[str, Any]]:
 async def put_bookmarks(emb_id: str, request: Request, state: State) -> BookmarksSaved:
     """Save the page's bookmarks (a JSON array of objects), atomically, in our own file."""
     embedding = state.embedding(emb_id)
-    body = await request.body()
-    if len(body) > MAX_BOOKMARKS_BYTES:
-        raise InvalidParameterError(f"bookmarks are limited to {MAX_BOOKMARKS_BYTES} bytes")
+    body = await request.body()  # at most MAX_BOOKMARKS_BYTES (see app.py)
     # Parsing and writing big bookmark files (per-point coordinates) must not block the loop.
     states = await run_in_threadpool(_parse_states, body)
     path = await run_in_threadpool(bookmarks_store.save, embedding, emb_id, state.cache_dir, states)
