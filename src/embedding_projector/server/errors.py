@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,7 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from embedding_projector.errors import ProjectorError
+from embedding_projector.errors import DISK_FULL, ProjectorError
+from embedding_projector.user_cache import ENV_CACHE_DIR
 
 log = logging.getLogger(__name__)
 _HTTP_CODES = {404: "not_found", 413: "payload_too_large"}
@@ -43,6 +45,19 @@ def install_error_handlers(app: FastAPI) -> None:
         reason = first.get("msg", "invalid value")
         message = f"`{where}`: {reason}" if where else f"invalid request: {reason}"
         return error_response(400, "invalid_parameter", message, str(exc.errors()[:5]))
+
+    @app.exception_handler(OSError)
+    async def disk_full(request: Request, exc: OSError) -> JSONResponse:
+        # A write of ours (the cache, a bookmarks folder) met a full disk: say so, and where.
+        if exc.errno not in DISK_FULL:
+            raise exc  # anything else is a bug: the handler below answers 500
+        cache_dir = request.app.state.settings.cache_dir
+        where = Path(exc.filename).parent if exc.filename else cache_dir
+        message = (
+            f"{where}: no space left on its disk; free some space there and try again "
+            f"(the cache dir {cache_dir} can be moved with {ENV_CACHE_DIR})"
+        )
+        return error_response(507, "insufficient_storage", message, exc.strerror)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
