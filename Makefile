@@ -7,16 +7,12 @@ STAMPS := .build-stamps
 # A persistent numba cache: umap-learn's first compile costs 16-79 s, once per machine.
 export NUMBA_CACHE_DIR ?= $(HOME)/.cache/embedding-projector/numba
 
-# The web bundle is built into the package (git-ignored, shipped in the wheel).
-STATIC := src/embedding_projector/static
-WEB_SOURCES := $(shell find web/src -type f) web/index.html web/package.json \
-	web/vite.config.ts web/svelte.config.js web/tsconfig.json
 # The browser tests and the web benchmark drive Debian's Chromium (never a downloaded one).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: build demo test lint bench docs
+.PHONY: build web demo test lint bench docs
 
-build: $(STAMPS)/python $(STATIC)/index.html | $(CHROMIUM)
+build: web | $(CHROMIUM)
 
 $(STAMPS)/python: pyproject.toml
 	@mkdir -p $(STAMPS)
@@ -25,14 +21,11 @@ $(STAMPS)/python: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-$(STAMPS)/npm: web/package-lock.json
-	@mkdir -p $(STAMPS)
-	cd web && npm ci --no-audit --no-fund --loglevel=error
-	@touch $@
-
-$(STATIC)/index.html: $(STAMPS)/npm $(WEB_SOURCES)
-	cd web && npm run --silent build
-	@touch $@
+# The web page is built into the package (git-ignored, shipped in the wheel). hatch_build.py
+# decides, as it does for `python -m build`: `npm ci` when web/node_modules is older than the
+# lock file, `npm run build` when the page is older than web/.
+web: $(STAMPS)/python
+	@$(PY) hatch_build.py
 
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
@@ -45,8 +38,8 @@ test: build
 	$(PY) -m pytest -q
 
 lint: build
-	$(VENV)/bin/ruff check src tests benchmarks examples scripts
-	$(VENV)/bin/ruff format --check src tests benchmarks examples scripts
+	$(VENV)/bin/ruff check src tests benchmarks examples scripts hatch_build.py
+	$(VENV)/bin/ruff format --check src tests benchmarks examples scripts hatch_build.py
 	$(VENV)/bin/mypy
 	cd web && npm run --silent check && npm run --silent lint
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -63,9 +63,22 @@ class ServerProcess:
         return "".join(self.lines)
 
 
+PROJECTOR = (sys.executable, "-m", "embedding_projector")
+
+
 @contextmanager
-def running_server(*args: str, cache_dir: Path, timeout: float = 60) -> Iterator[ServerProcess]:
-    """Start ``projector ARGS --no-browser`` (on a free port unless ARGS give one), then stop it."""
+def running_server(
+    *args: str,
+    cache_dir: Path,
+    timeout: float = 60,
+    command: Sequence[str] = PROJECTOR,
+    path: str | None = None,
+) -> Iterator[ServerProcess]:
+    """Start ``projector ARGS --no-browser`` (on a free port unless ARGS give one), then stop it.
+
+    ``command`` is how ``projector`` is run (this interpreter's package by default), ``path``
+    the ``PATH`` it gets (this one by default).
+    """
     env = {
         # numba's compiled code is kept across tests (compiling UMAP's kernels takes a minute),
         # everything else goes to the test's own cache dir.
@@ -73,12 +86,11 @@ def running_server(*args: str, cache_dir: Path, timeout: float = 60) -> Iterator
         **os.environ,
         "EMBEDDING_PROJECTOR_CACHE_DIR": str(cache_dir),
         "PYTHONUNBUFFERED": "1",
+        **({"PATH": path} if path is not None else {}),
     }
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "embedding_projector",
+            *command,
             *args,
             "--no-browser",
             *([] if "--port" in args else ["--port", "0"]),
