@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -108,13 +109,18 @@ def running_server(
         print(server.output, file=sys.stderr)  # the server's log, for the failure report
         raise
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=20)
         server.close()
+
+
+def stop(process: subprocess.Popen[Any], timeout: float) -> None:
+    """Ask ``process`` to stop (SIGTERM: a clean shutdown), kill it after ``timeout`` s."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def client(server: ServerProcess, **kwargs: object) -> httpx.Client:

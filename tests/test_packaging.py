@@ -183,5 +183,7 @@ def test_a_stale_page_without_node_stops_the_build_with_one_sentence(tmp_path: P
     assert not list(tmp_path.glob("*.tar.gz"))
 
     # An editable install serves the page from the tree: the hook stays out of its way.
-    editable = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-compile", "--quiet"]
-    ok(run(*editable, "--prefix", tmp_path / "prefix", "--editable", tree, path=path))
+    venv = tmp_path / "venv"
+    ok(run(sys.executable, "-m", "venv", "--without-pip", venv, path=path))
+    pip = [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install"]
+    ok(run(*pip, "--quiet", "--no-deps", "--no-compile", "--editable", tree, path=path))

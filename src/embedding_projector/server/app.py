@@ -87,6 +87,8 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
             return _NO_BUNDLE
 
     app.add_middleware(
-        SecurityMiddleware, token=settings.token, loopback_only=is_loopback(settings.host)
+        SecurityMiddleware,
+        token=settings.token,
+        loopback_only=is_loopback(settings.host) and settings.judge_host,
     )
     return app
