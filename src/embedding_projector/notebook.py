@@ -175,10 +175,10 @@ def serve(
         judge_host=route.judge_host,
     )
     projector = Projector(prepared)
-    port = prepared.sock.getsockname()[1]
-    url = route.url(projector.url, port, prepared.token)
+    bound = prepared.sock.getsockname()[1]
+    url = route.url(projector.url, bound, prepared.token)
     if inline:
-        route.display(url, port, height)
+        route.display(url, bound, height)
     if open_browser if open_browser is not None else not inline:
         open_browser_later(projector.url, delay=0)
     print(f"Embedding Projector at {url}{route.note(projector.url)}")
