@@ -131,12 +131,10 @@ def test_the_dists_carry_the_page_and_only_what_belongs(dists: Dists) -> None:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = launch_chromium(p.chromium)
-        yield browser
-        browser.close()
+def browser(playwright: Any) -> Iterator[Any]:
+    browser = launch_chromium(playwright.chromium)
+    yield browser
+    browser.close()
 
 
 @pytest.mark.e2e

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -83,6 +86,13 @@ def in_process(**settings: object) -> httpx.AsyncClient:
     )
 
 
+def in_a_thread(check: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """``asyncio.run(check())`` in a thread of its own: the browser tests' Playwright keeps an
+    event loop running in this one for the whole session."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, check()).result()
+
+
 async def cross_site_write(http: httpx.AsyncClient, headers: dict[str, str]) -> int:
     """The status of a write that another site's page sends."""
     forged = await http.put(
@@ -115,7 +125,7 @@ def test_through_a_proxy_other_host_names_need_the_token() -> None:
             assert (await http.get("/api/runs", headers=hub)).status_code == 200
             assert await cross_site_write(http, hub) == 403
 
-    asyncio.run(check())
+    in_a_thread(check)
 
 
 def test_without_host_judging_any_name_is_served_but_not_cross_site_writes() -> None:
@@ -127,4 +137,4 @@ def test_without_host_judging_any_name_is_served_but_not_cross_site_writes() -> 
             assert (await http.get("/api/health", headers=colab)).status_code == 200
             assert await cross_site_write(http, colab) == 403
 
-    asyncio.run(check())
+    in_a_thread(check)
