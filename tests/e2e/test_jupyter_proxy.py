@@ -45,7 +45,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
     env = {"EMBEDDING_PROJECTOR_CACHE_DIR": str(folder / "cache")}
     with running_jupyterlab(folder, base_url=BASE_URL, env=env) as lab:
         notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CELL)])
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        notebook.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
         nbformat.write(notebook, lab.root / "proxy.ipynb")
         yield lab
 
@@ -61,9 +65,13 @@ def remote_browser(playwright: Any) -> Iterator[Any]:
 def run_the_cell(page: Any) -> None:
     """Run the notebook's cell from JupyterLab's Run menu, once its kernel is idle.
 
-    On a loaded machine a run asked for while JupyterLab is still connecting to the kernel can
-    be dropped (the cell keeps its ``[ ]`` prompt): it is asked for again.
+    On a loaded machine JupyterLab may ask which kernel to use although the notebook names
+    one (it had not listed the kernels yet): its default, Python 3, is chosen. A run asked
+    for while it is still connecting to the kernel can be dropped (the cell keeps its ``[ ]``
+    prompt): it is asked for again.
     """
+    dialog = page.locator(".jp-Dialog")
+    page.add_locator_handler(dialog, lambda: dialog.locator("button.jp-mod-accept").click())
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=120_000)
     prompt = page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first
     for attempt in range(3):
