@@ -8,9 +8,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -63,9 +64,22 @@ class ServerProcess:
         return "".join(self.lines)
 
 
+PROJECTOR = (sys.executable, "-m", "embedding_projector")
+
+
 @contextmanager
-def running_server(*args: str, cache_dir: Path, timeout: float = 60) -> Iterator[ServerProcess]:
-    """Start ``projector ARGS --no-browser`` (on a free port unless ARGS give one), then stop it."""
+def running_server(
+    *args: str,
+    cache_dir: Path,
+    timeout: float = 60,
+    command: Sequence[str] = PROJECTOR,
+    path: str | None = None,
+) -> Iterator[ServerProcess]:
+    """Start ``projector ARGS --no-browser`` (on a free port unless ARGS give one), then stop it.
+
+    ``command`` is how ``projector`` is run (this interpreter's package by default), ``path``
+    the ``PATH`` it gets (this one by default).
+    """
     env = {
         # numba's compiled code is kept across tests (compiling UMAP's kernels takes a minute),
         # everything else goes to the test's own cache dir.
@@ -73,12 +87,11 @@ def running_server(*args: str, cache_dir: Path, timeout: float = 60) -> Iterator
         **os.environ,
         "EMBEDDING_PROJECTOR_CACHE_DIR": str(cache_dir),
         "PYTHONUNBUFFERED": "1",
+        **({"PATH": path} if path is not None else {}),
     }
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "embedding_projector",
+            *command,
             *args,
             "--no-browser",
             *([] if "--port" in args else ["--port", "0"]),
@@ -96,13 +109,18 @@ def running_server(*args: str, cache_dir: Path, timeout: float = 60) -> Iterator
         print(server.output, file=sys.stderr)  # the server's log, for the failure report
         raise
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=20)
         server.close()
+
+
+def stop(process: subprocess.Popen[Any], timeout: float) -> None:
+    """Ask ``process`` to stop (SIGTERM: a clean shutdown), kill it after ``timeout`` s."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def client(server: ServerProcess, **kwargs: object) -> httpx.Client:

@@ -27,7 +27,13 @@ import numpy as np
 from embedding_projector.dataset.model import Workspace
 from embedding_projector.dataset.opening import open_path
 from embedding_projector.errors import InvalidParameterError, ProjectorError
-from embedding_projector.server.serve import PreparedServer, open_browser_later, prepare_server
+from embedding_projector.notebook_proxy import LOCAL, notebook_route
+from embedding_projector.server.serve import (
+    PreparedServer,
+    new_token,
+    open_browser_later,
+    prepare_server,
+)
 from embedding_projector.server.settings import DEFAULT_PORT
 from embedding_projector.server.state import ServerState
 from embedding_projector.user_cache import default_cache_dir
@@ -149,22 +155,33 @@ def serve(
     """Serve a log dir, any input of :func:`embedding_projector.open`, or a workspace.
 
     The server runs in a background thread; in a script, call ``.wait()`` to keep it
-    running until Ctrl-C. Displayed inline in Jupyter, like :func:`show`.
+    running until Ctrl-C. Displayed inline in Jupyter, like :func:`show`: through the
+    Jupyter server's proxy (``<base_url>proxy/<port>/``) when jupyter-server-proxy is
+    installed, through Colab's proxy in Colab, so that a browser on another machine than the
+    kernel shows it too.
     """
     workspace = (
         path_or_workspace if isinstance(path_or_workspace, Workspace)
         else open_path(path_or_workspace)
     )  # fmt: skip
-    prepared = prepare_server(workspace, port=port, projection=projection, say=print)
-    projector = Projector(prepared)
     inline = _in_notebook()
+    route = notebook_route() if inline else LOCAL
+    prepared = prepare_server(
+        workspace,
+        port=port,
+        projection=projection,
+        say=print,
+        token=new_token() if route.needs_token else None,
+        judge_host=route.judge_host,
+    )
+    projector = Projector(prepared)
+    bound = prepared.sock.getsockname()[1]
+    url = route.url(projector.url, bound, prepared.token)
     if inline:
-        from IPython.display import IFrame, display
-
-        display(IFrame(projector.url, width="100%", height=height))  # type: ignore[no-untyped-call]
+        route.display(url, bound, height)
     if open_browser if open_browser is not None else not inline:
         open_browser_later(projector.url, delay=0)
-    print(f"Embedding Projector at {projector.url}")
+    print(f"Embedding Projector at {url}{route.note(projector.url)}")
     return projector
 
 

@@ -113,7 +113,9 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
     }
     app.add_middleware(BodyLimitMiddleware, default=DEFAULT_BODY_BYTES, bounds=bounds)
     app.add_middleware(  # outermost: who may ask comes first
-        SecurityMiddleware, token=settings.token, loopback_only=is_loopback(settings.host)
+        SecurityMiddleware,
+        token=settings.token,
+        loopback_only=is_loopback(settings.host) and settings.judge_host,
     )
     app.openapi = functools.partial(_openapi, app)  # type: ignore[method-assign]
     return app
