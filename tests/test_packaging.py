@@ -102,6 +102,7 @@ def test_the_dists_carry_the_page_and_only_what_belongs(dists: Dists) -> None:
         "web/package-lock.json",
         "hatch_build.py",
         "pyproject.toml",
+        "LICENSE",
     } <= sdist
     assert any(name.startswith("src/embedding_projector/static/assets/") for name in sdist)
     top = {name.split("/")[0] for name in sdist}
@@ -111,6 +112,7 @@ def test_the_dists_carry_the_page_and_only_what_belongs(dists: Dists) -> None:
         "hatch_build.py",
         "pyproject.toml",
         "README.md",
+        "LICENSE",
         ".gitignore",
         "PKG-INFO",
     }
@@ -120,6 +122,7 @@ def test_the_dists_carry_the_page_and_only_what_belongs(dists: Dists) -> None:
     with zipfile.ZipFile(dists.wheel) as archive:
         wheel = set(archive.namelist())
     assert "embedding_projector/static/index.html" in wheel
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in wheel)
     assert {name.split("/")[0] for name in wheel} == {
         "embedding_projector",
         f"{dists.wheel.name.split('-py3')[0]}.dist-info",
@@ -164,7 +167,7 @@ def test_the_installed_wheel_serves_the_page_without_node(
 def test_a_stale_page_without_node_stops_the_build_with_one_sentence(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     tree.mkdir()
-    for name in ("pyproject.toml", "hatch_build.py", "README.md"):
+    for name in ("pyproject.toml", "hatch_build.py", "README.md", "LICENSE"):
         shutil.copy2(REPO / name, tree / name)
     shutil.copytree(REPO / "src", tree / "src", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO / "web", tree / "web", ignore=shutil.ignore_patterns("node_modules"))
