@@ -39,17 +39,23 @@ def prefix_exists(prefix: Path) -> bool:
     return Path(str(prefix) + INDEX_SUFFIX).is_file()
 
 
-def latest_checkpoint(folder: Path) -> CheckpointLookup:
-    """The latest checkpoint in ``folder``: named by its state file, else the newest index."""
+def latest_checkpoint(folder: Path, root: Path | None = None) -> CheckpointLookup:
+    """The latest checkpoint in ``folder``: named by its state file, else the newest index.
+
+    The state file is read inside ``root`` (see :func:`..formats.files.open_inside`).
+    """
     lookup = CheckpointLookup(looked_in=[folder])
     state_path = folder / STATE_FILE
     if state_path.is_file():
-        named = _from_state_file(state_path, lookup)
+        named = _from_state_file(state_path, lookup, root)
         if named is not None:
             lookup.prefix = named
             return lookup
+    # is_file() leaves out dangling and looping symlinks, whose stat() would fail.
     indexes = sorted(
-        folder.glob("*" + INDEX_SUFFIX), key=lambda p: (p.stat().st_mtime, p.name), reverse=True
+        (p for p in folder.glob("*" + INDEX_SUFFIX) if p.is_file()),
+        key=lambda p: (p.stat().st_mtime, p.name),
+        reverse=True,
     )
     if indexes:
         lookup.prefix = indexes[0].with_suffix("")
@@ -65,15 +71,21 @@ def latest_checkpoint(folder: Path) -> CheckpointLookup:
     return lookup
 
 
-def _from_state_file(state_path: Path, lookup: CheckpointLookup) -> Path | None:
+def _from_state_file(state_path: Path, lookup: CheckpointLookup, root: Path | None) -> Path | None:
     """The prefix a state file names, also when it holds another machine's absolute path."""
     try:
-        state = read_checkpoint_state(state_path)
+        state = read_checkpoint_state(state_path, root=root)
     except ProjectorError as exc:
         lookup.warnings.append(f"{exc}; looking for checkpoint files instead")
         return None
     named = state.model_checkpoint_path
     if not named:
+        return None
+    if "\0" in named:
+        lookup.warnings.append(
+            f"{state_path}: names checkpoint {named!r}, a path with a NUL byte; "
+            "looking for checkpoint files instead"
+        )
         return None
     folder = state_path.parent
     candidate = Path(os.path.expanduser(named))
@@ -92,19 +104,23 @@ def _from_state_file(state_path: Path, lookup: CheckpointLookup) -> Path | None:
     return None
 
 
-def resolve_configured(named: str, config_dir: Path) -> CheckpointLookup:
+def resolve_configured(named: str, config_dir: Path, root: Path | None = None) -> CheckpointLookup:
     """The checkpoint a config's ``model_checkpoint_path`` names (a prefix or a folder).
 
     Relative paths are relative to the config's folder, not the working directory; an
     absolute path that no longer exists (a moved log dir) falls back to the same name
     beside the config.
     """
+    if "\0" in named:
+        return CheckpointLookup(
+            warnings=[f"{config_dir}: `model_checkpoint_path` {named!r} has a NUL byte; ignored"]
+        )
     path = Path(os.path.expanduser(named.removesuffix(INDEX_SUFFIX)))
     path = path if path.is_absolute() else config_dir / path
     if prefix_exists(path):
         return CheckpointLookup(prefix=path)
     if path.is_dir():
-        return latest_checkpoint(path)
+        return latest_checkpoint(path, root)
     beside = config_dir / path.name
     if prefix_exists(beside):
         return CheckpointLookup(

@@ -22,7 +22,7 @@ from embedding_projector.formats.arrays import ArraySource
 from embedding_projector.formats.bookmarks import read_bookmarks
 from embedding_projector.formats.protos import EmbeddingInfo, ProjectorConfig
 from embedding_projector.formats.sprite import read_sprite_info
-from embedding_projector.formats.tensor_file import TensorFileSource
+from embedding_projector.formats.tensor_file import open_tensor_file
 from embedding_projector.formats.tf_checkpoint import CheckpointReader
 
 OPTIMIZER_SLOT = ".OPTIMIZER_SLOT"
@@ -86,8 +86,8 @@ def normalized_entries(config: ProjectorConfig, warnings: list[str]) -> list[Emb
 def _add_file_embedding(run: Run, entry: EmbeddingInfo, assets: _Assets) -> None:
     try:
         path = assets.resolve(entry.tensor_path, "tensor_path")
-        source = TensorFileSource(path, list(entry.tensor_shape))
-        source.shape  # noqa: B018 - parse now: a broken file is reported when the run opens
+        # A TSV is parsed now: a broken file is reported when the run opens.
+        source = open_tensor_file(path, list(entry.tensor_shape), root=assets.root)
     except ProjectorError as exc:
         run.warnings.append(f"tensor {entry.tensor_name!r} not loaded: {exc}")
         return
@@ -105,7 +105,7 @@ def _add_checkpoint_embeddings(
 ) -> None:
     try:
         assets.resolve(str(prefix) + ".index", "model_checkpoint_path")
-        reader = CheckpointReader(prefix)
+        reader = CheckpointReader(prefix, root=assets.root)
         variables = reader.variables()
     except ProjectorError as exc:
         run.warnings.append(f"checkpoint not loaded: {exc}")
@@ -145,7 +145,7 @@ def _is_embedding(key: str, shape: tuple[int, ...], dtype: str) -> bool:
 
 
 def _reader_of(reader: CheckpointReader, key: str) -> Callable[[], Any]:
-    return lambda: reader.read_float32(key)
+    return lambda: reader.locate(key)
 
 
 def _shared_entry(key: str, shared: EmbeddingInfo | None) -> EmbeddingInfo:
@@ -179,9 +179,12 @@ class _Assets:
             tensor_name=tensor_name,
             run=run,
             source=source,
-            load_metadata=_metadata_loader(metadata_path) if metadata_path else None,
+            root=self.root,
+            load_metadata=_metadata_loader(metadata_path, self.root) if metadata_path else None,
             metadata_path=metadata_path,
-            load_bookmarks=(lambda: read_bookmarks(bookmarks_path)) if bookmarks_path else None,
+            load_bookmarks=(
+                (lambda: read_bookmarks(bookmarks_path, root=self.root)) if bookmarks_path else None
+            ),
             bookmarks_path=bookmarks_path,
             sprite=sprite,
             warnings=warnings,
@@ -196,7 +199,8 @@ class _Assets:
             warnings.append(f"{exc}; ignored")
             return None
         if not path.is_file():
-            warnings.append(f"`{field}` {raw!r}: {path} does not exist; ignored")
+            what = "is not a regular file" if path.exists() else "does not exist"
+            warnings.append(f"`{field}` {raw!r}: {path} {what}; ignored")
             return None
         return path
 
@@ -214,11 +218,11 @@ class _Assets:
             )
             return None
         try:
-            size = read_sprite_info(image_path)
+            size = read_sprite_info(image_path, root=self.root)
         except ProjectorError as exc:
             warnings.append(f"{exc}; sprite ignored")
             return None
-        sprite = Sprite(image_path, (dims[0], dims[1]), size)
+        sprite = Sprite(image_path, (dims[0], dims[1]), size, root=self.root)
         if sprite.capacity < n:
             warnings.append(
                 f"sprite {image_path}: a {size[0]}×{size[1]} atlas of {dims[0]}×{dims[1]} "
@@ -228,5 +232,5 @@ class _Assets:
         return sprite
 
 
-def _metadata_loader(path: Path) -> Callable[[int], Any]:
-    return lambda n: load_metadata(path, n)
+def _metadata_loader(path: Path, root: Path) -> Callable[[int], Any]:
+    return lambda n: load_metadata(path, n, root=root)
