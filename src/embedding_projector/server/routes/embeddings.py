@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
+import mimetypes
 from typing import Annotated, Any
 
 import pyarrow as pa
 from fastapi import APIRouter, Depends, Header, Query, Response
-from fastapi.responses import FileResponse
 
 from embedding_projector.dataset.summary import describe_embedding
 from embedding_projector.errors import InvalidParameterError, NotFoundError
+from embedding_projector.formats.files import read_inside
 from embedding_projector.server.binary import array_response
 from embedding_projector.server.state import ServerState, embedding_id, get_state
 
@@ -67,7 +67,7 @@ async def get_vectors(
 ) -> Response:
     """float32 little-endian row-major bytes; ``X-Shape: N,D``. Rows or byte ranges on demand."""
     embedding = state.embedding(emb_id)
-    vectors = await asyncio.to_thread(lambda: embedding.vectors)  # the first read checks CRCs
+    vectors = await state.compute.vectors(emb_id, embedding)  # the first read checks CRCs
     if start is None and stop is None:
         state.compute.prefetch_neighbor_index(emb_id, embedding)
     n = vectors.shape[0]
@@ -87,10 +87,11 @@ def get_metadata(emb_id: str, state: State) -> Response:
     return Response(sink.getvalue().to_pybytes(), media_type=ARROW_STREAM)
 
 
-@router.get("/embeddings/{emb_id}/sprite", response_class=FileResponse)
-def get_sprite(emb_id: str, state: State) -> FileResponse:
-    """The sprite atlas image."""
+@router.get("/embeddings/{emb_id}/sprite", response_class=Response)
+def get_sprite(emb_id: str, state: State) -> Response:
+    """The sprite atlas image, read now, inside the opened folder (404 once it is gone)."""
     sprite = state.embedding(emb_id).sprite
     if sprite is None:
         raise NotFoundError(f"embedding {emb_id!r} has no sprite")
-    return FileResponse(sprite.image_path)
+    media_type = mimetypes.guess_type(sprite.image_path.name)[0] or "application/octet-stream"
+    return Response(read_inside(sprite.image_path, sprite.root), media_type=media_type)
