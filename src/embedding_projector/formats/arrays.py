@@ -40,8 +40,8 @@ def check_matrix(array: np.ndarray, *, path: Path, what: str) -> np.ndarray:
 
 def check_matrix_layout(
     shape: tuple[int, ...], dtype: np.dtype[Any], *, path: Path, what: str
-) -> tuple[int, int]:
-    """:func:`check_matrix` on a shape and dtype read from a header; returns ``(N, D)``."""
+) -> None:
+    """:func:`check_matrix` on a shape and dtype read from a header."""
     if dtype.kind not in _NUMERIC_KINDS:
         raise FormatError(f"{what} holds {dtype} values; vectors must be numbers", path=path)
     if len(shape) != 2:
@@ -55,7 +55,6 @@ def check_matrix_layout(
         )
     if min(shape) == 0:
         raise FormatError(f"{what} is empty (shape {shape})", path=path)
-    return int(shape[0]), int(shape[1])
 
 
 #: Rows per block when an in-memory array is handed out in blocks.
