@@ -49,7 +49,7 @@ def load_npy(path: str) -> np.ndarray:
 def server_read(prefix: str, cache_dir: str) -> np.ndarray:
     """What the server does on the first request for the vectors (``ComputeEngine.vectors``)."""
     (embedding,) = open_path(prefix).embeddings
-    return read_vectors(ResultCache(cache_dir), embedding)
+    return read_vectors(ResultCache(cache_dir), embedding.source)
 
 
 def previous_server_read(prefix: str, cache_dir: str) -> np.ndarray:

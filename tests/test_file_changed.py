@@ -126,6 +126,28 @@ def test_a_checkpoint_shard_truncated_before_it_is_read(checkpoint: Path, tmp_pa
         _alive(server, http)
 
 
+def test_an_earlier_checkpoint_step_truncated_while_served(tmp_path: Path) -> None:
+    """The steps route reads other checkpoints of the run: the same way, never mapped."""
+    logdir = tmp_path / "logs"
+    logdir.mkdir()
+    for number in (1, 2):
+        with BundleWriter(logdir / f"ckpt-{number}") as writer:
+            writer.add("emb", VECTORS * number)
+    (logdir / "checkpoint").write_text('model_checkpoint_path: "ckpt-2"\n')
+    with _serving(tmp_path, "--logdir", str(logdir)) as (server, http, emb):
+        steps = http.get(f"/api/embeddings/{emb}/steps").json()["steps"]
+        assert [s["label"] for s in steps] == ["ckpt-1", "ckpt-2"] and steps[1]["default"]
+        first = http.get(f"/api/embeddings/{emb}/steps/0/vectors")
+        assert first.status_code == 200
+        np.testing.assert_array_equal(
+            np.frombuffer(first.content, "<f4").reshape(VECTORS.shape), VECTORS
+        )
+        os.truncate(logdir / "ckpt-1.data-00000-of-00001", 4096)
+        assert http.get(f"/api/embeddings/{emb}/steps/0/vectors").content == first.content
+        _alive(server, http)
+        assert "ckpt-1.data" not in _mapped_files(server)
+
+
 def test_pread_reports_a_file_cut_short_while_it_is_read(tmp_path: Path) -> None:
     """The race the checks cannot close (cut between the check and the read) is a short
     read, which is an error: no memory map is involved."""

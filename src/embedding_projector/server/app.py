@@ -24,6 +24,7 @@ from embedding_projector.server.routes import (
     projections,
     search,
     selection,
+    steps,
 )
 from embedding_projector.server.security import SecurityMiddleware, is_loopback
 from embedding_projector.server.settings import Settings
@@ -79,7 +80,7 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
         """What the page needs to start: version and the projection to show first."""
         return {"version": __version__, "projection": settings.projection}
 
-    for module in (embeddings, search, bookmarks, neighbors, projections, jobs, selection):
+    for module in (embeddings, steps, search, bookmarks, neighbors, projections, jobs, selection):
         api.include_router(module.router)
     app.include_router(api)
 

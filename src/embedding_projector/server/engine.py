@@ -26,7 +26,7 @@ import numpy as np
 from embedding_projector.compute import knn
 from embedding_projector.compute.cache import ResultCache
 from embedding_projector.compute.jobs import JobManager
-from embedding_projector.dataset.model import Embedding
+from embedding_projector.dataset.model import Embedding, TensorSource
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -52,7 +52,18 @@ class ComputeEngine:
     async def vectors(self, emb_id: str, embedding: Embedding) -> np.ndarray:
         """The vectors, as the server reads them: a map of our own copy (see the module)."""
         cache = self.jobs.cache
-        return await self._once(("vectors", emb_id), lambda: read_vectors(cache, embedding))
+        return await self._once(("vectors", emb_id), lambda: read_vectors(cache, embedding.source))
+
+    async def step_vectors(self, emb_id: str, embedding: Embedding, index: int) -> np.ndarray:
+        """The vectors of one step of the embedding, read as :meth:`vectors` reads them."""
+        step = embedding.steps[index]
+        if step.default:  # the embedding's own vectors
+            return await self.vectors(emb_id, embedding)
+        cache = self.jobs.cache
+        return await self._once(
+            ("step", emb_id, str(index)),
+            lambda: step.read_with(lambda source: read_vectors(cache, source)),
+        )
 
     async def vectors_key(self, emb_id: str, embedding: Embedding) -> str:
         """The workers' key for these vectors (hashed and shared once)."""
@@ -95,26 +106,25 @@ class ComputeEngine:
             return built
 
 
-def read_vectors(cache: ResultCache, embedding: Embedding) -> np.ndarray:
+def read_vectors(cache: ResultCache, source: TensorSource) -> np.ndarray:
     """The vectors read with ``pread`` into their copy in ``cache``, and that copy mapped.
 
     When the cache dir cannot take the copy (full, read-only), they are read into memory.
     """
-    source = embedding.source
     try:
         _, path = cache.store_vector_blocks(source.shape, source.blocks)
     except OSError as exc:
         log.warning("cannot copy the vectors into the cache dir (%s); reading them", exc)
-        return _in_memory(embedding)
+        return _in_memory(source)
     copy: np.ndarray = np.load(path, mmap_mode="r")
     return copy
 
 
-def _in_memory(embedding: Embedding) -> np.ndarray:
+def _in_memory(source: TensorSource) -> np.ndarray:
     """The vectors read block by block into memory (no map of the user's file)."""
-    out = np.empty(embedding.shape, np.float32)
+    out = np.empty(source.shape, np.float32)
     row = 0
-    for block in embedding.source.blocks():
+    for block in source.blocks():
         out[row : row + len(block)] = block
         row += len(block)
     return out

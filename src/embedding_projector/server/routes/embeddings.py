@@ -21,7 +21,7 @@ ARROW_STREAM = "application/vnd.apache.arrow.stream"
 
 @router.get("/embeddings")
 def list_embeddings(state: State) -> list[dict[str, Any]]:
-    """Every embedding: id, run, name, shape, stored dtype, metadata columns, sprite, warnings."""
+    """Every embedding: id, run, name, shape, dtype, columns, sprite, steps, warnings."""
     result = []
     for emb_id, embedding in state.embeddings.items():
         described = describe_embedding(embedding)
@@ -38,6 +38,7 @@ def list_embeddings(state: State) -> list[dict[str, Any]]:
                 "sprite": described["sprite"]
                 and {k: described["sprite"][k] for k in ("image_size", "single_image_dim", "grid")},
                 "bookmarks": described["bookmarks"],
+                "steps": described["steps"],
                 "warnings": described["warnings"],
             }
         )
