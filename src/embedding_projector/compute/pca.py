@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from embedding_projector.compute.params import param
 from embedding_projector.compute.preprocess import centroid
 from embedding_projector.compute.progress import Callback, Progress, report, within
 from embedding_projector.compute.threads import map_in_threads, single_threaded_blas
@@ -28,6 +29,17 @@ from embedding_projector.errors import InvalidParameterError
 MAX_COMPONENTS = 10
 #: Rows per product: 8,192 x 128 float32 is 4 MB, which stays in the L2/L3 cache.
 BLOCK_ROWS = 8_192
+
+
+@dataclass(frozen=True)
+class PcaParams:
+    """What a PCA job shows; all :data:`MAX_COMPONENTS` components are computed and cached."""
+
+    components: tuple[int, ...] | None = param(
+        None,
+        "Which 2 or 3 of the first 10 components to show (0-based); none: the first ones.",
+        low=0, high=MAX_COMPONENTS - 1, integer=True,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
