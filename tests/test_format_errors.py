@@ -155,13 +155,12 @@ def test_one_line_and_quote_exception() -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("[" * 100_000 + "]" * 100_000, "is not usable JSON (RecursionError"),
-        ('[{"a": ' + "[" * 300 + "]" * 300 + "}]", "nests arrays and objects more than 64 deep"),
-        ('[{"a": ' + "[" * 70 + "]" * 70 + "}]", "nests arrays and objects more than 64 deep"),
-        ('[{"x": NaN}]', "NaN is not a number JSON can carry"),
-        ('[{"x": 1e999}]', "1e999 is beyond the range of a float"),
-        ('[{"x": ' + "9" * 5000 + "}]", "Exceeds the limit (4300 digits)"),
-        ('[{"label": "\\ud800"}]', "a lone UTF-16 surrogate"),
+        ("[" * 100_000 + "]" * 100_000, "nested more than 32 levels deep"),
+        ('[{"a": ' + "[" * 300 + "]" * 300 + "}]", "nested more than 32 levels deep"),
+        ('[{"x": NaN}]', "NaN is not a JSON number"),
+        ('[{"x": 1e999}]', "the number 1e999 is too large for a float"),
+        ('[{"x": ' + "9" * 5000 + "}]", "an integer of 5000 digits (at most 20)"),
+        ('[{"label": "\\ud800"}]', "a string with a lone surrogate"),
         ('{"label": 1}', "expected a JSON array of saved states"),
     ],
 )

@@ -12,7 +12,11 @@ corrupt file can never write its bytes into a terminal or a log.
 
 from __future__ import annotations
 
+import errno
 from os import PathLike
+
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+"""``OSError.errno`` values meaning that the disk (or the user's quota on it) is full."""
 
 #: How much of a library's own message is quoted in ours (see :func:`quote_exception`).
 QUOTE_LIMIT = 200
@@ -122,6 +126,13 @@ class InvalidParameterError(ProjectorError):
 
     status = 400
     code = "invalid_parameter"
+
+
+class InsufficientStorageError(ProjectorError):
+    """The disk a file is being written to is full."""
+
+    status = 507
+    code = "insufficient_storage"
 
 
 class MissingDependencyError(ProjectorError):

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from embedding_projector.errors import ProjectorError
+from embedding_projector.errors import DISK_FULL, InsufficientStorageError, ProjectorError
 
 Bytes = bytes | bytearray | memoryview
 
@@ -47,12 +47,18 @@ def write_atomic(path: str | os.PathLike[str], data: Bytes) -> None:
     Raises
     ------
     ProjectorError
-        If the folder is missing or not writable; ``path`` is then left untouched.
+        If the folder is missing or not writable, or its disk is full
+        (:class:`InsufficientStorageError`); ``path`` is then left untouched.
     """
     try:
         with atomic_writer(path) as file:
             file.write(data)
     except OSError as error:
+        if error.errno in DISK_FULL:
+            raise InsufficientStorageError(
+                "cannot write the file: its disk is full; free some space and try again",
+                path=path,
+            ) from error
         raise ProjectorError(
             f"cannot write the file: {error.strerror or error}", path=path
         ) from error
