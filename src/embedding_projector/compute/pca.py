@@ -4,9 +4,10 @@ The scatter matrix is accumulated block by block: each block is centred in
 float64 (so small variances survive a large common offset), cast to float32 and
 multiplied in float32 (``X.T @ X``, half the work of float64), and the blocks'
 products are summed in float64. Blocks are small (they stay in the CPU cache)
-and go to one thread per core, each with single-threaded BLAS: OpenBLAS's own
-threads wait for each other by spinning, which made the same products ten times
-slower when other processes shared the cores. The matrix is then diagonalised
+and go to one thread per core. The processes that run it (the job workers) keep
+BLAS to one thread (:func:`.threads.limit_blas_threads`): OpenBLAS's own threads
+wait for each other by spinning, which made the same products ten times slower
+when other processes shared the cores. The matrix is then diagonalised
 in float64 (``scipy.linalg.eigh``, top eigenpairs only). docs/decisions.md has
 the measurements: ~2 s at 1M x 128, variance ratios within 1e-7 of float64.
 """
@@ -19,7 +20,7 @@ import numpy as np
 
 from embedding_projector.compute.preprocess import centroid
 from embedding_projector.compute.progress import Callback, Progress, report
-from embedding_projector.compute.threads import map_in_threads, single_threaded_blas
+from embedding_projector.compute.threads import map_in_threads
 from embedding_projector.compute.validation import check_int, check_vectors
 
 #: TensorBoard offers the first ten components on its X/Y/Z pickers.
@@ -78,15 +79,10 @@ def run(
         magnitude is positive (scikit-learn's ``svd_flip`` convention), so the
         coordinates equal scikit-learn's ``PCA(svd_solver="full")`` ones.
     """
-    X = check_vectors(X, min_samples=2)
-    n_components = check_int("n_components", n_components, low=1, high=MAX_COMPONENTS)
-    with single_threaded_blas():
-        return _run(X, n_components, callback)
-
-
-def _run(X: np.ndarray, n_components: int, callback: Callback | None) -> PCAResult:
     import scipy.linalg
 
+    X = check_vectors(X, min_samples=2)
+    n_components = check_int("n_components", n_components, low=1, high=MAX_COMPONENTS)
     n_samples, n_features = X.shape
     n_components = min(n_components, n_samples, n_features)
 

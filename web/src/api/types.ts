@@ -49,7 +49,7 @@ export interface ProjectionRequest {
   params: Record<string, unknown>;
 }
 
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'paused';
+export type JobState = 'queued' | 'running' | 'cancelling' | 'done' | 'failed' | 'cancelled' | 'paused';
 
 export interface JobStatus {
   job: string;
