@@ -4,8 +4,10 @@ A :class:`WorkerPool` keeps ``size`` spawned worker processes (:mod:`.worker`) a
 follows them from one reader thread, which waits on every worker's event pipe and
 process sentinel at once. It knows nothing about jobs: it hands each message it reads,
 and each worker that dies, to its :class:`PoolListener` (the :class:`.jobs.JobManager`),
-and replaces the dead worker itself. Spawning a process happens in the reader thread
-with no lock held, so a status call never waits for it. :meth:`WorkerPool.kill` ends
+and replaces the dead worker itself, from the reader thread with no lock held: starting
+a process takes milliseconds, and the new interpreter's imports (about a second) happen
+in the child before it reports :class:`.messages.Ready`, so a status call never waits
+for a respawn. :meth:`WorkerPool.kill` ends
 a worker at once (a job that does not stop when asked); its death then reaches the
 listener like any other.
 """
@@ -193,7 +195,7 @@ class WorkerPool:
         dead.close()
         if not respawn:
             return
-        # Spawning takes a while (a new interpreter): no lock is held meanwhile.
+        # No lock is held while the process starts: the manager keeps answering.
         replacement = WorkerProcess(self._context, self._cache)
         with self._lock:
             self._workers[self._workers.index(dead)] = replacement
