@@ -441,4 +441,12 @@ class JobManager:
             self._queue.popleft().end("failed", error="worker processes fail to start")
 
 
-__all__ = ["CANCEL_GRACE", "JobManager", "JobNotReadyError", "JobSpec"]
+__all__ = [
+    "CANCEL_GRACE",
+    "MAX_FINISHED_JOBS",
+    "MAX_HELD_BYTES",
+    "JobExpiredError",
+    "JobManager",
+    "JobNotReadyError",
+    "JobSpec",
+]
