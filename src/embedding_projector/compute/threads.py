@@ -6,7 +6,7 @@ core, one piece waits, not half of the work. BLAS itself must then run one threa
 call: OpenBLAS's threads wait for each other by spinning, which made the same products
 ten times slower when other processes shared the cores (docs/decisions.md).
 
-The BLAS limit is a property of the process (threadpoolctl sets the libraries' global
+The BLAS limit is a property of the process (threadpoolctl sets the library's global
 thread count), so it is set once, when a process that belongs to us starts — a job
 worker, the ``projector`` server — by :func:`limit_blas_threads`; never entered and left
 around a computation, which would change it under other threads' feet (two overlapping
@@ -41,13 +41,16 @@ def map_in_threads(task: Callable[[T], U], pieces: Iterable[T]) -> Iterator[U]:
 
 @functools.cache
 def limit_blas_threads() -> None:
-    """Make numpy's and scipy's BLAS use one thread each, for the rest of this process.
+    """Make numpy's BLAS use one thread, for the rest of this process.
 
     Call it at the start of a process of ours (the first call does it; later ones
     return at once), before any computation. Not for a process that is not ours: in a
-    notebook kernel it would slow the user's own numpy down.
+    notebook kernel it would slow the user's own numpy down. numpy's BLAS is the one
+    that the pieces of :func:`map_in_threads` call; scipy's (``eigh`` after PCA's
+    products) runs from one thread at a time, keeps its own threads, and is not
+    imported here (importing scipy would add most of a second to the server's start).
     """
-    import scipy.linalg  # noqa: F401  (loads scipy's own BLAS, which must be limited too)
+    import numpy  # noqa: F401  (loads the BLAS to limit)
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
