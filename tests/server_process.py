@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -62,6 +63,30 @@ class ServerProcess:
     @property
     def output(self) -> str:
         return "".join(self.lines)
+
+    def worker_pids(self) -> list[int]:
+        """The job workers among the server's child processes (not the resource tracker)."""
+        pids = []
+        # Each thread lists the children it started (a respawned worker: the pool's thread).
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError):  # a thread or child that just ended
+                for child in (task / "children").read_text().split():
+                    cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+                    if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+                        pids.append(int(child))
+        return pids
+
+    def rss_mb(self) -> float:
+        """The server process's resident memory (its workers not included), in MiB."""
+        return rss_mb(self.process.pid)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory (``VmRSS``) of a process, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"process {pid} has no VmRSS (a zombie?)")
 
 
 PROJECTOR = (sys.executable, "-m", "embedding_projector")

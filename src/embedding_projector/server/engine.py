@@ -2,7 +2,10 @@
 
 Everything slow (copying the vectors, hashing them for the workers, building a
 neighbour index) runs in a thread, once per embedding, behind a per-key lock: the event
-loop never waits on it, and concurrent first requests share one build.
+loop never waits on it, and concurrent first requests share one build. The keys name
+embeddings the server serves (routes look the id up first), so what is kept here is
+bounded by the workspace, not by the number of requests: at most one vectors key and
+two indexes (plain and spherized) per embedding.
 
 The server never memory-maps a user's file. A file cut short under a map (a user
 re-running their ``np.save`` script, a truncated checkpoint shard) kills the process

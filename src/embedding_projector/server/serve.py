@@ -145,7 +145,12 @@ def run_server(
     debug: bool = False,
 ) -> None:
     """Open ``target``, serve it until Ctrl-C, printing the URL (and opening it)."""
+    from embedding_projector.compute.threads import limit_blas_threads
     from embedding_projector.dataset.opening import open_path
+
+    # This process is ours (not a notebook kernel): its neighbour-index builds split
+    # their products over threads, each with one-thread BLAS.
+    limit_blas_threads()
 
     workspace = open_path(target, metadata=metadata, sprite=sprite, sprite_size=sprite_size)
     prepared = prepare_server(
