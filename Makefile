@@ -10,7 +10,7 @@ export NUMBA_CACHE_DIR ?= $(HOME)/.cache/embedding-projector/numba
 # The web bundle is built into the package (git-ignored, shipped in the wheel).
 STATIC := src/embedding_projector/static
 WEB_SOURCES := $(shell find web/src -type f) web/index.html web/package.json \
-	web/vite.config.ts web/svelte.config.js web/tsconfig.json
+	web/vite.config.ts web/vite.widget.config.ts web/svelte.config.js web/tsconfig.json
 # The browser tests and the web benchmark drive Debian's Chromium (never a downloaded one).
 CHROMIUM := /usr/bin/chromium
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -96,13 +97,18 @@ def running_server(*args: str, cache_dir: Path, timeout: float = 60) -> Iterator
         print(server.output, file=sys.stderr)  # the server's log, for the failure report
         raise
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         server.close()
+
+
+def stop(process: subprocess.Popen[Any], timeout: float = 20) -> None:
+    """Ask a process to end (SIGTERM), and kill it if it has not ended within ``timeout`` s."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def client(server: ServerProcess, **kwargs: object) -> httpx.Client:

@@ -1,10 +1,11 @@
 // Following a projection job: its status changes and, for t-SNE and UMAP, its intermediate
-// layouts. A WebSocket carries both (JSON text frames, and a binary float32 frame after each
-// `{"type": "layout"}` header); where it cannot open (a proxy without WebSockets), the job is
-// polled instead.
+// layouts. The job stream carries both (JSON text frames, and a binary float32 frame after each
+// `{"type": "layout"}` header): a WebSocket, or the widget's comm; where it cannot open (a proxy
+// without WebSockets), the job is polled instead.
 
 import { ApiError } from './api_error';
 import type { ApiClient } from './client';
+import type { JobSocket } from './transport';
 import { FINAL_JOB_STATES, normalizeStatus } from './types';
 import type { JobStatus } from './types';
 
@@ -35,15 +36,14 @@ interface ErrorFrame {
 
 export function followJob(api: ApiClient, job: string, listener: JobListener): JobSubscription {
   let closed = false;
-  let socket: WebSocket | null = null;
+  let socket: JobSocket | null = null;
   let poller: ReturnType<typeof setTimeout> | null = null;
-  let opened = false;
   let pendingLayout: LayoutHeader | null = null;
 
   const close = (): void => {
     closed = true;
     if (poller !== null) clearTimeout(poller);
-    if (socket && socket.readyState <= WebSocket.OPEN) socket.close();
+    socket?.close();
   };
 
   const onStatus = (status: JobStatus): void => {
@@ -77,28 +77,20 @@ export function followJob(api: ApiClient, job: string, listener: JobListener): J
     if (!closed) poller = setTimeout(() => void poll(), DEFAULT_POLL_INTERVAL_MS);
   };
 
-  try {
-    socket = new WebSocket(api.socketUrl(`jobs/${encodeURIComponent(job)}/stream`));
-    socket.binaryType = 'arraybuffer';
-  } catch {
-    socket = null;
-  }
+  socket = api.openStream(`jobs/${encodeURIComponent(job)}/stream`);
   if (!socket) {
     void poll();
     return { close };
   }
-  socket.onopen = () => {
-    opened = true;
-  };
-  socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
+  socket.onmessage = (data) => {
     if (closed) return;
-    if (typeof event.data === 'string') {
-      const frame = JSON.parse(event.data) as (JobStatus & { type?: 'status' }) | LayoutHeader | ErrorFrame;
+    if (typeof data === 'string') {
+      const frame = JSON.parse(data) as (JobStatus & { type?: 'status' }) | LayoutHeader | ErrorFrame;
       if (frame.type === 'layout') pendingLayout = frame;
       else if (frame.type === 'error') onStatus(failedStatus(job, frame.message));
       else onStatus(normalizeStatus(frame));
     } else if (pendingLayout) {
-      listener.onLayout(new Float32Array(event.data), pendingLayout.iteration);
+      listener.onLayout(new Float32Array(data), pendingLayout.iteration);
       pendingLayout = null;
     }
   };
@@ -106,9 +98,6 @@ export function followJob(api: ApiClient, job: string, listener: JobListener): J
     // A stream that never opened (or dropped before the job ended): poll until the end.
     if (!closed) void poll();
     socket = null;
-  };
-  socket.onerror = () => {
-    if (!opened && !closed) socket?.close();
   };
   return { close };
 }

@@ -1,0 +1,141 @@
+// The notebook widget's traits (src/embedding_projector/widget.py) and the app state, kept equal
+// both ways: selection, colour and label columns, projection and its dimensions; the layout
+// shown goes to Python (read-only there), in pieces, once it stops changing.
+
+import type { AnyModel } from '@anywidget/types';
+import { untrack } from 'svelte';
+
+import { select } from './actions';
+import { app } from './app.svelte';
+import { debounce } from './debounce';
+import { runProjection } from './projection_runner.svelte';
+import { DEFAULT_SELECTION_REPORT_DELAY_MS } from './selection_report';
+import type { Layout } from './app.svelte';
+import { defaultView, isProjectionKind } from './view_state';
+import type { ProjectionKind, ViewState } from './view_state';
+
+export interface WidgetTraits {
+  height: number;
+  /** int32 row indices (a DataView, as binary traits arrive), ascending. */
+  selection: DataView | null;
+  color_by: string | null;
+  label_by: string | null;
+  projection: ProjectionKind | null;
+  dims: 2 | 3 | null;
+  _rows: number;
+}
+
+export type WidgetModel = AnyModel<WidgetTraits>;
+
+/** The layout goes to Python this long after its last change (t-SNE frames come faster). */
+export const DEFAULT_LAYOUT_REPORT_DELAY_MS = 600;
+/** The most bytes of one message to the kernel: Jupyter Server refuses messages over 10 MiB. */
+export const UPLOAD_CHUNK_BYTES = 4 * 2 ** 20;
+
+export function rowsOf(value: DataView | null | undefined): Int32Array {
+  if (!value || value.byteLength === 0) return new Int32Array(0);
+  return new Int32Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+}
+
+/** Whether two selections hold the same rows (in any order). */
+export function sameRows(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = a.slice().sort();
+  const y = b.slice().sort();
+  return x.every((v, i) => v === y[i]);
+}
+
+/** What the widget shows first: the traits set in Python before it was displayed. */
+export function initialView(model: WidgetModel): ViewState {
+  const view = defaultView();
+  const kind = model.get('projection');
+  if (isProjectionKind(kind)) view.projection.kind = kind;
+  const dims = model.get('dims');
+  if ((dims === 2 || dims === 3) && view.projection.kind !== 'custom') view.projection[view.projection.kind].dims = dims;
+  view.colorBy = model.get('color_by');
+  view.labelBy = model.get('label_by');
+  view.selection = Array.from(rowsOf(model.get('selection')));
+  return view;
+}
+
+function put<K extends keyof WidgetTraits>(model: WidgetModel, key: K, value: WidgetTraits[K]): void {
+  if (model.get(key) === value) return;
+  model.set(key, value);
+  model.save_changes();
+}
+
+/** Python → page: a trait set in Python changes the app. */
+export function followModel(model: WidgetModel): void {
+  model.on('change:selection', () => {
+    const rows = rowsOf(model.get('selection'));
+    if (!sameRows(rows, app.selection)) select(rows.filter((i) => i < app.n));
+  });
+  model.on('change:color_by', () => {
+    const name = model.get('color_by');
+    if (name === null || app.column(name)) app.colorBy = name;
+  });
+  model.on('change:label_by', () => {
+    const name = model.get('label_by');
+    if (name === null || app.column(name)) app.labelBy = name;
+  });
+  const onProjection = (): void => {
+    const kind = model.get('projection');
+    const dims = model.get('dims');
+    if (!isProjectionKind(kind)) return;
+    const changedKind = app.projection.kind !== kind;
+    app.projection.kind = kind;
+    const changedDims = kind !== 'custom' && (dims === 2 || dims === 3) && app.projection[kind].dims !== dims;
+    if (changedDims) app.projection[kind].dims = dims;
+    if (changedKind || changedDims) void runProjection();
+  };
+  model.on('change:projection', onProjection);
+  model.on('change:dims', onProjection);
+}
+
+/** Page → Python: the app's changes set the traits. Returns the function that stops it. */
+export function reportToModel(model: WidgetModel): () => void {
+  const reportSelection = debounce(() => {
+    const rows = app.selection;
+    if (sameRows(rows, rowsOf(model.get('selection')))) return;
+    const sorted = rows.slice().sort();
+    model.set('selection', new DataView(sorted.buffer));
+    model.save_changes();
+  }, DEFAULT_SELECTION_REPORT_DELAY_MS);
+  let uploads = 0;
+  let sent: Float32Array | null = null;
+  const reportLayout = debounce(() => {
+    const layout = app.layout;
+    if (!layout || layout.positions === sent) return;
+    sent = layout.positions;
+    sendLayout(model, layout, ++uploads);
+  }, DEFAULT_LAYOUT_REPORT_DELAY_MS);
+
+  return $effect.root(() => {
+    $effect(() => {
+      void app.selection;
+      untrack(reportSelection);
+    });
+    $effect(() => put(model, 'color_by', app.colorBy));
+    $effect(() => put(model, 'label_by', app.labelBy));
+    $effect(() => {
+      const kind = app.projection.kind;
+      put(model, 'projection', kind);
+      put(model, 'dims', kind === 'custom' ? 2 : app.projection[kind].dims);
+    });
+    $effect(() => put(model, '_rows', app.n));
+    $effect(() => {
+      void app.layout;
+      untrack(reportLayout);
+    });
+  });
+}
+
+/** The layout's float32 bytes to the kernel, in pieces small enough for Jupyter Server. */
+export function sendLayout(model: Pick<WidgetModel, 'send'>, layout: Pick<Layout, 'positions' | 'dims'>, id: number): void {
+  const bytes = new Uint8Array(layout.positions.buffer, layout.positions.byteOffset, layout.positions.byteLength);
+  for (let offset = 0; offset < Math.max(bytes.length, 1); offset += UPLOAD_CHUNK_BYTES) {
+    const piece = bytes.slice(offset, offset + UPLOAD_CHUNK_BYTES);
+    const done = offset + UPLOAD_CHUNK_BYTES >= bytes.length;
+    model.send({ type: 'layout', id, dims: layout.dims, done }, undefined, [piece.buffer]);
+  }
+}
