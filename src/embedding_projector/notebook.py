@@ -207,15 +207,15 @@ def _metadata_table(metadata: Any, labels: Any, n_rows: int) -> Any:
         return None
     columns: dict[str, Any] = {}
     if labels is not None:
-        columns["label"] = list(labels)
-        if len(columns["label"]) != n_rows:
-            raise InvalidParameterError(
-                f"`labels` has {len(columns['label'])} values but there are {n_rows} vectors; "
-                "give one label per row"
-            )
+        columns["label"] = _one_per_row("`labels`", list(labels), n_rows)
     if metadata is not None:
         if isinstance(metadata, dict):
-            table = pa.table({str(k): list(v) for k, v in metadata.items()})
+            table = pa.table(
+                {
+                    str(k): _one_per_row(f"column {str(k)!r} of `metadata`", list(v), n_rows)
+                    for k, v in metadata.items()
+                }
+            )
         elif hasattr(metadata, "to_arrow"):  # polars
             table = metadata.to_arrow()
         elif hasattr(metadata, "columns") and hasattr(metadata, "to_dict"):  # pandas
@@ -224,11 +224,23 @@ def _metadata_table(metadata: Any, labels: Any, n_rows: int) -> Any:
             table = metadata
         else:
             table = pa.table({"label" if labels is None else "metadata": list(metadata)})
+        _one_per_row("`metadata`", range(table.num_rows), n_rows)
         for column_name in table.column_names:
             if column_name in columns:
                 raise InvalidParameterError(f"`metadata` repeats the column {column_name!r}")
             columns[column_name] = table.column(column_name)
     return pa.table(columns)
+
+
+def _one_per_row(what: str, values: Any, n_rows: int) -> Any:
+    """``values``, when there is one per vector."""
+    if len(values) != n_rows:
+        count = len(values)
+        raise InvalidParameterError(
+            f"{what} has {count} row{'s' * (count != 1)} but there are {n_rows} vectors; "
+            "give one per row"
+        )
+    return values
 
 
 def _session_logdir(name: str, matrix: np.ndarray, metadata: Any, images: Any) -> Path:
