@@ -70,8 +70,8 @@ export class CommTransport implements Transport {
     const headers = Object.fromEntries(new Headers(init.headers).entries());
     return new Promise<Response>((resolve, reject) => {
       this.requests.set(id, { resolve, reject, body: null, expected: null, received: 0, sentAt: Date.now() });
-      const message = { type: 'request', id, method: init.method ?? 'GET', url: path, headers };
-      void bodyBytes(init.body).then((body) => this.model.send(message, undefined, body ? [body] : []));
+      const body = bodyBytes(init.body);
+      this.model.send({ type: 'request', id, method: init.method ?? 'GET', url: path, headers }, undefined, body ? [body] : []);
     });
   }
 
@@ -189,6 +189,22 @@ export class CommTransport implements Transport {
   }
 }
 
+/** The most bytes of one message to the kernel: Jupyter Server refuses messages over 10 MiB. */
+export const UPLOAD_CHUNK_BYTES = 4 * 2 ** 20;
+
+/**
+ * The layout the page shows, to the kernel (the widget's `layout` trait): its float32 bytes in
+ * `layout` messages of at most UPLOAD_CHUNK_BYTES, the last one `done`.
+ */
+export function sendLayout(model: Pick<CommModel, 'send'>, positions: Float32Array, dims: number, id: number): void {
+  const bytes = new Uint8Array(positions.buffer, positions.byteOffset, positions.byteLength);
+  for (let offset = 0; offset < Math.max(bytes.length, 1); offset += UPLOAD_CHUNK_BYTES) {
+    const piece = bytes.slice(offset, offset + UPLOAD_CHUNK_BYTES);
+    const done = offset + UPLOAD_CHUNK_BYTES >= bytes.length;
+    model.send({ type: 'layout', id, dims, done }, undefined, [piece.buffer]);
+  }
+}
+
 /** The pieces of a frame as one buffer. */
 export function joinParts(parts: readonly Uint8Array[]): ArrayBuffer {
   if (parts.length === 1 && parts[0]!.byteOffset === 0 && parts[0]!.byteLength === parts[0]!.buffer.byteLength) {
@@ -207,7 +223,11 @@ function bytesOf(buffer: ArrayBuffer | ArrayBufferView): Uint8Array {
   return buffer instanceof ArrayBuffer ? new Uint8Array(buffer) : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-async function bodyBytes(body: BodyInit | null | undefined): Promise<ArrayBuffer | null> {
+/** A request body as bytes: the client sends JSON text or binary arrays. */
+function bodyBytes(body: BodyInit | null | undefined): ArrayBuffer | null {
   if (body === null || body === undefined) return null;
-  return new Response(body).arrayBuffer();
+  if (typeof body === 'string') return new TextEncoder().encode(body).buffer;
+  if (body instanceof ArrayBuffer) return body;
+  if (ArrayBuffer.isView(body)) return bytesOf(body).slice().buffer;
+  throw new TypeError('the widget sends request bodies of text or bytes only');
 }

@@ -5,12 +5,12 @@
 import type { AnyModel } from '@anywidget/types';
 import { untrack } from 'svelte';
 
+import { sendLayout } from '../api/comm_transport';
 import { select } from './actions';
 import { app } from './app.svelte';
 import { debounce } from './debounce';
 import { runProjection } from './projection_runner.svelte';
 import { DEFAULT_SELECTION_REPORT_DELAY_MS } from './selection_report';
-import type { Layout } from './app.svelte';
 import { defaultView, isProjectionKind } from './view_state';
 import type { ProjectionKind, ViewState } from './view_state';
 
@@ -29,8 +29,6 @@ export type WidgetModel = AnyModel<WidgetTraits>;
 
 /** The layout goes to Python this long after its last change (t-SNE frames come faster). */
 export const DEFAULT_LAYOUT_REPORT_DELAY_MS = 600;
-/** The most bytes of one message to the kernel: Jupyter Server refuses messages over 10 MiB. */
-export const UPLOAD_CHUNK_BYTES = 4 * 2 ** 20;
 
 export function rowsOf(value: DataView | null | undefined): Int32Array {
   if (!value || value.byteLength === 0) return new Int32Array(0);
@@ -107,7 +105,7 @@ export function reportToModel(model: WidgetModel): () => void {
     const layout = app.layout;
     if (!layout || layout.positions === sent) return;
     sent = layout.positions;
-    sendLayout(model, layout, ++uploads);
+    sendLayout(model, layout.positions, layout.dims, ++uploads);
   }, DEFAULT_LAYOUT_REPORT_DELAY_MS);
 
   return $effect.root(() => {
@@ -128,14 +126,4 @@ export function reportToModel(model: WidgetModel): () => void {
       untrack(reportLayout);
     });
   });
-}
-
-/** The layout's float32 bytes to the kernel, in pieces small enough for Jupyter Server. */
-export function sendLayout(model: Pick<WidgetModel, 'send'>, layout: Pick<Layout, 'positions' | 'dims'>, id: number): void {
-  const bytes = new Uint8Array(layout.positions.buffer, layout.positions.byteOffset, layout.positions.byteLength);
-  for (let offset = 0; offset < Math.max(bytes.length, 1); offset += UPLOAD_CHUNK_BYTES) {
-    const piece = bytes.slice(offset, offset + UPLOAD_CHUNK_BYTES);
-    const done = offset + UPLOAD_CHUNK_BYTES >= bytes.length;
-    model.send({ type: 'layout', id, dims: layout.dims, done }, undefined, [piece.buffer]);
-  }
 }
