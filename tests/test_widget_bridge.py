@@ -12,7 +12,6 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import comm
@@ -25,10 +24,10 @@ import embedding_projector.widget as widget_module
 from embedding_projector.dataset.opening import open_path
 from embedding_projector.server.settings import Settings
 from embedding_projector.widget import ProjectorWidget
-from tests.conftest import FIXTURES, writable_copy
+from tests.conftest import FIXTURES
 from tests.server_process import ServerProcess, client, running_server
 
-RUN = "tf2_two_embeddings_sprite"
+LOGDIR = FIXTURES / "tf2_two_embeddings_sprite"
 
 
 class FrontEndComm(BaseComm):  # type: ignore[misc]
@@ -77,21 +76,15 @@ def _last(content: dict[str, Any]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("logs")
-    writable_copy(FIXTURES / RUN, root / RUN)
-    return root
-
-
-@pytest.fixture(scope="module")
-def server(logdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    with running_server("--logdir", str(logdir), cache_dir=tmp_path_factory.mktemp("c1")) as s:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    # Read only: nothing here writes beside the data.
+    with running_server("--logdir", str(LOGDIR), cache_dir=tmp_path_factory.mktemp("c1")) as s:
         yield s
 
 
 @pytest.fixture(scope="module")
 def front_end(
-    logdir: Path, tmp_path_factory: pytest.TempPathFactory
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[ProjectorWidget, FrontEndComm]]:
     opened: list[FrontEndComm] = []
 
@@ -102,7 +95,7 @@ def front_end(
     patch = pytest.MonkeyPatch()
     patch.setattr(comm, "create_comm", create_comm)
     settings = Settings(cache_dir=tmp_path_factory.mktemp("c2"))
-    widget = ProjectorWidget(open_path(logdir), settings=settings)
+    widget = ProjectorWidget(open_path(LOGDIR), settings=settings)
     try:
         yield widget, opened[0]
     finally:

@@ -23,7 +23,14 @@ from PIL import Image
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.app_page import ARTIFACTS, drawn, screen_positions
-from tests.e2e.jupyter_lab import JupyterLab, LabNotebook, open_notebook, running_lab
+from tests.support.jupyter_lab import (
+    WIDGET_ROOT,
+    JupyterLab,
+    LabNotebook,
+    open_notebook,
+    running_lab,
+    wait_for_points,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -59,10 +66,6 @@ def notebook(browser: Any, lab: JupyterLab) -> Iterator[LabNotebook]:
     assert not errors, f"errors in the page: {errors}"
 
 
-# The widget's shadow root, in the page's scripts.
-WIDGET = "document.querySelector('.embedding-projector')?.shadowRoot"
-
-
 def widget(notebook: LabNotebook) -> Any:
     """The widget (Playwright's CSS selectors see into its shadow root)."""
     return notebook.page.locator(".embedding-projector")
@@ -85,7 +88,7 @@ def layouts_drawn(notebook: LabNotebook) -> int:
 def wait_for_selection(notebook: LabNotebook, rows: str) -> None:
     """Until the page shows ``rows`` (comma-separated) selected."""
     notebook.page.wait_for_function(
-        f"{WIDGET}?.querySelector('#selection')?.dataset.indices === '{rows}'", timeout=10_000
+        f"{WIDGET_ROOT}?.querySelector('#selection')?.dataset.indices === '{rows}'", timeout=10_000
     )
 
 
@@ -106,10 +109,7 @@ def test_show_paints_the_points_in_the_output(notebook: LabNotebook) -> None:
     outputs = notebook.run(SHOW)
     assert [o["output_type"] for o in outputs] == ["display_data"], outputs  # shown once
     assert "application/vnd.jupyter.widget-view+json" in outputs[0]["data"]
-    notebook.page.wait_for_function(
-        f"Number({WIDGET}?.querySelector('[data-testid=plot]')?.dataset.layoutsDrawn) >= 1",
-        timeout=60_000,
-    )
+    wait_for_points(notebook.page, timeout_ms=60_000)
     notebook.page.wait_for_timeout(1200)  # the layout eases in
     pixels = plot_pixels(notebook, "widget_lab_points")
     painted = drawn(pixels)

@@ -37,10 +37,12 @@ function start(model: WidgetModel): void {
   // ipywidgets' events when the kernel goes (restart, shutdown) or Python closes the widget.
   model.on('comm_live_update', gone);
   model.on('comm:close', gone);
-  followModel(model);
   app.theme = initialTheme(false);
   const view = initialView(model);
-  void startApp(view, model.get('projection') !== null).then(() => reportToModel(model));
+  void startApp(view, model.get('projection') !== null).then(() => {
+    followModel(model);
+    reportToModel(model);
+  });
 }
 
 const widget: AnyWidget<WidgetTraits> = {

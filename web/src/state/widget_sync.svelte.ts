@@ -62,20 +62,22 @@ function put<K extends keyof WidgetTraits>(model: WidgetModel, key: K, value: Wi
   model.save_changes();
 }
 
-/** Python → page: a trait set in Python changes the app. */
+/**
+ * Python → page: a trait set in Python changes the app. Called once the app has opened its
+ * embedding; what Python set while it loaded is applied at once (but a None there is a trait
+ * not set yet: the app's own choice of columns stays).
+ */
 export function followModel(model: WidgetModel): void {
-  model.on('change:selection', () => {
+  const onSelection = (): void => {
     const rows = rowsOf(model.get('selection'));
     if (!sameRows(rows, app.selection)) select(rows.filter((i) => i < app.n));
-  });
-  model.on('change:color_by', () => {
-    const name = model.get('color_by');
-    if (name === null || app.column(name)) app.colorBy = name;
-  });
-  model.on('change:label_by', () => {
-    const name = model.get('label_by');
-    if (name === null || app.column(name)) app.labelBy = name;
-  });
+  };
+  const column = (trait: 'color_by' | 'label_by', set: (name: string | null) => void, initial: boolean): void => {
+    const name = model.get(trait);
+    if (name === null ? !initial : app.column(name)) set(name);
+  };
+  const onColor = (initial = false): void => column('color_by', (name) => (app.colorBy = name), initial);
+  const onLabel = (initial = false): void => column('label_by', (name) => (app.labelBy = name), initial);
   const onProjection = (): void => {
     const kind = model.get('projection');
     const dims = model.get('dims');
@@ -86,8 +88,11 @@ export function followModel(model: WidgetModel): void {
     if (changedDims) app.projection[kind].dims = dims;
     if (changedKind || changedDims) void runProjection();
   };
-  model.on('change:projection', onProjection);
-  model.on('change:dims', onProjection);
+  const handlers = { selection: onSelection, color_by: onColor, label_by: onLabel, projection: onProjection, dims: onProjection };
+  for (const [trait, handler] of Object.entries(handlers)) {
+    model.on(`change:${trait}`, () => handler());
+    handler(true);
+  }
 }
 
 /** Page → Python: the app's changes set the traits. Returns the function that stops it. */

@@ -22,6 +22,8 @@ import nbformat
 from tests.server_process import stop
 
 _STARTED_WITHIN = 90.0
+#: The widget's shadow root, in the page's scripts (widget.ts gives its box this class).
+WIDGET_ROOT = "document.querySelector('.embedding-projector')?.shadowRoot"
 
 # Adds a code cell at the end of the notebook shown, runs it, waits for it to finish and
 # returns its outputs (nbformat JSON).
@@ -125,9 +127,9 @@ class LabNotebook:
         outputs: list[dict[str, Any]] = json.loads(self.page.evaluate(_RUN_CELL, [code, timeout]))
         return outputs
 
-    def text(self, code: str) -> str:
+    def text(self, code: str, timeout: float = 120_000) -> str:
         """Run ``code``; what it printed (failing on an error in the cell)."""
-        outputs = self.run(code)
+        outputs = self.run(code, timeout)
         errors = [o for o in outputs if o["output_type"] == "error"]
         assert not errors, "\n".join(errors[0]["traceback"])
         return "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
@@ -147,3 +149,12 @@ def open_notebook(lab: JupyterLab, context: Any, name: str) -> LabNotebook:
         timeout=60_000,
     )
     return opened
+
+
+def wait_for_points(page: Any, timeout_ms: float) -> None:
+    """Until the widget in ``page`` has drawn its first layout."""
+    page.wait_for_function(
+        f"Number({WIDGET_ROOT}?.querySelector('[data-testid=plot]')?.dataset.layoutsDrawn) >= 1",
+        timeout=timeout_ms,
+        polling=100,
+    )
