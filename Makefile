@@ -14,9 +14,14 @@ WEB_SOURCES := $(shell find web/src -type f) web/index.html web/package.json \
 # The browser tests and the web benchmark drive Debian's Chromium (never a downloaded one).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: build demo test lint bench docs
+.PHONY: build demo test lint bench docs api-types
 
-build: $(STAMPS)/python $(STATIC)/index.html | $(CHROMIUM)
+# The HTTP contract the page is built against (docs/decisions.md): committed files written
+# from the server's models; building checks they are current.
+API_SOURCES := $(shell find src/embedding_projector -name '*.py') scripts/api_contract.py
+API_FILES := web/src/api/openapi.json web/test/fixtures/server_config.json
+
+build: $(STAMPS)/python $(STAMPS)/api-contract $(STATIC)/index.html | $(CHROMIUM)
 
 $(STAMPS)/python: pyproject.toml
 	@mkdir -p $(STAMPS)
@@ -34,6 +39,15 @@ $(STATIC)/index.html: $(STAMPS)/npm $(WEB_SOURCES)
 	cd web && npm run --silent build
 	@touch $@
 
+$(STAMPS)/api-contract: $(STAMPS)/python $(API_SOURCES) $(API_FILES)
+	$(PY) scripts/api_contract.py --check
+	@touch $@
+
+# After changing a route or a model: rewrite the contract files and the page's types.
+api-types: $(STAMPS)/python $(STAMPS)/npm
+	$(PY) scripts/api_contract.py
+	cd web && npm run --silent api-types
+
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
@@ -45,9 +59,11 @@ test: build
 	$(PY) -m pytest -q
 
 lint: build
+	$(PY) scripts/api_contract.py --check
 	$(VENV)/bin/ruff check src tests benchmarks examples scripts
 	$(VENV)/bin/ruff format --check src tests benchmarks examples scripts
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	cd web && npm run --silent check && npm run --silent lint
 
 bench: build

@@ -10,7 +10,7 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.server_process import ServerProcess, client
+from tests.server_process import ServerProcess, client, running_server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = (REPO_ROOT.parent / "shared" / "fixtures").resolve()
@@ -34,6 +34,13 @@ def writable_copy(source: Path, target: Path) -> Path:
     for path in [target, *target.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     return target
+
+
+@pytest.fixture(scope="module")
+def server(logdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A real ``projector --logdir`` server on the module's ``logdir`` fixture."""
+    with running_server("--logdir", str(logdir), cache_dir=tmp_path_factory.mktemp("cache")) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.test_steps import TIMELINE
+
 PROJECTOR = [sys.executable, "-m", "embedding_projector"]
 
 
@@ -28,6 +30,13 @@ def test_inspect_text(fixtures_dir: Path) -> None:
     assert "class (categorical, 5 distinct)" in out
     assert "160×160 px, 16×16 thumbnails, 10×10 grid" in out
     assert "bookmarks: 1" in out
+    assert "steps:" not in out  # one checkpoint: no timeline
+
+
+def test_inspect_lists_how_many_steps() -> None:
+    result = run("inspect", str(TIMELINE / "tf2_resized"))
+    assert result.returncode == 0, result.stderr
+    assert "    steps: 3\n" in result.stdout
 
 
 def test_inspect_json_is_stable(fixtures_dir: Path) -> None:
@@ -48,6 +57,7 @@ def test_inspect_json_is_stable(fixtures_dir: Path) -> None:
         "metadata",
         "sprite",
         "bookmarks",
+        "steps",
         "warnings",
     }
     assert emb["shape"] == [15, 4] and emb["dtype"] == "float32"

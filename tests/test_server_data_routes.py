@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,7 +12,7 @@ import pytest
 
 import embedding_projector
 from tests.conftest import FIXTURES, expected, writable_copy
-from tests.server_process import ServerProcess, client, running_server
+from tests.server_process import client, running_server
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +21,6 @@ def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("logs")
     writable_copy(FIXTURES, root)
     return root
-
-
-@pytest.fixture(scope="module")
-def server(logdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    with running_server("--logdir", str(logdir), cache_dir=tmp_path_factory.mktemp("cache")) as s:
-        yield s
 
 
 @pytest.fixture(scope="module")

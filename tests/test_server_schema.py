@@ -14,9 +14,24 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.conftest import FIXTURES, writable_copy
 from tests.server_process import ServerProcess, running_server
+
+#: Checks that each answer is one the document describes (not the checks of how precisely
+#: it describes the requests it accepts).
+DESCRIBED = [
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +68,8 @@ def test_no_server_errors(server: ServerProcess) -> None:
             assert response.status_code < 500, (where, response.text[:500])
             if response.status_code >= 400:
                 assert set(response.json()["error"]) == {"code", "message", "detail"}, where
+            # The answer is the one the document describes: status, media type, schema.
+            case.validate_response(response, checks=DESCRIBED)
 
         check()
     assert answered[2] > 50 and answered[4] > 50, answered  # both kinds really exercised

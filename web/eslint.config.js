@@ -27,6 +27,12 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
   },
   { files: ['*.config.js'], ...tseslint.configs.disableTypeChecked },
+  // Layers (docs/architecture.md): api and data at the bottom, then render, state, panels; a
+  // module imports only from its own layer and those below it.
+  layer('src/api/**', ['data', 'render', 'state', 'panels']),
+  layer('src/data/**', ['render', 'state', 'panels']),
+  layer('src/render/**', ['state', 'panels']),
+  layer('src/state/**', ['panels']),
   {
     rules: {
       // Unused function parameters are allowed when prefixed with an underscore.
@@ -34,3 +40,10 @@ export default tseslint.config(
     },
   },
 );
+
+/** Forbid imports from the named sibling folders of `src/` in the files matched by `files`. */
+function layer(files, above) {
+  const message = `layers: ${files} may not import from ${above.join(', ')}`;
+  const regex = `^\\.\\./(${above.join('|')})(/|$)`;
+  return { files: [files], rules: { 'no-restricted-imports': ['error', { patterns: [{ regex, message }] }] } };
+}

@@ -6,6 +6,7 @@ The public API::
     ws = embedding_projector.open("logs/")     # any input of SPEC §2
     emb = ws.runs[0].embeddings[0]
     emb.vectors, emb.metadata, emb.sprite, emb.bookmarks, emb.warnings
+    emb.steps                                   # checkpoints / add_embedding steps, oldest first
 
     from embedding_projector import projector  # TensorBoard-compatible writer API
 """
@@ -15,11 +16,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from embedding_projector._version import __version__
 
 if TYPE_CHECKING:
     from embedding_projector.dataset.model import Embedding, Run, Sprite, Workspace
     from embedding_projector.dataset.opening import open_path as open
+    from embedding_projector.dataset.steps import Step
     from embedding_projector.errors import ProjectorError
     from embedding_projector.notebook import load_ipython_extension, serve, show
     from embedding_projector.projector import save_embeddings
@@ -31,6 +33,7 @@ _LAZY = {
     "Run": ("embedding_projector.dataset.model", "Run"),
     "Embedding": ("embedding_projector.dataset.model", "Embedding"),
     "Sprite": ("embedding_projector.dataset.model", "Sprite"),
+    "Step": ("embedding_projector.dataset.steps", "Step"),
     "ProjectorError": ("embedding_projector.errors", "ProjectorError"),
     "save_embeddings": ("embedding_projector.projector", "save_embeddings"),
     "show": ("embedding_projector.notebook", "show"),
@@ -43,6 +46,7 @@ __all__ = [
     "ProjectorError",
     "Run",
     "Sprite",
+    "Step",
     "Workspace",
     "__version__",
     "load_ipython_extension",

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from embedding_projector import __version__
+from embedding_projector._version import __version__
 from embedding_projector.errors import ProjectorError
 
 F = TypeVar("F", bound=Callable[..., Any])

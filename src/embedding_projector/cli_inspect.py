@@ -39,5 +39,7 @@ def _format_embedding(emb: dict[str, Any]) -> list[str]:
             f"{cols}×{rows} grid"
         )
     lines.append(f"    bookmarks: {emb['bookmarks']}")
+    if emb["steps"] > 1:
+        lines.append(f"    steps: {emb['steps']}")
     lines += [f"    warning: {w}" for w in emb["warnings"]]
     return lines

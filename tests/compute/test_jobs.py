@@ -154,7 +154,7 @@ def test_invalid_specs_are_rejected_at_once(manager: JobManager, blobs: np.ndarr
     with pytest.raises(
         InvalidParameterError, match=r"`perplexity` must be < \(n_samples - 1\) / 3"
     ):
-        manager.submit(small, {"method": "tsne"})
+        manager.submit(small, {"method": "tsne", "params": {"perplexity": 30}})
     with pytest.raises(NotFoundError):
         manager.submit("0" * 32, {"method": "pca"})
     with pytest.raises(NotFoundError):

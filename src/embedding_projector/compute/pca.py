@@ -13,19 +13,33 @@ the measurements: ~2 s at 1M x 128, variance ratios within 1e-7 of float64.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from embedding_projector.compute.params import param
 from embedding_projector.compute.preprocess import centroid
-from embedding_projector.compute.progress import Callback, Progress, report
+from embedding_projector.compute.progress import Callback, Progress, report, within
 from embedding_projector.compute.threads import map_in_threads, single_threaded_blas
 from embedding_projector.compute.validation import check_int, check_vectors
+from embedding_projector.errors import InvalidParameterError
 
 #: TensorBoard offers the first ten components on its X/Y/Z pickers.
 MAX_COMPONENTS = 10
 #: Rows per product: 8,192 x 128 float32 is 4 MB, which stays in the L2/L3 cache.
 BLOCK_ROWS = 8_192
+
+
+@dataclass(frozen=True)
+class PcaParams:
+    """What a PCA job shows; all :data:`MAX_COMPONENTS` components are computed and cached."""
+
+    components: tuple[int, ...] | None = param(
+        None,
+        "Which 2 or 3 of the first 10 components to show (0-based); none: the first ones.",
+        low=0, high=MAX_COMPONENTS - 1, integer=True,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,26 @@ class PCAResult:
     explained_variance_ratio: np.ndarray
     components: np.ndarray
     mean: np.ndarray
+
+
+@dataclass(frozen=True)
+class Basis:
+    """Principal axes fitted by :func:`fit`, onto which :func:`project` puts points.
+
+    Attributes
+    ----------
+    components
+        ``(n_components, D)`` float64 unit vectors, strongest first; in each, the loading
+        of largest magnitude is positive (scikit-learn's ``svd_flip`` convention).
+    mean
+        ``(D,)`` float64 centroid of the rows fitted, subtracted before projecting.
+    explained_variance_ratio
+        ``(n_components,)`` share of the fitted rows' total variance along each component.
+    """
+
+    components: np.ndarray
+    mean: np.ndarray
+    explained_variance_ratio: np.ndarray
 
 
 def run(
@@ -81,21 +115,96 @@ def run(
     X = check_vectors(X, min_samples=2)
     n_components = check_int("n_components", n_components, low=1, high=MAX_COMPONENTS)
     with single_threaded_blas():
-        return _run(X, n_components, callback)
+        basis = _fit([X], n_components, within(callback, 0.0, 0.75))
+        coordinates = _project(X, basis, within(callback, 0.75, 1.0))
+    return PCAResult(coordinates, basis.explained_variance_ratio, basis.components, basis.mean)
 
 
-def _run(X: np.ndarray, n_components: int, callback: Callback | None) -> PCAResult:
+def fit(
+    arrays: Sequence[np.ndarray],
+    *,
+    n_components: int = MAX_COMPONENTS,
+    callback: Callback | None = None,
+) -> Basis:
+    """The leading principal axes of the rows of all ``arrays`` taken together.
+
+    Equal to fitting one PCA on ``np.vstack(arrays)``, without stacking them: the
+    scatter matrix is accumulated block by block over every array.
+
+    Parameters
+    ----------
+    arrays
+        ``(N_i, D)`` vectors with the same ``D``, at least 2 rows in all; each may be
+        memory-mapped (read in blocks).
+    n_components
+        How many components to compute, 1..10; capped at ``min(sum(N_i), D)``.
+    callback
+        Receives :class:`~.progress.Progress` per block; returning True stops with
+        :class:`~.progress.Stopped`.
+
+    Returns
+    -------
+    Basis
+        The components, the mean of all rows and the share of variance of each.
+
+    Raises
+    ------
+    InvalidParameterError
+        Not 2-D arrays of finite numbers, of different widths, or fewer than 2 rows.
+    """
+    checked = [check_vectors(X, name=f"arrays[{i}]") for i, X in enumerate(arrays)]
+    if not checked:
+        raise InvalidParameterError("`arrays` must hold at least one array")
+    widths = sorted({X.shape[1] for X in checked})
+    if len(widths) > 1:
+        raise InvalidParameterError(f"`arrays` must all have the same width D, got {widths}")
+    if sum(X.shape[0] for X in checked) < 2:
+        raise InvalidParameterError("`arrays` must have at least 2 rows in all")
+    n_components = check_int("n_components", n_components, low=1, high=MAX_COMPONENTS)
+    with single_threaded_blas():
+        return _fit(checked, n_components, callback)
+
+
+def project(X: np.ndarray, basis: Basis, *, callback: Callback | None = None) -> np.ndarray:
+    """Put points on the axes of ``basis``: ``(X - mean) @ components.T``.
+
+    Parameters
+    ----------
+    X
+        ``(N, D)`` vectors of the width the basis was fitted on; may be memory-mapped.
+    basis
+        From :func:`fit`.
+    callback
+        Receives :class:`~.progress.Progress` per block; returning True stops with
+        :class:`~.progress.Stopped`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, n_components)`` float32 coordinates.
+    """
+    X = check_vectors(X)
+    if X.shape[1] != basis.mean.shape[0]:
+        raise InvalidParameterError(
+            f"`X` has {X.shape[1]} dimensions, the basis {basis.mean.shape[0]}"
+        )
+    with single_threaded_blas():
+        return _project(X, basis, callback)
+
+
+def _fit(arrays: Sequence[np.ndarray], n_components: int, callback: Callback | None) -> Basis:
     import scipy.linalg
 
-    n_samples, n_features = X.shape
+    n_samples, n_features = sum(X.shape[0] for X in arrays), arrays[0].shape[1]
     n_components = min(n_components, n_samples, n_features)
 
-    mean = centroid(X)
-    blocks = range(0, n_samples, BLOCK_ROWS)
+    mean = sum(centroid(X) * X.shape[0] for X in arrays) / n_samples
+    pieces = [(X, start) for X in arrays for start in range(0, X.shape[0], BLOCK_ROWS)]
     scatter = np.zeros((n_features, n_features), dtype=np.float64)
-    for i, product in enumerate(map_in_threads(lambda start: _scatter(X, mean, start), blocks)):
+    products = map_in_threads(lambda piece: _scatter(piece[0], mean, piece[1]), pieces)
+    for i, product in enumerate(products):
         scatter += product
-        report(callback, Progress(0.7 * (i + 1) / len(blocks), "accumulating covariance"))
+        report(callback, Progress((i + 1) / len(pieces), "accumulating covariance"))
 
     total_variance = float(np.trace(scatter))
     first = n_features - n_components
@@ -107,17 +216,21 @@ def _run(X: np.ndarray, n_components: int, callback: Callback | None) -> PCAResu
         if total_variance > 0
         else (np.zeros(n_components))
     )
-    report(callback, Progress(0.75, "projecting"))
+    return Basis(components, mean, ratio)
 
-    coordinates = np.empty((n_samples, n_components), dtype=np.float32)
-    loadings = components.T.astype(np.float32)
+
+def _project(X: np.ndarray, basis: Basis, callback: Callback | None) -> np.ndarray:
+    report(callback, Progress(0.0, "projecting"))
+    blocks = range(0, X.shape[0], BLOCK_ROWS)
+    coordinates = np.empty((X.shape[0], basis.components.shape[0]), dtype=np.float32)
+    loadings = basis.components.T.astype(np.float32)
 
     def project(start: int) -> None:
-        coordinates[start : start + BLOCK_ROWS] = _centred(X, mean, start) @ loadings
+        coordinates[start : start + BLOCK_ROWS] = _centred(X, basis.mean, start) @ loadings
 
     for i, _ in enumerate(map_in_threads(project, blocks)):
-        report(callback, Progress(0.75 + 0.25 * (i + 1) / len(blocks), "projecting"))
-    return PCAResult(coordinates, ratio, components, mean)
+        report(callback, Progress((i + 1) / len(blocks), "projecting"))
+    return coordinates
 
 
 def _centred(X: np.ndarray, mean: np.ndarray, start: int) -> np.ndarray:

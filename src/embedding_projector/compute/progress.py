@@ -9,6 +9,7 @@ cancelled t-SNE still shows where it got to.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -58,3 +59,16 @@ def report(callback: Callback | None, progress: Progress) -> None:
     if callback is not None and callback(progress):
         partial = None if progress.embedding is None else progress.embedding.copy()
         raise Stopped(partial)
+
+
+def within(callback: Callback | None, start: float, stop: float) -> Callback | None:
+    """``callback`` for one part of a longer computation: its fractions 0..1 become ``start..stop``.
+
+    So that a function reporting its own 0..1 can be called as one stage of another.
+    """
+    if callback is None:
+        return None
+    outer = callback
+    return lambda progress: outer(
+        dataclasses.replace(progress, fraction=start + (stop - start) * progress.fraction)
+    )

@@ -118,31 +118,12 @@ def _run(task: Task, commands: Connection, events: Connection, cache: Any) -> bo
 
 def execute(spec: JobSpec, X: np.ndarray, callback: Any) -> tuple[np.ndarray, dict[str, Any]]:
     """Run a job's computation; returns the array to cache and its metadata."""
-    from embedding_projector.compute import pca, preprocess, tsne, umap
+    from embedding_projector.compute import preprocess
+    from embedding_projector.compute.methods import METHODS
 
     if spec.spherize:
         X = preprocess.spherize(X)
-    if spec.method == "pca":
-        found = pca.run(X, callback=callback)
-        ratio = [float(r) for r in found.explained_variance_ratio]
-        return found.coordinates, {"explained_variance_ratio": ratio}
-    if spec.method == "tsne":
-        layout = tsne.run(
-            X,
-            n_components=spec.dims,
-            random_state=spec.seed,
-            labels=spec.labels,
-            # openTSNE's threads pay off on big data only; below that they just
-            # compete with the other worker for the two cores.
-            n_jobs=-1 if X.shape[0] >= 10_000 else 1,
-            callback=callback,
-            **spec.params,
-        )
-    else:
-        layout = umap.run(
-            X, n_components=spec.dims, random_state=spec.seed, callback=callback, **spec.params
-        )
-    return layout, {}
+    return METHODS[spec.method].run(X, spec, callback)
 
 
 class _Controller:

@@ -9,15 +9,20 @@ every guess is said in a warning.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from embedding_projector.errors import ProjectorError
 from embedding_projector.formats.projector_config import read_checkpoint_state
+from embedding_projector.formats.tf_checkpoint import prefix_of
 
 STATE_FILE = "checkpoint"
 INDEX_SUFFIX = ".index"
+# ``Checkpoint.save`` and ``CheckpointManager`` append ``-<save counter>``, ``Saver`` ``-<step>``.
+_CHECKPOINT_NUMBER = re.compile(r"-(\d+)$")
 
 
 @dataclass
@@ -75,7 +80,17 @@ def _from_state_file(state_path: Path, lookup: CheckpointLookup) -> Path | None:
     named = state.model_checkpoint_path
     if not named:
         return None
-    folder = state_path.parent
+    found = _locate(named, state_path.parent)
+    if found is None:
+        lookup.warnings.append(
+            f"{state_path}: names checkpoint {named!r}, which does not exist "
+            f"(no {Path(named).name}{INDEX_SUFFIX} beside the state file either)"
+        )
+    return found
+
+
+def _locate(named: str, folder: Path) -> Path | None:
+    """The checkpoint a state file in ``folder`` names: as written, else beside the file."""
     candidate = Path(os.path.expanduser(named))
     if not candidate.is_absolute():
         candidate = folder / candidate
@@ -83,13 +98,41 @@ def _from_state_file(state_path: Path, lookup: CheckpointLookup) -> Path | None:
         return candidate
     # A moved log dir: the state file still names the folder it was written in.
     beside = folder / Path(named).name
-    if prefix_exists(beside):
-        return beside
-    lookup.warnings.append(
-        f"{state_path}: names checkpoint {named!r}, which does not exist "
-        f"(no {Path(named).name}{INDEX_SUFFIX} beside the state file either)"
-    )
-    return None
+    return beside if prefix_exists(beside) else None
+
+
+def checkpoint_prefixes(folder: Path) -> list[Path]:
+    """Every checkpoint of ``folder``, by the number TensorFlow appends to its name.
+
+    Those the ``checkpoint`` state file lists (``all_model_checkpoint_paths`` and the
+    latest), found as :func:`latest_checkpoint` finds the latest, and every ``*.index``
+    file in the folder. A listed checkpoint that exists nowhere is returned beside the
+    state file, where it was looked for: the caller reports it missing. Checkpoints
+    without a number come first, by name.
+    """
+    listed: list[str] = []
+    state_path = folder / STATE_FILE
+    if state_path.is_file():
+        with contextlib.suppress(ProjectorError):  # reported when the run was opened
+            state = read_checkpoint_state(state_path)
+            listed = [*state.all_model_checkpoint_paths, state.model_checkpoint_path]
+    found = {
+        *(_locate(named, folder) or folder / Path(named).name for named in listed if named),
+        *(prefix_of(index) for index in folder.glob("*" + INDEX_SUFFIX)),
+    }
+    unique = {prefix.resolve(): prefix for prefix in sorted(found)}
+    return sorted(unique.values(), key=_order)
+
+
+def _order(prefix: Path) -> tuple[int, str]:
+    number = checkpoint_number(prefix)
+    return -1 if number is None else number, prefix.name
+
+
+def checkpoint_number(prefix: Path) -> int | None:
+    """The number TensorFlow appends to a checkpoint's name: 3 for ``ckpt-3``, else ``None``."""
+    match = _CHECKPOINT_NUMBER.search(prefix.name)
+    return None if match is None else int(match.group(1))
 
 
 def resolve_configured(named: str, config_dir: Path) -> CheckpointLookup:

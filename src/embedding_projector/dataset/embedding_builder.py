@@ -3,29 +3,35 @@
 Config entries are matched to checkpoint tensors by name (a trailing ``:0`` ignored);
 every other 2-D tensor of the checkpoint is offered too. A problem with one asset
 (metadata, sprite, bookmarks) is a warning on that embedding, never the loss of it.
+The other checkpoints beside the run's, and ``add_embedding``'s ``tag:NNNNN`` entries,
+become the embeddings' steps (:mod:`.steps`).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from embedding_projector.dataset.checkpoint_steps import (
+    CheckpointSteps,
+    array_source,
+    is_embedding,
+)
 from embedding_projector.dataset.checkpoints import CheckpointLookup
 from embedding_projector.dataset.metadata import load_metadata
 from embedding_projector.dataset.model import Embedding, Run, Sprite, TensorSource
 from embedding_projector.dataset.names import canonical_tensor_name, display_name
 from embedding_projector.dataset.paths import resolve_inside
+from embedding_projector.dataset.steps import StepSpec, split_step_name
 from embedding_projector.errors import ProjectorError
-from embedding_projector.formats.arrays import ArraySource
 from embedding_projector.formats.bookmarks import read_bookmarks
 from embedding_projector.formats.protos import EmbeddingInfo, ProjectorConfig
 from embedding_projector.formats.sprite import read_sprite_info
 from embedding_projector.formats.tensor_file import TensorFileSource
 from embedding_projector.formats.tf_checkpoint import CheckpointReader
-
-OPTIMIZER_SLOT = ".OPTIMIZER_SLOT"
 
 
 def build_run_embeddings(
@@ -39,9 +45,8 @@ def build_run_embeddings(
     assets = _Assets(root, config_path.parent if config_path else run.path)
     entries = normalized_entries(config, run.warnings)
     shared = entries.pop(0) if entries and not entries[0].tensor_name else None
-    for entry in entries:
-        if entry.tensor_path:
-            _add_file_embedding(run, entry, assets)
+    for name, members in _file_groups(entries):
+        _add_file_embedding(run, name, members, assets)
     configured = {canonical_tensor_name(e.tensor_name): e for e in entries if not e.tensor_path}
     if checkpoint.prefix is not None:
         _add_checkpoint_embeddings(run, checkpoint.prefix, configured, shared, assets)
@@ -83,17 +88,85 @@ def normalized_entries(config: ProjectorConfig, warnings: list[str]) -> list[Emb
     return result
 
 
-def _add_file_embedding(run: Run, entry: EmbeddingInfo, assets: _Assets) -> None:
-    try:
-        path = assets.resolve(entry.tensor_path, "tensor_path")
-        source = TensorFileSource(path, list(entry.tensor_shape))
-        source.shape  # noqa: B018 - parse now: a broken file is reported when the run opens
-    except ProjectorError as exc:
-        run.warnings.append(f"tensor {entry.tensor_name!r} not loaded: {exc}")
+Members = list[tuple[int | None, EmbeddingInfo]]
+"""Config entries of one embedding with their step numbers, oldest first."""
+
+
+def _file_groups(entries: list[EmbeddingInfo]) -> list[tuple[str, Members]]:
+    """Entries with a ``tensor_path``, by embedding: a tag's ``add_embedding`` steps together.
+
+    Two or more ``tag:NNNNN`` entries are the steps of one embedding named ``tag``; every
+    other entry (a single ``tag:00000`` too) is an embedding of its own, under its name.
+    """
+    groups: dict[tuple[bool, str], Members] = {}
+    for entry in entries:
+        if entry.tensor_path:
+            step = split_step_name(entry.tensor_name)
+            key = (True, step[0]) if step else (False, entry.tensor_name)
+            groups.setdefault(key, []).append((step[1] if step else None, entry))
+    return [
+        (tag if len(members) > 1 else members[0][1].tensor_name, sorted(members, key=_step_order))
+        for (_, tag), members in groups.items()
+    ]
+
+
+def _step_order(member: tuple[int | None, EmbeddingInfo]) -> int:
+    return member[0] or 0
+
+
+def _add_file_embedding(run: Run, name: str, members: Members, assets: _Assets) -> None:
+    """One embedding for a ``tensor_path`` entry, or for a tag's ``add_embedding`` steps.
+
+    Steps show their latest step that can be read (with its metadata, sprite and
+    bookmarks); the steps that cannot are listed, unavailable, with the reader's message.
+    """
+    failures: list[str] = []
+    for _, entry in reversed(members):
+        try:
+            source = _file_source(entry, assets)
+            break
+        except ProjectorError as exc:
+            failures.append(f"tensor {entry.tensor_name!r} not loaded: {exc}")
+    else:
+        run.warnings.extend(reversed(failures))
         return
+
+    def opener(member: EmbeddingInfo) -> Callable[[], TensorSource]:
+        if member is entry:
+            return lambda: source  # parsed already
+        return functools.partial(_file_source, member, assets)
+
+    specs = [
+        StepSpec(
+            number,
+            member.tensor_name,
+            assets.config_dir / member.tensor_path,
+            opener(member),
+            default=member is entry,
+        )
+        for number, member in members
+    ]
+    shown = f"showing step {entry.tensor_name}, the latest that could be read: "
+    warnings = [shown + "; ".join(failures)] if failures else []
     run.embeddings.append(
-        assets.embedding(run.name, entry.tensor_name, entry.tensor_name, source, entry)
+        assets.embedding(
+            run.name,
+            name,
+            name,
+            source,
+            entry,
+            load_steps=lambda: specs,
+            warnings=warnings,
+        )
     )
+
+
+def _file_source(entry: EmbeddingInfo, assets: _Assets) -> TensorFileSource:
+    """The vectors of a ``tensor_path``, parsed now: a broken file is reported at once."""
+    path = assets.resolve(entry.tensor_path, "tensor_path")
+    source = TensorFileSource(path, list(entry.tensor_shape))
+    source.shape  # noqa: B018 - parse now: a broken file is reported when the run opens
+    return source
 
 
 def _add_checkpoint_embeddings(
@@ -110,7 +183,7 @@ def _add_checkpoint_embeddings(
     except ProjectorError as exc:
         run.warnings.append(f"checkpoint not loaded: {exc}")
         return
-    keys = [key for key, info in variables.items() if _is_embedding(key, info.shape, info.dtype)]
+    keys = [key for key, info in variables.items() if is_embedding(key, info.shape, info.dtype)]
     by_canonical = {canonical_tensor_name(k): k for k in keys}
     for name in configured:
         if name not in by_canonical:
@@ -121,31 +194,22 @@ def _add_checkpoint_embeddings(
     ordered = [by_canonical[n] for n in configured if n in by_canonical]
     ordered += [k for k in keys if k not in ordered]
     names = [display_name(k) for k in ordered]
+    steps = CheckpointSteps(prefix, reader, assets.resolve)
     for key, name in zip(ordered, names, strict=True):
-        info = variables[key]
         entry = configured.get(canonical_tensor_name(key)) or _shared_entry(key, shared)
-        source = ArraySource(
-            prefix,
-            (int(info.shape[0]), int(info.shape[1])),
-            info.dtype,
-            _reader_of(reader, key),
-        )
+        source = array_source(reader, variables[key])
         unique_name = name if names.count(name) == 1 else key
-        run.embeddings.append(assets.embedding(run.name, unique_name, key, source, entry))
-
-
-def _is_embedding(key: str, shape: tuple[int, ...], dtype: str) -> bool:
-    """A non-empty 2-D tensor of real numbers that is not an optimizer slot."""
-    return (
-        len(shape) == 2
-        and min(shape) > 0
-        and OPTIMIZER_SLOT not in key
-        and dtype not in ("string", "complex64", "complex128")
-    )
-
-
-def _reader_of(reader: CheckpointReader, key: str) -> Callable[[], Any]:
-    return lambda: reader.read_float32(key)
+        run.embeddings.append(
+            assets.embedding(
+                run.name,
+                unique_name,
+                key,
+                source,
+                entry,
+                load_steps=functools.partial(steps.specs, key, source),
+                warnings=[],
+            )
+        )
 
 
 def _shared_entry(key: str, shared: EmbeddingInfo | None) -> EmbeddingInfo:
@@ -168,9 +232,17 @@ class _Assets:
         return resolve_inside(raw, base=self.config_dir, root=self.root, field=field)
 
     def embedding(
-        self, run: str, name: str, tensor_name: str, source: TensorSource, entry: EmbeddingInfo
+        self,
+        run: str,
+        name: str,
+        tensor_name: str,
+        source: TensorSource,
+        entry: EmbeddingInfo,
+        *,
+        load_steps: Callable[[], list[StepSpec]],
+        warnings: list[str],
     ) -> Embedding:
-        warnings: list[str] = []
+        warnings = list(warnings)
         metadata_path = self._file(entry.metadata_path, "metadata_path", warnings)
         bookmarks_path = self._file(entry.bookmarks_path, "bookmarks_path", warnings)
         sprite = self._sprite(entry, source.shape[0], warnings)
@@ -185,6 +257,7 @@ class _Assets:
             bookmarks_path=bookmarks_path,
             sprite=sprite,
             warnings=warnings,
+            load_steps=load_steps,
         )
 
     def _file(self, raw: str, field: str, warnings: list[str]) -> Path | None:

@@ -2,7 +2,7 @@
 
 Everything heavy is loaded lazily and once: listing a log dir reads only
 headers (checkpoint indexes, ``.npy`` headers, Parquet footers); ``vectors``,
-``metadata`` and ``bookmarks`` are read on first access.
+``metadata``, ``bookmarks`` and ``steps`` are read on first access.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
+from embedding_projector.dataset.steps import Step, StepSpec
 from embedding_projector.errors import ProjectorError
 
 
@@ -92,6 +93,9 @@ class Embedding:
         The sprite atlas, if any.
     warnings
         Problems already found while opening (e.g. a refused asset path).
+    load_steps
+        Lists the steps of a training timeline (:mod:`.steps`), one of them the
+        ``default`` (``source``); ``None`` means a single step, ``source`` itself.
 
     Notes
     -----
@@ -112,6 +116,7 @@ class Embedding:
         bookmarks_path: Path | None = None,
         sprite: Sprite | None = None,
         warnings: list[str] | None = None,
+        load_steps: Callable[[], list[StepSpec]] | None = None,
     ) -> None:
         self.name = name
         self.tensor_name = tensor_name
@@ -123,7 +128,9 @@ class Embedding:
         self._load_metadata = load_metadata
         self._load_bookmarks = load_bookmarks
         self._warnings = list(warnings or [])
+        self._load_steps = load_steps
         self._vectors: np.ndarray | None = None
+        self._steps: tuple[Step, ...] | None = None
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -157,6 +164,36 @@ class Embedding:
             if self._vectors is None:
                 self._vectors = self.source.read()
             return self._vectors
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The states this embedding was saved in while training, oldest first (:mod:`.steps`).
+
+        One step (the embedding's own vectors) unless the log dir holds several
+        checkpoints or ``add_embedding`` steps of it. Listing reads headers only.
+        """
+        with self._lock:  # a server's threads may ask at the same time: list once
+            if self._steps is None:
+                self._steps = self._list_steps()
+            return self._steps
+
+    def _list_steps(self) -> tuple[Step, ...]:
+        specs = (
+            self._load_steps()
+            if self._load_steps is not None
+            else [StepSpec(None, self.name, self.source.path, lambda: self.source, True)]
+        )
+        reference = next(spec.label for spec in specs if spec.default), self.shape
+        return tuple(
+            Step(
+                spec,
+                position=position,
+                reference=reference,
+                # The default step is this embedding's vectors: read them once, not twice.
+                read=(lambda _: self.vectors) if spec.default else _read_source,
+            )
+            for position, spec in enumerate(specs)
+        )
 
     @functools.cached_property
     def _metadata(self) -> tuple[pa.Table, list[str]]:
@@ -192,6 +229,10 @@ class Embedding:
     def warnings(self) -> list[str]:
         """Everything questionable found while opening; reads metadata and bookmarks."""
         return [*self._warnings, *self._metadata[1], *self._bookmarks[1]]
+
+
+def _read_source(source: TensorSource) -> np.ndarray:
+    return source.read()
 
 
 @dataclass

@@ -52,5 +52,6 @@ def describe_embedding(embedding: Embedding) -> dict[str, Any]:
             "grid": list(sprite.grid),
         },
         "bookmarks": len(embedding.bookmarks),
+        "steps": len(embedding.steps),
         "warnings": embedding.warnings,
     }

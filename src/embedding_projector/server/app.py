@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from embedding_projector import __version__
+from embedding_projector._version import __version__
 from embedding_projector.dataset.model import Workspace
 from embedding_projector.server.engine import ComputeEngine
 from embedding_projector.server.errors import install_error_handlers
@@ -23,6 +25,13 @@ from embedding_projector.server.routes import (
     projections,
     search,
     selection,
+    steps,
+)
+from embedding_projector.server.schemas import (
+    ERROR_RESPONSES,
+    STREAM_FRAMES,
+    Health,
+    ServerConfig,
 )
 from embedding_projector.server.security import SecurityMiddleware, is_loopback
 from embedding_projector.server.settings import Settings
@@ -62,19 +71,21 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
     app.state.settings = settings
     install_error_handlers(app)
 
-    api = APIRouter(prefix="/api")
+    api = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
+    server_config = ServerConfig.of(__version__, settings.projection)
 
     @api.get("/health")
-    async def health() -> dict[str, str]:
+    async def health() -> Health:
         """Liveness: answers at once, whatever the workers are doing."""
-        return {"status": "ok"}
+        return Health()
 
     @api.get("/config")
-    async def config() -> dict[str, Any]:
-        """What the page needs to start: version and the projection to show first."""
-        return {"version": __version__, "projection": settings.projection}
+    async def config() -> ServerConfig:
+        """What the page needs to start: version, the projection to show first, and the
+        projection methods with their parameters' defaults and ranges."""
+        return server_config
 
-    for module in (embeddings, search, bookmarks, neighbors, projections, jobs, selection):
+    for module in (embeddings, steps, search, bookmarks, neighbors, projections, jobs, selection):
         api.include_router(module.router)
     app.include_router(api)
 
@@ -89,4 +100,22 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
     app.add_middleware(
         SecurityMiddleware, token=settings.token, loopback_only=is_loopback(settings.host)
     )
+    app.openapi = functools.partial(_openapi, app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, plus the job stream's frames (WebSockets are not in OpenAPI)."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title, version=app.version, routes=app.routes, description=app.description
+        )
+        schemas = document["components"]["schemas"]
+        for model in STREAM_FRAMES:
+            schema = model.model_json_schema(
+                ref_template="#/components/schemas/{model}", mode="serialization"
+            )
+            schemas.update(schema.pop("$defs", {}))
+            schemas[model.__name__] = schema
+        app.openapi_schema = document
+    return app.openapi_schema

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,8 +38,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
-        message = f"`{where}`: {first.get('msg', 'invalid value')}" if where else "invalid request"
+        where = ".".join(_field_path(first.get("loc", ()), exc.body))
+        reason = first.get("msg", "invalid value")
+        message = f"`{where}`: {reason}" if where else f"invalid request: {reason}"
         return error_response(400, "invalid_parameter", message, str(exc.errors()[:5]))
 
     @app.exception_handler(Exception)
@@ -47,3 +50,29 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(
             500, "internal_error", f"internal error ({type(exc).__name__}); see the server log"
         )
+
+
+def _field_path(loc: Sequence[Any], body: Any) -> list[str]:
+    """The field an error is about, as the client wrote it.
+
+    pydantic's location starts with where the value came from (``body``, ``query``, ...)
+    and names the member of a tagged union it tried (``tsne`` in
+    ``body.tsne.params.foo``): only the keys found along the body are kept.
+    """
+    where, parts = loc[0] if loc else None, loc[1:]
+    if where != "body":
+        return [str(p) for p in parts]
+    path, value = [], body
+    for k, part in enumerate(parts):
+        if _has(value, part):
+            path.append(str(part))
+            value = value[part]
+        elif k == len(parts) - 1:  # a missing field
+            path.append(str(part))
+    return path
+
+
+def _has(value: Any, part: Any) -> bool:
+    if isinstance(value, dict):
+        return part in value
+    return isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)

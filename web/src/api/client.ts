@@ -17,7 +17,6 @@ import type {
   RunInfo,
   ServerConfig,
 } from './types';
-import { normalizeStatus } from './types';
 
 /** Bytes received so far and the total (null when the server did not say). */
 export type ProgressCallback = (loaded: number, total: number | null) => void;
@@ -116,14 +115,12 @@ export class ApiClient {
     });
   }
 
-  async submitProjection(id: string, request: ProjectionRequest): Promise<JobStatus> {
-    return normalizeStatus(
-      await this.json(`embeddings/${enc(id)}/projections`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(request),
-      }),
-    );
+  submitProjection(id: string, request: ProjectionRequest): Promise<JobStatus> {
+    return this.json(`embeddings/${enc(id)}/projections`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(request),
+    });
   }
 
   async customProjection(id: string, request: CustomProjectionRequest): Promise<Float32Array> {
@@ -135,8 +132,8 @@ export class ApiClient {
     return new Float32Array(await this.bytes(`embeddings/${enc(id)}/custom-projection`, undefined, init));
   }
 
-  async job(job: string): Promise<JobStatus> {
-    return normalizeStatus(await this.json(`jobs/${enc(job)}`));
+  job(job: string): Promise<JobStatus> {
+    return this.json(`jobs/${enc(job)}`);
   }
 
   async jobResult(job: string, onProgress?: ProgressCallback): Promise<Float32Array> {
@@ -148,8 +145,8 @@ export class ApiClient {
   }
 
   /** t-SNE control while it runs. */
-  async controlJob(job: string, action: 'pause' | 'resume' | 'perturb'): Promise<JobStatus> {
-    return normalizeStatus(await this.json(`jobs/${enc(job)}/${action}`, { method: 'POST' }));
+  controlJob(job: string, action: 'pause' | 'resume' | 'perturb'): Promise<JobStatus> {
+    return this.json(`jobs/${enc(job)}/${action}`, { method: 'POST' });
   }
 
   // ---- transport -------------------------------------------------------------------------

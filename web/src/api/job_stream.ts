@@ -6,8 +6,8 @@
 import { ApiError } from './api_error';
 import type { ApiClient } from './client';
 import type { JobSocket } from './transport';
-import { FINAL_JOB_STATES, normalizeStatus } from './types';
-import type { JobStatus } from './types';
+import { FINAL_JOB_STATES } from './types';
+import type { ErrorFrame, JobStatus, LayoutFrame, StatusFrame } from './types';
 
 export interface JobListener {
   onStatus: (status: JobStatus) => void;
@@ -22,23 +22,14 @@ export interface JobSubscription {
 /** How often the polling fallback asks for the status (and the latest layout). */
 export const DEFAULT_POLL_INTERVAL_MS = 700;
 
-interface LayoutHeader {
-  type: 'layout';
-  iteration: number;
-  shape: [number, number];
-}
-
-/** Sent instead of any status when the job is unknown (a server restarted, say). */
-interface ErrorFrame {
-  type: 'error';
-  message: string;
-}
-
-export function followJob(api: ApiClient, job: string, listener: JobListener): JobSubscription {
+/** Follow the job `started` (the status its submission answered) until it ends. */
+export function followJob(api: ApiClient, started: JobStatus, listener: JobListener): JobSubscription {
+  const job = started.id;
+  let last = started;
   let closed = false;
   let socket: JobSocket | null = null;
   let poller: ReturnType<typeof setTimeout> | null = null;
-  let pendingLayout: LayoutHeader | null = null;
+  let pendingLayout: LayoutFrame | null = null;
 
   const close = (): void => {
     closed = true;
@@ -48,6 +39,7 @@ export function followJob(api: ApiClient, job: string, listener: JobListener): J
 
   const onStatus = (status: JobStatus): void => {
     if (closed) return;
+    last = status;
     listener.onStatus(status);
     if (FINAL_JOB_STATES.includes(status.state)) close();
   };
@@ -58,7 +50,7 @@ export function followJob(api: ApiClient, job: string, listener: JobListener): J
     try {
       const status = await api.job(job);
       if (closed) return;
-      if (status.state === 'running' || status.state === 'paused') {
+      if (status.state === 'running') {
         try {
           const layout = await api.jobResult(job);
           if (!closed) listener.onLayout(layout, status.iteration ?? 0);
@@ -71,7 +63,7 @@ export function followJob(api: ApiClient, job: string, listener: JobListener): J
     } catch (error) {
       if (closed) return;
       const message = error instanceof Error ? error.message : String(error);
-      onStatus(failedStatus(job, message));
+      onStatus(failed(last, message));
       return;
     }
     if (!closed) poller = setTimeout(() => void poll(), DEFAULT_POLL_INTERVAL_MS);
@@ -85,12 +77,12 @@ export function followJob(api: ApiClient, job: string, listener: JobListener): J
   socket.onmessage = (data) => {
     if (closed) return;
     if (typeof data === 'string') {
-      const frame = JSON.parse(data) as (JobStatus & { type?: 'status' }) | LayoutHeader | ErrorFrame;
+      const frame = JSON.parse(data) as StatusFrame | LayoutFrame | ErrorFrame;
       if (frame.type === 'layout') pendingLayout = frame;
-      else if (frame.type === 'error') onStatus(failedStatus(job, frame.message));
-      else onStatus(normalizeStatus(frame));
+      else if (frame.type === 'error') onStatus(failed(last, frame.message));
+      else onStatus(frame);
     } else if (pendingLayout) {
-      listener.onLayout(new Float32Array(data), pendingLayout.iteration);
+      listener.onLayout(new Float32Array(data), pendingLayout.iteration ?? 0);
       pendingLayout = null;
     }
   };
@@ -102,17 +94,7 @@ export function followJob(api: ApiClient, job: string, listener: JobListener): J
   return { close };
 }
 
-function failedStatus(job: string, message: string): JobStatus {
-  return {
-    job,
-    state: 'failed',
-    progress: 0,
-    iteration: null,
-    message: null,
-    error: message,
-    n_samples: 0,
-    dims: 2,
-    explained_variance_ratio: null,
-    cached: false,
-  };
+/** The job as failed, from what was last known of it (the stream or the polling failed). */
+function failed(last: JobStatus, message: string): JobStatus {
+  return { ...last, state: 'failed', paused: false, error: message };
 }

@@ -2,7 +2,8 @@
 // dictionary codes into the distinct values (-1 = missing). No per-row objects, so a million
 // rows cost a few megabytes, and a search tests each distinct value once.
 
-import type { CellValue } from '../render';
+/** A metadata value as it arrives from a table column: absent values are null/undefined/"". */
+export type CellValue = string | number | bigint | boolean | null | undefined;
 
 export interface NumericColumn {
   name: string;

@@ -1,6 +1,8 @@
 // Point colours from a metadata column: a categorical palette, a perceptual gradient for numbers,
 // grey for missing values, and the legend that explains them.
 
+import type { CellValue } from '../data/columns';
+
 export type Rgb = readonly [number, number, number];
 
 /**
@@ -24,9 +26,6 @@ export const VIRIDIS_STOPS: readonly Rgb[] = [
 export const MISSING_COLOR: Rgb = hexToRgb('#9e9e9e');
 /** Points before any "Color by" choice. */
 export const DEFAULT_POINT_COLOR: Rgb = hexToRgb('#4e79a7');
-
-/** A metadata value as it arrives from a table column: absent values are null/undefined/"". */
-export type CellValue = string | number | bigint | boolean | null | undefined;
 
 export interface CategoryEntry {
   label: string;

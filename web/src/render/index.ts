@@ -17,4 +17,4 @@ export {
   rgbToHex,
   uniformColors,
 } from './colors';
-export type { CategoryEntry, CellValue, ColorMapping, Legend, Rgb } from './colors';
+export type { CategoryEntry, ColorMapping, Legend, Rgb } from './colors';

@@ -9,6 +9,7 @@ import { api } from './api_instance';
 import { EMPTY_INDICES, app } from './app.svelte';
 import type { Bookmark } from './bookmarks';
 import { runProjection } from './projection_runner.svelte';
+import { pcaComponents } from './method_params';
 import { decodeView } from './url_state';
 import { fitToShape, isProjectionKind } from './view_state';
 import type { ViewState } from './view_state';
@@ -46,7 +47,7 @@ function runWarning(run: string, warning: string): string {
 /** Show an embedding of the server; `view` (a link, a bookmark) sets what is shown first. */
 export async function openEmbedding(info: EmbeddingInfo, view: ViewState = decodeView('')): Promise<void> {
   resetForEmbedding(info);
-  app.projection = fitToShape(view.projection, info.shape);
+  app.projection = fitToShape(view.projection, info.shape, pcaComponents(app.config));
   for (const warning of info.warnings) app.addBanner('warning', warning, info.id);
   try {
     app.loading = { label: 'Loading metadata', progress: null };

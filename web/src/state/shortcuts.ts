@@ -45,9 +45,8 @@ export const SHORTCUTS: readonly Shortcut[] = [
     keys: 'Space',
     description: 'Pause or resume t-SNE',
     run: () => {
-      const state = app.job?.state;
-      if (state === 'running') void controlJob('pause');
-      else if (state === 'paused') void controlJob('resume');
+      const job = app.job;
+      if (job?.state === 'running') void controlJob(job.paused ? 'resume' : 'pause');
     },
   },
   { keys: 's', description: 'Show thumbnails as points (when there are sprites)', run: () => (app.showSprites = !app.showSprites) },

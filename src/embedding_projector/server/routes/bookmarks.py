@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from embedding_projector.errors import InvalidParameterError
 from embedding_projector.server import bookmarks_store
+from embedding_projector.server.schemas import BookmarksSaved, json_body
 from embedding_projector.server.state import ServerState, get_state
 
 router = APIRouter()
@@ -23,8 +24,11 @@ def get_bookmarks(emb_id: str, state: State) -> list[dict[str, Any]]:
     return bookmarks_store.load(state.embedding(emb_id), emb_id, state.cache_dir)
 
 
-@router.put("/embeddings/{emb_id}/bookmarks")
-async def put_bookmarks(emb_id: str, request: Request, state: State) -> dict[str, Any]:
+@router.put(
+    "/embeddings/{emb_id}/bookmarks",
+    openapi_extra=json_body({"type": "array", "items": {"type": "object"}}, "The saved states."),
+)
+async def put_bookmarks(emb_id: str, request: Request, state: State) -> BookmarksSaved:
     """Save the page's bookmarks (a JSON array of objects), atomically, in our own file."""
     embedding = state.embedding(emb_id)
     body = await request.body()
@@ -33,7 +37,7 @@ async def put_bookmarks(emb_id: str, request: Request, state: State) -> dict[str
     # Parsing and writing big bookmark files (per-point coordinates) must not block the loop.
     states = await run_in_threadpool(_parse_states, body)
     path = await run_in_threadpool(bookmarks_store.save, embedding, emb_id, state.cache_dir, states)
-    return {"saved": len(states), "path": str(path)}
+    return BookmarksSaved(saved=len(states), path=str(path))
 
 
 def _parse_states(body: bytes) -> list[dict[str, Any]]:
