@@ -32,6 +32,7 @@ WEB_SOURCES = (
     "package.json",
     "package-lock.json",
     "vite.config.ts",
+    "vite.widget.config.ts",
     "svelte.config.js",
     "tsconfig.json",
 )

@@ -134,12 +134,12 @@ def running_server(
         print(server.output, file=sys.stderr)  # the server's log, for the failure report
         raise
     finally:
-        stop(process, timeout=20)
+        stop(process)
         server.close()
 
 
-def stop(process: subprocess.Popen[Any], timeout: float) -> None:
-    """Ask ``process`` to stop (SIGTERM: a clean shutdown), kill it after ``timeout`` s."""
+def stop(process: subprocess.Popen[Any], timeout: float = 20) -> None:
+    """Ask a process to end (SIGTERM), and kill it if it has not ended within ``timeout`` s."""
     process.terminate()
     try:
         process.wait(timeout=timeout)
