@@ -6,7 +6,7 @@ from sklearn.cluster import HDBSCAN
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from embedding_projector.compute import cluster_names, clusters, tsne
+from embedding_projector.compute import cluster_names, clusters, pca, tsne
 from embedding_projector.compute.progress import Progress
 from embedding_projector.demos import words
 from embedding_projector.errors import InvalidParameterError
@@ -60,7 +60,7 @@ def test_baseline_hdbscan_agrees_on_small_sets() -> None:
 
 def test_vectors_are_clustered_in_their_principal_components() -> None:
     X, truth = make_blobs(1500, n_features=40, centers=6, random_state=5)
-    found = clusters.cluster_vectors(X.astype(np.float32))
+    found = clusters.find_clusters(pca.run(X.astype(np.float32)).coordinates)
     assert adjusted_rand_score(truth, found.labels) > 0.95
 
 

@@ -61,24 +61,24 @@ def _offer(
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
-def _error(eps: float, tiny: float, s: float, reach: float) -> Any:
-    """The bound on a distance's error (see :mod:`.knn_graph`)."""
+def _error(bounds: Any, s: float, reach: float) -> Any:
+    """The bound on a distance's error: ``(quad s + cross reach) s + tiny (s + reach)^2``
+    for ``bounds = (quad, cross, tiny)`` (see :mod:`.knn_graph`)."""
+    quad, cross, tiny = bounds
     t = s + reach
-    return (eps * s + tiny * t) * t
+    return (quad * s + cross * reach) * s + tiny * t * t
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
-def _part(eps: float, tiny: float, norm: float, reach: float) -> Any:
+def _part(bounds: Any, norm: float, reach: float) -> Any:
     """One side's share of a bound on :func:`_error` that is a sum of the two sides'.
 
-    ``(eps s + tiny t) t`` with ``s = r + q``, ``t = s + reach`` is at most
-    ``_part(r) + _part(q)``, since ``(r + q)^2 <= 2 r^2 + 2 q^2``.
+    With ``s = r + q``: ``s^2 <= 2 r^2 + 2 q^2`` and ``(s + reach)^2 <= 3 (r^2 + q^2 +
+    reach^2)``, so ``_error(s) <= _part(r) + _part(q)``.
     """
-    return (
-        2.0 * (eps + tiny) * norm * norm
-        + (eps + 2.0 * tiny) * reach * norm
-        + tiny * reach * reach / 2
-    )
+    quad, cross, tiny = bounds
+    squares = (2.0 * quad + 3.0 * tiny) * norm * norm + 1.5 * tiny * reach * reach
+    return squares + cross * reach * norm
 
 
 @numba.njit(nogil=True, cache=True)
@@ -92,8 +92,7 @@ def fold(
     col_norm: np.ndarray,
     weight: float,
     reach: float,
-    eps: float,
-    tiny: float,
+    bounds: tuple[float, float, float],
     both: bool,
     heap_u: np.ndarray,
     heap_l: np.ndarray,
@@ -104,10 +103,9 @@ def fold(
     """Fold a block of float32 dot products into the heaps of its rows (and columns).
 
     The distance of stored row ``rows[a]`` to stored row ``col_first + b`` is
-    ``row_term[a] + col_term[b] - weight * dots[a, b]``, within
-    ``(eps * s + tiny * (s + reach)) * (s + reach)`` of the exact one, where
-    ``s = row_norm[a] + col_norm[b]`` (see :mod:`.knn_graph`). A row is never its
-    own column. With ``both``, each column is offered the rows too (one product
+    ``row_term[a] + col_term[b] - weight * dots[a, b]``, within :func:`_error` of
+    the exact one, where ``s = row_norm[a] + col_norm[b]`` (see :mod:`.knn_graph`).
+    A row is never its own column. With ``both``, each column is offered the rows too (one product
     serves both directions). ``heap_u``, ``heap_l``, ``heap_j`` (``(N, K)``),
     ``band`` and ``top`` (the roots, ``(N,)``) are updated in place.
     """
@@ -117,14 +115,14 @@ def fold(
     # columns it lets through get their exact bounds.
     col_low = np.empty(n_cols)
     for b in range(n_cols):
-        col_low[b] = col_term[b] - _part(eps, tiny, col_norm[b], reach)
+        col_low[b] = col_term[b] - _part(bounds, col_norm[b], reach)
     col_top = top[col_first : col_first + n_cols]
     lowers = np.empty(n_cols)
     chosen = np.empty(n_cols + 1, dtype=np.int64)
     for a in range(dots.shape[0]):
         i = rows[a]
         ri = row_norm[a]
-        row_low = row_term[a] - _part(eps, tiny, ri, reach)
+        row_low = row_term[a] - _part(bounds, ri, reach)
         root = top[i]
         # One loop over the whole row (short loops do not vectorise well).
         hits = 0
@@ -156,7 +154,7 @@ def fold(
             if j == i:
                 continue
             value = row_term[a] + col_term[b] - weight * dots[a, b]
-            error = _error(eps, tiny, ri + col_norm[b], reach)
+            error = _error(bounds, ri + col_norm[b], reach)
             lower, upper = value - error, value + error
             if lower <= top[i]:
                 _offer(heap_u, heap_l, heap_j, band, top, i, lower, upper, j)

@@ -1,4 +1,4 @@
-"""Clusters of a layout (or of the vectors reduced by PCA) with scikit-learn's HDBSCAN.
+"""Clusters of a layout (or of the vectors' principal components) with scikit-learn's HDBSCAN.
 
 HDBSCAN finds clusters of varying density and leaves the points between them
 as noise (label -1). scikit-learn's implementation builds its minimum spanning
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embedding_projector.compute import pca
 from embedding_projector.compute.progress import Callback, Progress, report
 from embedding_projector.compute.validation import check_int, check_seed, check_vectors
 from embedding_projector.errors import InvalidParameterError
@@ -84,8 +83,9 @@ def find_clusters(
     Parameters
     ----------
     points
-        ``(N, d)`` coordinates: a 2-D or 3-D layout, or the vectors reduced by
-        PCA (:func:`cluster_vectors`).
+        ``(N, d)`` coordinates: a 2-D or 3-D layout, or the vectors' first
+        principal components (:func:`.pca.run`'s ``coordinates``: a PCA job
+        caches all ten).
     min_cluster_size
         Fewest points in a cluster, 2 .. N; by default
         :func:`default_min_cluster_size`.
@@ -135,36 +135,6 @@ def find_clusters(
         )
     report(callback, Progress(1.0, "done"))
     return _by_size(labels, min_cluster_size, clustered.shape[0])
-
-
-def cluster_vectors(
-    X: np.ndarray,
-    *,
-    n_components: int = pca.MAX_COMPONENTS,
-    min_cluster_size: int | None = None,
-    random_state: int | None = 0,
-    callback: Callback | None = None,
-) -> Clusters:
-    """HDBSCAN clusters of the original vectors, reduced to their first principal components.
-
-    Parameters
-    ----------
-    X
-        ``(N, D)`` vectors.
-    n_components
-        Principal components kept, 1 .. 10 (:func:`.pca.run`).
-    min_cluster_size, random_state, callback
-        As for :func:`find_clusters`.
-
-    Returns
-    -------
-    Clusters
-    """
-    report(callback, Progress(0.0, "reducing the vectors with PCA"))
-    reduced = pca.run(X, n_components=n_components).coordinates
-    return find_clusters(
-        reduced, min_cluster_size=min_cluster_size, random_state=random_state, callback=callback
-    )
 
 
 def _nearest_label(points: np.ndarray, sample: np.ndarray, found: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ import numpy as np
 
 from embedding_projector.compute.knn import exact_distances
 from embedding_projector.compute.knn_graph import knn_graph
-from embedding_projector.compute.progress import Callback, Progress, report
+from embedding_projector.compute.progress import Callback, Progress, report, within
 from embedding_projector.compute.validation import check_int, check_vectors
 from embedding_projector.errors import InvalidParameterError
 
@@ -110,11 +110,9 @@ def faithfulness(
     X = check_vectors(X, min_samples=2)
     points = _check_layout(layout, X.shape[0])
     k = check_int("k", k, low=1, high=X.shape[0] - 1)
-
-    def original_progress(progress: Progress) -> bool | None:
-        return callback(Progress(0.9 * progress.fraction, progress.message)) if callback else None
-
-    original = knn_graph(X, k=k, metric=metric, spherize=spherize, callback=original_progress)
+    original = knn_graph(
+        X, k=k, metric=metric, spherize=spherize, callback=within(callback, 0.0, 0.9)
+    )
     report(callback, Progress(0.9, "finding the nearest neighbours in the layout"))
     result = from_neighbors(original.indices, layout_neighbors(points, k=k))
     report(callback, Progress(1.0, "done"))

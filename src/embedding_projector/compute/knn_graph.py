@@ -8,34 +8,38 @@ broken by the lower index.
 
 How (docs/decisions.md has the measurements that chose it):
 
-1. The rows are moved into the searched space and stored once as float32,
-   centred on their mean (euclidean) or scaled to unit length (cosine), grouped
-   into coarse cells by k-means (:mod:`._knn_clusters`), cell by cell.
-2. The query rows are taken a cell at a time. For each candidate cell, nearest
-   first, the triangle inequality bounds every query row's distance to all of
-   the cell's rows from below; the rows whose bound is below their current k-th
-   distance compute their dot products with the cell's rows as one float32
-   matrix product (BLAS), folded into per-row heaps by a numba kernel
-   (:mod:`._knn_graph_kernels`). Cells beyond every row's bound are never read.
-3. Every float32 distance comes with a proven interval (below) around the exact
-   float64 one, and each row keeps its ``k + extra`` smallest upper bounds and
-   the smallest lower bound of all it dropped (``band``). When ``band`` is above
-   the k-th smallest upper bound, every row outside the heap is strictly farther
-   than the k-th nearest, so the heap holds the answer; its rows that can still
-   be among the k nearest are re-ranked by their exact float64 distances
+1. The rows of the searched space (raw or spherized; scaled to unit length for
+   cosine) are grouped into cells by k-means (:mod:`._knn_clusters`) and stored
+   cell by cell as float32 offsets from their cell's centre, with their norms.
+2. Every cell is compared with itself, then every pair of cells that may hold
+   neighbours, nearest first: the triangle inequality bounds the distance of a
+   row to all rows of another cell from below, and a pair is skipped when no
+   row on either side has its bound below its current k-th distance. The rows
+   that do take part multiply their offsets with the other cell's (float32,
+   BLAS); when many rows of both cells take part, one product serves both
+   directions. A numba kernel (:mod:`._knn_graph_kernels`) folds the products
+   into per-row heaps.
+3. Every float32 distance comes with a proven interval around the exact float64
+   one, and each row keeps its ``k + extra`` smallest upper bounds and the
+   smallest lower bound of all it dropped (``band``). When ``band`` is above the
+   k-th smallest upper bound, every row outside the heap is strictly farther than
+   the k-th nearest, so the heap holds the answer; its rows that can still be
+   among the k nearest are re-ranked by their exact float64 distances
    (:func:`.knn.exact_distances`), ties by index. The rare rows that cannot be
    settled so (more than ``extra`` near-ties at the k-th place, e.g. many
    duplicates) are asked of the exact single-point index.
 
-The interval: stored rows ``z`` are float32 roundings of the float64 rows of
-the searched space (an error of at most ``2^-24 |z|``), and a float32 dot
-product of length ``D`` is off by at most ``D 2^-24 |z_i| |z_j|`` (Higham's
-bound, whatever the summation order of the BLAS). A squared euclidean distance
-``|z_i|^2 + |z_j|^2 - 2 <z_i, z_j>`` is therefore within
-``(D / 2 + 2) 2^-24 (|z_i| + |z_j|)^2`` of the exact one, a cosine distance
-``1 - <u_i, u_j>`` (unit rows) within ``(D + 2) 2^-24``; the kernel uses
-``(D + 4) 2^-23`` times those magnitudes, a margin of 2 to 4 that also covers
-float64 rounding.
+The interval. A distance is ``alpha_i + beta_j - w <z_i, z_j>``: float64 terms
+of each side and one float32 product of the offsets (see :meth:`_Stored.terms`).
+The offsets are rounded to float32 (an error of ``2^-24 |z|``, small because the
+offsets are), and a float32 dot product of length ``D`` is off by at most
+``gamma_D |z_i| |z_j|``, ``gamma_D ~ D 2^-24`` (Higham's bound, whatever the
+summation order of the BLAS). With ``s = |z_i| + |z_j|`` and ``reach`` the
+distance between the two cells' centres (euclidean) or 1 (cosine), a squared
+euclidean distance is within ``(gamma_D / 2 + 2^-23) s^2 + 2^-23 s reach`` of
+the exact one, a cosine distance within ``gamma_D s^2 / 4 + 2^-24 s``. The
+kernel uses ``(D + 4) 2^-24 s^2 + 2^-22 s reach + 1e-12 (s + reach)^2``: a
+margin of 2 or more, and a last term for the float64 rounding of the terms.
 """
 
 from __future__ import annotations
@@ -142,9 +146,11 @@ class _Stored:
         self.X = X
         self.cosine = cosine
         self.sphere_mean = centroid(X) if spherize else None
-        found = clusters.find(
-            self.rows, self._block, n, np.zeros(d), n_clusters=min(_MAX_CELLS, n // _ROWS_PER_CELL)
-        )
+        n_cells = min(_MAX_CELLS, n // _ROWS_PER_CELL)
+        # One cell (small inputs): centred on the rows' mean, which keeps the offsets
+        # small and so the distances' error bounds tight.
+        mean = np.zeros(d) if n_cells > 1 else self.rows(slice(None)).mean(axis=0)
+        found = clusters.find(self.rows, self._block, n, mean, n_clusters=n_cells)
         self.centres = found.centres
         #: Position p of the stored order holds row order[p].
         self.order = np.argsort(found.labels, kind="stable")
@@ -169,8 +175,8 @@ class _Stored:
         list(map_in_threads(store, _blocks(n)))
         self.norm = np.sqrt(self.sq)
         self.radius = np.maximum.reduceat(self.norm, self.starts)
-        #: The error of a float32 distance, per unit of magnitude (see the module docstring).
-        self.eps = (d + 4) * 2.0**-23
+        #: The error bound of a float32 distance (see the module docstring).
+        self.bounds = ((d + 4) * 2.0**-24, 2.0**-22, _TINY)
 
     def rows(self, rows: slice | np.ndarray) -> np.ndarray:
         """Rows in the searched space, float64; scaled to unit length for cosine."""
@@ -422,7 +428,7 @@ def _fold(
             held.enter_context(lock)
         kernels.fold(
             dots, positions, row_term, stored.norm[rows], columns.start, col_term,
-            stored.norm[columns], terms.weight, terms.reach, stored.eps, _TINY, both,
+            stored.norm[columns], terms.weight, terms.reach, stored.bounds, both,
             *heaps.arrays(),
         )  # fmt: skip
 
