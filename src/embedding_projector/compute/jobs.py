@@ -68,7 +68,7 @@ from embedding_projector.compute.messages import (
     WarmUp,
 )
 from embedding_projector.compute.pool import WorkerPool, WorkerProcess
-from embedding_projector.compute.spec import JobSpec, parse_spec
+from embedding_projector.compute.spec import JobSpec, overlap_spec, parse_spec
 from embedding_projector.compute.validation import check_vectors
 from embedding_projector.errors import InvalidParameterError, NotFoundError
 
@@ -163,11 +163,44 @@ class JobManager:
             For an unknown vectors key.
         """
         key = vectors if isinstance(vectors, str) else self.register(vectors)
+        path, shape = self._registered(key)
+        return self._enqueue(parse_spec(spec, *shape), key, path)
+
+    def submit_overlap(self, vectors: str, compared: str, params: dict[str, Any]) -> str:
+        """Queue the overlap of two embeddings' k-NN sets (:mod:`.overlap`); returns the job id.
+
+        ``vectors`` and ``compared`` are keys from :meth:`register` of vectors with the
+        same number of rows, row ``i`` of both the same item; ``params`` is
+        ``{"k", "metric"}``. Blocking like :meth:`submit`; a cached result makes the job
+        ``done`` at once. Its result is ``(N, 1)`` float32.
+
+        Raises
+        ------
+        InvalidParameterError
+            For invalid parameters or different numbers of rows; nothing is queued.
+        NotFoundError
+            For an unknown vectors key.
+        """
+        path, shape = self._registered(vectors)
+        compared_path, compared_shape = self._registered(compared)
+        if shape[0] != compared_shape[0]:
+            raise InvalidParameterError(
+                f"the overlap needs the same rows on both sides, got {shape[0]} and "
+                f"{compared_shape[0]}"
+            )
+        parsed = overlap_spec(compared, params, shape[0])
+        return self._enqueue(parsed, vectors, path, compared_path)
+
+    def _registered(self, key: str) -> tuple[Path, tuple[int, int]]:
         with self._lock:
             if key not in self._vectors:
                 raise NotFoundError(f"no vectors registered under `{key}`")
-            path, shape = self._vectors[key]
-        parsed = parse_spec(spec, *shape)
+            return self._vectors[key]
+
+    def _enqueue(
+        self, parsed: JobSpec, key: str, path: Path, compared_path: Path | None = None
+    ) -> str:
+        """Queue a validated job, or finish it from the cache, or follow its running twin."""
         cache_key = result_key(parsed.cache_parts(key))
         # One read at a time: np.load parses the header with ast.literal_eval, which
         # CPython < 3.11.8 / 3.12.2 may fail with a SystemError when two threads do it
@@ -179,7 +212,14 @@ class JobManager:
             twin = self._unfinished_twin(cache_key, parsed.components)
             if twin is not None:
                 return twin.id  # the same projection is under way: follow that one
-            job = Job(self._new_id(), parsed, cache_key, path, on_end=self._retire)
+            job = Job(
+                self._new_id(),
+                parsed,
+                cache_key,
+                path,
+                on_end=self._retire,
+                compared_path=compared_path,
+            )
             self._jobs[job.id] = job
             if cached is not None:
                 job.finish_cached(*cached)
@@ -422,7 +462,7 @@ class JobManager:
             idle.remove(chosen)
             self._running[chosen] = job
             job.start(chosen)
-            chosen.send(Run(job.id, job.spec, job.vectors_path, job.cache_key))
+            chosen.send(Run(job.id, job.spec, job.vectors_path, job.cache_key, job.compared_path))
         if self._warm_wanted:
             warmed = sum(w in self._warm or w in self._warming for w in workers)
             for candidate in idle:

@@ -77,11 +77,13 @@ class Job:
         vectors_path: Path,
         *,
         on_end: Callable[[Job], None],
+        compared_path: Path | None = None,
     ) -> None:
         self.id = job_id
         self.spec = spec
         self.cache_key = cache_key
         self.vectors_path = vectors_path
+        self.compared_path = compared_path
         self.state = "queued"
         self.progress = 0.0
         self.iteration: int | None = None

@@ -27,12 +27,16 @@ from embedding_projector.compute.spec import JobSpec
 
 @dataclass(frozen=True)
 class Run:
-    """Run a job: its spec, where the vectors are, where to cache the result."""
+    """Run a job: its spec, where the vectors are, where to cache the result.
+
+    An overlap job also has the vectors it compares with (``compared_path``).
+    """
 
     job_id: str
     spec: JobSpec
     vectors_path: Path
     cache_key: str
+    compared_path: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ The server passes the JSON body of ``POST /projections`` through unchanged::
 The parameters of each method, their defaults and ranges are its record in
 :data:`.methods.METHODS`; anything else is an error. t-SNE also takes ``labels``
 (one per point), which the server fills in from a metadata column.
+
+An overlap job (:mod:`.overlap`: two embeddings of the same items compared point by
+point) is a :class:`JobSpec` too, of method ``"overlap"``, made by :func:`overlap_spec`.
 """
 
 from __future__ import annotations
@@ -20,11 +23,14 @@ import numpy as np
 
 from embedding_projector.compute import tsne
 from embedding_projector.compute.methods import DEFAULT_SEED, METHODS
+from embedding_projector.compute.overlap import overlap_params
 from embedding_projector.compute.validation import check_choice, check_seed
 from embedding_projector.errors import InvalidParameterError
 
 #: Bumped when this package changes how a result is computed.
 _FORMAT = 1
+#: The method name of an overlap job (not a projection: not in METHODS).
+OVERLAP = "overlap"
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,7 @@ class JobSpec:
     Attributes
     ----------
     method, dims, spherize, seed
-        As requested.
+        As requested (an overlap: ``"overlap"``, 1, False, None).
     params
         Keyword arguments for the method's ``run`` (without ``n_components``,
         ``random_state`` and ``labels``).
@@ -42,6 +48,9 @@ class JobSpec:
         PCA only: the components shown, as indices into the 10 computed.
     labels
         t-SNE only: the supervision labels, or None.
+    compared
+        Overlap only: the vectors key of the second embedding, its rows aligned with the
+        first's.
     """
 
     method: str
@@ -51,9 +60,12 @@ class JobSpec:
     params: dict[str, Any] = field(default_factory=dict)
     components: tuple[int, ...] = ()
     labels: list[Any] | None = None
+    compared: str | None = None
 
     def cache_parts(self, vectors_key: str) -> dict[str, Any]:
         """Everything that determines the result, for :func:`.cache.result_key`."""
+        if self.method == OVERLAP:  # exact neighbours: no library version changes them
+            return {"format": _FORMAT, "overlap": [vectors_key, self.compared], **self.params}
         parts: dict[str, Any] = {
             "format": _FORMAT,
             "vectors": vectors_key,
@@ -98,6 +110,12 @@ def parse_spec(spec: dict[str, Any], n_samples: int, n_features: int) -> JobSpec
     if method.name == "pca":
         return JobSpec(method.name, dims, spherize, seed, {}, resolved.components)
     return JobSpec(method.name, dims, spherize, seed, asdict(resolved), (), labels)
+
+
+def overlap_spec(compared: str, params: dict[str, Any], n_samples: int) -> JobSpec:
+    """Validate an overlap request: ``params`` ``{"k", "metric"}``, ``compared`` a vectors key."""
+    found = overlap_params(params, n_samples)
+    return JobSpec(OVERLAP, 1, False, None, asdict(found), compared=compared)
 
 
 def _hash_codes(codes: np.ndarray) -> str:

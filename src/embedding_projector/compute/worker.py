@@ -94,7 +94,11 @@ def _run(task: Run, commands: Connection, events: Connection, cache: Any) -> boo
     """Run one job and report how it ended; False if the manager asked the worker to exit."""
     controller = _Controller(task.job_id, commands, events)
     try:
-        result, meta = execute(task.spec, np.load(task.vectors_path, mmap_mode="r"), controller)
+        vectors = np.load(task.vectors_path, mmap_mode="r")
+        if task.compared_path is not None:
+            result, meta = compare(task.spec, vectors, task.compared_path, controller)
+        else:
+            result, meta = execute(task.spec, vectors, controller)
     except Stopped as stop:
         events.send(Cancelled(task.job_id, stop.partial))
         return not controller.exit_requested
@@ -121,6 +125,16 @@ def execute(spec: JobSpec, X: np.ndarray, callback: Any) -> tuple[np.ndarray, di
     if spec.spherize:
         X = preprocess.spherize(X)
     return METHODS[spec.method].run(X, spec, callback)
+
+
+def compare(
+    spec: JobSpec, X: np.ndarray, compared_path: Path, callback: Any
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Run an overlap job: ``(N, 1)`` float32 Jaccard indices of the two spaces' k-NN sets."""
+    from embedding_projector.compute.overlap import overlap
+
+    Y = np.load(compared_path, mmap_mode="r")
+    return overlap(X, Y, callback=callback, **spec.params)[:, None], {}
 
 
 class _Controller:

@@ -30,6 +30,7 @@ from embedding_projector.compute import knn
 from embedding_projector.compute.cache import ResultCache
 from embedding_projector.compute.jobs import JobManager
 from embedding_projector.dataset.model import Embedding, TensorSource
+from embedding_projector.errors import NotFoundError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -59,7 +60,13 @@ class ComputeEngine:
 
     async def step_vectors(self, emb_id: str, embedding: Embedding, index: int) -> np.ndarray:
         """The vectors of one step of the embedding, read as :meth:`vectors` reads them."""
-        step = embedding.steps[index]
+        steps = embedding.steps
+        if not 0 <= index < len(steps):
+            raise NotFoundError(
+                f"embedding {emb_id!r} has {len(steps)} steps (0..{len(steps) - 1}), not "
+                f"{index}; GET /api/embeddings/{emb_id}/steps lists them"
+            )
+        step = steps[index]
         if step.default:  # the embedding's own vectors
             return await self.vectors(emb_id, embedding)
         cache = self.jobs.cache
@@ -72,6 +79,22 @@ class ComputeEngine:
         """The workers' key for these vectors (hashed and shared once)."""
         vectors = await self.vectors(emb_id, embedding)
         return await self._once(("key", emb_id), lambda: self.jobs.register(vectors))
+
+    async def registered(self, name: tuple[str, ...], vectors: Callable[[], np.ndarray]) -> str:
+        """The workers' key for the vectors ``vectors()`` gives, made once per ``name``.
+
+        For vectors that are not an embedding's own: a step's, or an embedding's rows
+        put in another's order (a comparison).
+        """
+        return await self._once(("key", *name), lambda: self.jobs.register(vectors()))
+
+    async def once(self, name: tuple[str, ...], build: Callable[[], T]) -> T:
+        """``build()`` in a thread, the first time ``name`` is asked for; then its result.
+
+        For what is derived from the workspace's embeddings (so bounded by it), never
+        from free request values.
+        """
+        return await self._once(("derived", *name), build)
 
     async def neighbor_index(self, emb_id: str, embedding: Embedding, *, spherize: bool) -> Any:
         """The exact kNN index of these vectors (built once per space)."""

@@ -227,11 +227,11 @@ JobState = Literal["queued", "running", "cancelling", "done", "failed", "cancell
 
 
 class JobStatus(Answer):
-    """A projection job (``compute.jobstate.Job.status``)."""
+    """A projection job, or a comparison's overlap job (``compute.jobstate.Job.status``)."""
 
     id: str
-    method: MethodName
-    dims: Dims
+    method: MethodName | Literal["overlap"]
+    dims: Literal[1, 2, 3] = Field(description="Columns of the result (an overlap: 1).")
     state: JobState
     paused: bool
     progress: float = Field(description="0..1")
@@ -368,6 +368,49 @@ class CustomRequest(BaseModel):
     up: AxisQuery
     down: AxisQuery
     spherize: bool = False
+
+
+# --- comparisons ----------------------------------------------------------------------
+
+
+class CompareSide(BaseModel):
+    """One of the two embeddings compared: an embedding, or one of its steps."""
+
+    model_config = FORBID
+
+    embedding: str = Field(description="An embedding id (`GET /api/embeddings`).")
+    step: int | None = Field(
+        None, description="A step's index (`GET /api/embeddings/{id}/steps`); none: its own."
+    )
+
+
+class CompareSides(BaseModel):
+    """Two embeddings of the same items."""
+
+    model_config = FORBID
+
+    a: CompareSide
+    b: CompareSide
+
+
+class CompareRequest(CompareSides):
+    """Two embeddings of the same items, and the neighbourhoods to compare."""
+
+    k: int = Field(10, description="Neighbours per point, in both spaces.")
+    metric: Metric = "cosine"
+
+
+class Comparison(Answer):
+    """A comparison started: how its rows were paired, and the job computing the overlap."""
+
+    a: CompareSide
+    b: CompareSide
+    rows: int = Field(description="Points compared (the rows of a).")
+    aligned_by: str | None = Field(
+        description="The metadata column of unique labels the rows were paired by; "
+        "none: row i of a is row i of b."
+    )
+    job: JobStatus
 
 
 # --- OpenAPI entries of the routes that do not answer JSON --------------------------------

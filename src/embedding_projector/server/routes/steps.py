@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Response
 
 from embedding_projector.dataset.steps import Step
-from embedding_projector.errors import NotFoundError
 from embedding_projector.server.binary import OCTET_STREAM, array_response
 from embedding_projector.server.schemas import StepInfo, StepList, binary_responses
 from embedding_projector.server.state import ServerState, get_state
@@ -42,12 +41,6 @@ async def get_step_vectors(
 ) -> Response:
     """float32 little-endian row-major bytes of one step; ``X-Shape: N,D``; byte ranges."""
     embedding = state.embedding(emb_id)
-    steps = embedding.steps
-    if not 0 <= index < len(steps):
-        raise NotFoundError(
-            f"embedding {emb_id!r} has {len(steps)} steps (0..{len(steps) - 1}), not {index}; "
-            f"GET /api/embeddings/{emb_id}/steps lists them"
-        )
     vectors = await state.compute.step_vectors(emb_id, embedding, index)  # CRCs checked
     return array_response(vectors, byte_range=range_header)
 
