@@ -4,6 +4,54 @@
  */
 
 export interface paths {
+    "/api/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Comparison
+         * @description Pair the rows of ``a`` and ``b`` and queue the overlap of their k-NN sets.
+         *
+         *     Rows are paired by a metadata column of unique labels that both have, else by
+         *     position; when they are not the same items, a 400 ``rows_differ`` says why. The job's
+         *     result (``GET /api/jobs/{job}/result``) is float32 N × 1: per row of ``a``, the
+         *     Jaccard index of its k nearest neighbours in ``a``'s space and in ``b``'s (exact,
+         *     in the original spaces). An identical comparison computed before is ``done`` at once.
+         */
+        post: operations["start_comparison_api_compare_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compare/alignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Comparison Alignment
+         * @description Which row of ``b`` is each row of ``a`` (int32 N), paired as ``POST /api/compare`` does.
+         *
+         *     400 ``rows_differ`` when the rows are not the same items.
+         */
+        post: operations["comparison_alignment_api_compare_alignment_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/config": {
         parameters: {
             query?: never;
@@ -442,6 +490,69 @@ export interface components {
             name: string;
         };
         /**
+         * CompareRequest
+         * @description Two embeddings of the same items, and the neighbourhoods to compare.
+         */
+        CompareRequest: {
+            a: components["schemas"]["CompareSide"];
+            b: components["schemas"]["CompareSide"];
+            /**
+             * K
+             * @description Neighbours per point, in both spaces.
+             * @default 10
+             */
+            k?: number;
+            /**
+             * Metric
+             * @default cosine
+             * @enum {string}
+             */
+            metric?: "cosine" | "euclidean";
+        };
+        /**
+         * CompareSide
+         * @description One of the two embeddings compared: an embedding, or one of its steps.
+         */
+        CompareSide: {
+            /**
+             * Embedding
+             * @description An embedding id (`GET /api/embeddings`).
+             */
+            embedding: string;
+            /**
+             * Step
+             * @description A step's index (`GET /api/embeddings/{id}/steps`); none: its own.
+             */
+            step?: number | null;
+        };
+        /**
+         * CompareSides
+         * @description Two embeddings of the same items.
+         */
+        CompareSides: {
+            a: components["schemas"]["CompareSide"];
+            b: components["schemas"]["CompareSide"];
+        };
+        /**
+         * Comparison
+         * @description A comparison started: how its rows were paired, and the job computing the overlap.
+         */
+        Comparison: {
+            a: components["schemas"]["CompareSide"];
+            /**
+             * Aligned By
+             * @description The metadata column of unique labels the rows were paired by; none: row i of a is row i of b.
+             */
+            aligned_by: string | null;
+            b: components["schemas"]["CompareSide"];
+            job: components["schemas"]["JobStatus"];
+            /**
+             * Rows
+             * @description Points compared (the rows of a).
+             */
+            rows: number;
+        };
+        /**
          * CustomRequest
          * @description TensorBoard's Custom projection: x = right - left, y = up - down.
          */
@@ -556,7 +667,7 @@ export interface components {
         };
         /**
          * JobStatus
-         * @description A projection job (``compute.jobstate.Job.status``).
+         * @description A projection job, or a comparison's overlap job (``compute.jobstate.Job.status``).
          */
         JobStatus: {
             /**
@@ -571,9 +682,10 @@ export interface components {
             components: number[] | null;
             /**
              * Dims
+             * @description Columns of the result (an overlap: 1).
              * @enum {integer}
              */
-            dims: 2 | 3;
+            dims: 1 | 2 | 3;
             /**
              * Elapsed
              * @description Seconds since it started running.
@@ -594,11 +706,8 @@ export interface components {
             iteration: number | null;
             /** Message */
             message: string | null;
-            /**
-             * Method
-             * @enum {string}
-             */
-            method: "pca" | "tsne" | "umap";
+            /** Method */
+            method: ("pca" | "tsne" | "umap") | "overlap";
             /** Paused */
             paused: boolean;
             /**
@@ -843,9 +952,10 @@ export interface components {
             components: number[] | null;
             /**
              * Dims
+             * @description Columns of the result (an overlap: 1).
              * @enum {integer}
              */
-            dims: 2 | 3;
+            dims: 1 | 2 | 3;
             /**
              * Elapsed
              * @description Seconds since it started running.
@@ -867,11 +977,8 @@ export interface components {
             iteration: number | null;
             /** Message */
             message: string | null;
-            /**
-             * Method
-             * @enum {string}
-             */
-            method: "pca" | "tsne" | "umap";
+            /** Method */
+            method: ("pca" | "tsne" | "umap") | "overlap";
             /** Paused */
             paused: boolean;
             /**
@@ -1107,6 +1214,94 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    start_comparison_api_compare_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompareRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    comparison_alignment_api_compare_alignment_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompareSides"];
+            };
+        };
+        responses: {
+            /** @description int32 N: the row of b of each row of a */
+            200: {
+                headers: {
+                    /** @description `float32` or `int32`. */
+                    "X-Dtype"?: string;
+                    /** @description The array's shape, comma-separated (e.g. `1000,2`). */
+                    "X-Shape"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     config_api_config_get: {
         parameters: {
             query?: never;

@@ -64,8 +64,11 @@ async def comparison_alignment(request: CompareSides, state: State) -> Response:
     return array_response(alignment.order.astype(np.int32))
 
 
-def _name(side: CompareSide) -> str:
-    return side.embedding if side.step is None else f"{side.embedding} (step {side.step})"
+def _name(state: State, side: CompareSide) -> str:
+    """The side for people: ``run/name``, and the step's label."""
+    embedding = state.embedding(side.embedding)
+    name = embedding.name if embedding.run == "." else f"{embedding.run}/{embedding.name}"
+    return name if side.step is None else f"{name} ({embedding.steps[side.step].label})"
 
 
 def _ids(side: CompareSide) -> tuple[str, ...]:
@@ -74,7 +77,7 @@ def _ids(side: CompareSide) -> tuple[str, ...]:
 
 async def _alignment(state: State, request: CompareSides) -> Alignment:
     tables = [await _metadata(state, side) for side in (request.a, request.b)]
-    names = (_name(request.a), _name(request.b))
+    names = (_name(state, request.a), _name(state, request.b))
     return await state.compute.once(
         ("alignment", *_ids(request.a), *_ids(request.b)),
         lambda: align_rows(tables[0], tables[1], names),
