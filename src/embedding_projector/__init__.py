@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from embedding_projector.dataset.opening import open_path as open
     from embedding_projector.dataset.steps import Step
     from embedding_projector.errors import ProjectorError
-    from embedding_projector.notebook import load_ipython_extension, serve, show
+    from embedding_projector.notebook import compare, load_ipython_extension, serve, show
     from embedding_projector.projector import save_embeddings
 
 # Loaded on first use, so that `projector --help` does not import numpy and pyarrow.
@@ -37,6 +37,7 @@ _LAZY = {
     "ProjectorError": ("embedding_projector.errors", "ProjectorError"),
     "save_embeddings": ("embedding_projector.projector", "save_embeddings"),
     "show": ("embedding_projector.notebook", "show"),
+    "compare": ("embedding_projector.notebook", "compare"),
     "serve": ("embedding_projector.notebook", "serve"),
     "load_ipython_extension": ("embedding_projector.notebook", "load_ipython_extension"),
 }
@@ -49,6 +50,7 @@ __all__ = [
     "Step",
     "Workspace",
     "__version__",
+    "compare",
     "load_ipython_extension",
     "open",
     "save_embeddings",

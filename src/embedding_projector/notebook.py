@@ -1,4 +1,4 @@
-"""The projector from Python: ``show(vectors, metadata)`` and ``serve(path)``.
+"""The projector from Python: ``show(vectors, metadata)``, ``compare(a, b)`` and ``serve(path)``.
 
 In a notebook (Jupyter, VS Code, Colab, marimo), ``show()`` and ``%projector`` return a
 :class:`~embedding_projector.widget.ProjectorWidget`: the page in the cell's output, its
@@ -37,7 +37,7 @@ from embedding_projector.server.serve import (
     prepare_server,
 )
 from embedding_projector.server.settings import DEFAULT_PORT
-from embedding_projector.server.state import ServerState
+from embedding_projector.server.state import ServerState, embedding_id
 from embedding_projector.user_cache import default_cache_dir
 from embedding_projector.widget import DEFAULT_HEIGHT, ProjectorWidget, in_marimo
 
@@ -152,10 +152,95 @@ def show(
 
     matrix = float32_matrix(_numeric(vectors))
     table = _metadata_table(metadata, labels, matrix.shape[0])
-    folder = _session_logdir(name, matrix, table, images)
+    folder = _session_logdir([(name, matrix, table, images)])
     if _in_notebook() or in_marimo():
         return _widget(open_path(folder), height=height, projection=projection)
     return serve(folder, port=port, open_browser=open_browser, height=height, projection=projection)
+
+
+def compare(
+    a: Any,
+    b: Any,
+    metadata: Any = None,
+    *,
+    labels: Any = None,
+    names: tuple[str, str] = ("a", "b"),
+    port: int = DEFAULT_PORT,
+    open_browser: bool | None = None,
+    height: int = DEFAULT_HEIGHT,
+    projection: str | None = None,
+) -> ProjectorWidget | Projector:
+    """Compare two embeddings of the same items point by point: the projector's compare view.
+
+    ``a`` and ``b`` side by side, each in its own projection, linked (selection, hover,
+    colours, search), coloured by each point's overlap: the share of its k nearest
+    neighbours that are the same in both spaces (Jaccard, exact). A list ranks the least
+    stable points; selecting one lists its neighbours in each space.
+
+    Parameters
+    ----------
+    a, b
+        ``N x D_a`` and ``N x D_b`` numbers (as for :func:`show`; the dimensions may
+        differ): row ``i`` of both is the same item.
+    metadata
+        Per-row metadata of both (as for :func:`show`), or a pair ``(of_a, of_b)`` when
+        the rows of ``b`` are in another order: they are then paired by a column of
+        unique labels that both have.
+    labels
+        One label per row of both; added as a ``label`` column.
+    names
+        The two embeddings' names in the page.
+    port, open_browser, height, projection
+        As for :func:`show`.
+
+    Returns
+    -------
+    ProjectorWidget | Projector
+        As :func:`show`: the widget in a notebook, the server from a script.
+
+    Raises
+    ------
+    InvalidParameterError
+        Before anything is shown: naming the argument that is wrong, or saying that ``a``
+        and ``b`` are not the same items (their rows differ and no labels pair them).
+    """
+    from embedding_projector.dataset.alignment import align_rows
+    from embedding_projector.formats.arrays import float32_matrix
+
+    if names[0] == names[1]:
+        raise InvalidParameterError(f"`names` must be two different names, got {names!r}")
+    matrices = (float32_matrix(_numeric(a), "a"), float32_matrix(_numeric(b), "b"))
+    pair = metadata if isinstance(metadata, tuple) and len(metadata) == 2 else (metadata,) * 2
+    tables = [_metadata_table(m, labels, x.shape[0]) for m, x in zip(pair, matrices, strict=True)]
+    try:  # the page would say so too: say it here, before anything is written or shown
+        align_rows(_rows_table(tables[0], matrices[0]), _rows_table(tables[1], matrices[1]), names)
+    except ProjectorError as error:
+        raise InvalidParameterError(str(error)) from None
+    folder = _session_logdir(list(zip(names, matrices, tables, (None, None), strict=True)))
+    workspace = open_path(folder)
+    ids = {e.name: embedding_id(e) for e in workspace.embeddings}
+    if _in_notebook() or in_marimo():
+        widget = ProjectorWidget(workspace, height=height, projection=projection)
+        widget.set_trait("_compare", ids[names[1]])
+        if _in_notebook():
+            widget.display_once()
+        return widget
+    fragment = f"embedding={ids[names[0]]}&compare={ids[names[1]]}"
+    return serve(
+        workspace,
+        port=port,
+        open_browser=open_browser,
+        height=height,
+        projection=projection,
+        fragment=fragment,
+    )
+
+
+def _rows_table(table: Any, matrix: np.ndarray) -> Any:
+    """The metadata the server will pair rows by: ``table``, or row numbers without one."""
+    import pyarrow as pa
+
+    return table if table is not None else pa.table({"index": np.arange(matrix.shape[0])})
 
 
 def serve(
@@ -165,8 +250,12 @@ def serve(
     open_browser: bool | None = None,
     height: int = DEFAULT_HEIGHT,
     projection: str | None = None,
+    fragment: str = "",
 ) -> Projector:
     """Serve a log dir, any input of :func:`embedding_projector.open`, or a workspace.
+
+    ``fragment`` is the page's view to open (its URL hash, as the page writes it: e.g.
+    ``embedding=ID&projection=umap``).
 
     The server runs in a background thread; in a script, call ``.wait()`` to keep it
     running until Ctrl-C. Displayed inline in Jupyter, like :func:`show`: through the
@@ -190,11 +279,12 @@ def serve(
     )
     projector = Projector(prepared)
     bound = prepared.sock.getsockname()[1]
-    url = route.url(projector.url, bound, prepared.token)
+    hash_part = f"#{fragment}" if fragment else ""
+    url = route.url(projector.url, bound, prepared.token) + hash_part
     if inline:
         route.display(url, bound, height)
     if open_browser if open_browser is not None else not inline:
-        open_browser_later(projector.url, delay=0)
+        open_browser_later(projector.url + hash_part, delay=0)
     print(f"Embedding Projector at {url}{route.note(projector.url)}")
     return projector
 
@@ -260,8 +350,9 @@ def _one_per_row(what: str, values: Any, n_rows: int) -> Any:
     return values
 
 
-def _session_logdir(name: str, matrix: np.ndarray, metadata: Any, images: Any) -> Path:
-    """A log dir in the cache holding these data, named by their content.
+def _session_logdir(entries: list[tuple[str, np.ndarray, Any, Any]]) -> Path:
+    """A log dir in the cache holding these embeddings (name, vectors, metadata, images),
+    named by their content.
 
     Showing the same data again reuses it, so computed projections come from the cache.
     """
@@ -270,19 +361,22 @@ def _session_logdir(name: str, matrix: np.ndarray, metadata: Any, images: Any) -
     from embedding_projector.formats.tsv_writer import metadata_to_tsv
     from embedding_projector.projector import save_embeddings
 
-    digest = xxhash.xxh3_128(name.encode())
-    digest.update(f"{matrix.shape}".encode())
-    digest.update(matrix.data.cast("B"))
-    if metadata is not None:
-        digest.update(metadata_to_tsv(metadata, matrix.shape[0]))
-    if images is not None:
-        digest.update(np.ascontiguousarray(np.asarray(images)).tobytes())
+    digest = xxhash.xxh3_128()
+    for name, matrix, metadata, images in entries:
+        digest.update(name.encode())
+        digest.update(f"{matrix.shape}".encode())
+        digest.update(matrix.data.cast("B"))
+        if metadata is not None:
+            digest.update(metadata_to_tsv(metadata, matrix.shape[0]))
+        if images is not None:
+            digest.update(np.ascontiguousarray(np.asarray(images)).tobytes())
     folder = default_cache_dir() / "sessions" / digest.hexdigest()[:20]
     if not (folder / "projector_config.pbtxt").is_file():
         folder.parent.mkdir(parents=True, exist_ok=True)
         building = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".building-"))
         try:
-            save_embeddings(building, name, matrix, metadata=metadata, images=images)
+            for name, matrix, metadata, images in entries:
+                save_embeddings(building, name, matrix, metadata=metadata, images=images)
             if not folder.exists():
                 building.rename(folder)  # whole or nothing: a half-written folder is never used
         finally:

@@ -153,6 +153,9 @@ class ProjectorWidget(anywidget.AnyWidget):
     layout = _Array(float_matrix, read_only=True)
     #: Rows of the embedding the page shows (the bound of `selection`); set by the page.
     _rows = traitlets.Int(0).tag(sync=True)
+    #: The id of the embedding compared with the first one (``compare()``), read by the page
+    #: when it starts.
+    _compare = traitlets.Unicode(None, allow_none=True).tag(sync=True)
 
     def __init__(
         self,

@@ -28,6 +28,7 @@ describe('URL state', () => {
     view.colorBy = 'class';
     view.categorical = true;
     view.labelBy = 'word';
+    view.compare = 'emb-2';
     const hash = encodeView(view);
     expect(decodeView(`#${hash}`)).toEqual(view);
   });

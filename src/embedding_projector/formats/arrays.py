@@ -168,8 +168,10 @@ def to_numpy(data: Any) -> Any:
     return numpy_method() if callable(numpy_method) else data
 
 
-def float32_matrix(vectors: Any) -> np.ndarray:
+def float32_matrix(vectors: Any, name: str = "vectors") -> np.ndarray:
     """``vectors`` as a C-contiguous little-endian float32 ``N x D`` array of finite values.
+
+    ``name`` is the argument's name in the messages.
 
     Raises
     ------
@@ -180,14 +182,14 @@ def float32_matrix(vectors: Any) -> np.ndarray:
         array = np.asarray(to_numpy(vectors))
     except (TypeError, ValueError) as error:
         raise InvalidParameterError(
-            "`vectors` must be a 2-D array of numbers (rows of equal length); "
+            f"`{name}` must be a 2-D array of numbers (rows of equal length); "
             f"numpy could not convert it: {error}"
         ) from error
     if array.dtype.kind not in "iuf":
-        raise InvalidParameterError(f"`vectors` must hold numbers, got dtype {array.dtype}")
+        raise InvalidParameterError(f"`{name}` must hold numbers, got dtype {array.dtype}")
     if array.ndim != 2 or 0 in array.shape:
         raise InvalidParameterError(
-            f"`vectors` must be N x D (N, D ≥ 1), one vector a row; got shape {array.shape}"
+            f"`{name}` must be N x D (N, D ≥ 1), one vector a row; got shape {array.shape}"
         )
     with np.errstate(over="ignore"):  # out-of-range values become inf, reported below
         matrix = np.ascontiguousarray(array, dtype="<f4")
@@ -195,7 +197,7 @@ def float32_matrix(vectors: Any) -> np.ndarray:
     if not finite.all():
         bad_rows = np.flatnonzero(~finite.all(axis=1))
         raise InvalidParameterError(
-            f"`vectors` has NaN or infinite values (as float32) in {bad_rows.size} rows, "
+            f"`{name}` has NaN or infinite values (as float32) in {bad_rows.size} rows, "
             f"the first being row {bad_rows[0]}"
         )
     return matrix

@@ -8,6 +8,9 @@ import { errorFromResponse } from './api_error';
 import { httpTransport } from './transport';
 import type { JobSocket, Transport } from './transport';
 import type {
+  CompareRequest,
+  CompareSide,
+  Comparison,
   CustomProjectionRequest,
   EmbeddingInfo,
   JobStatus,
@@ -132,6 +135,17 @@ export class ApiClient {
     return new Float32Array(await this.bytes(`embeddings/${enc(id)}/custom-projection`, undefined, init));
   }
 
+  /** Pair the rows of two embeddings and start the overlap of their k-NN sets. */
+  compare(request: CompareRequest): Promise<Comparison> {
+    return this.json('compare', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(request) });
+  }
+
+  /** For each row of `a`, the row of `b` that is the same item. */
+  async compareAlignment(a: CompareSide, b: CompareSide): Promise<Int32Array> {
+    const init = { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ a, b }) };
+    return new Int32Array(await this.bytes('compare/alignment', undefined, init));
+  }
+
   job(job: string): Promise<JobStatus> {
     return this.json(`jobs/${enc(job)}`);
   }
@@ -194,6 +208,8 @@ async function readWithProgress(
   }
   return loaded === buffer.length ? buffer.buffer : buffer.slice(0, loaded).buffer;
 }
+
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
 
 function enc(part: string): string {
   return encodeURIComponent(part);

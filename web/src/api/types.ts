@@ -32,6 +32,9 @@ export type ErrorFrame = Schemas['ErrorFrame'];
 export type NeighborsResult = Schemas['Neighbors'];
 export type Metric = NonNullable<Schemas['NeighborQuery']['metric']>;
 export type CustomProjectionRequest = Schemas['CustomRequest'];
+export type CompareSide = Schemas['CompareSide'];
+export type CompareRequest = Schemas['CompareRequest'];
+export type Comparison = Schemas['Comparison'];
 
 /** A job has ended when its state is one of these. */
 export const FINAL_JOB_STATES: readonly JobState[] = ['done', 'failed', 'cancelled'];

@@ -1,6 +1,7 @@
 // The view on screen now, for the URL and for bookmarks.
 
 import { app } from './app.svelte';
+import { compare } from './compare.svelte';
 import { debounce } from './debounce';
 import { host } from './host';
 import { encodeView } from './url_state';
@@ -16,6 +17,7 @@ export function currentView(): ViewState {
     colorBy: app.colorBy ?? '',
     categorical: app.categorical,
     labelBy: app.labelBy,
+    compare: compare.other?.id ?? null,
   };
 }
 

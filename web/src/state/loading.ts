@@ -8,6 +8,7 @@ import type { Column } from '../data/columns';
 import { api } from './api_instance';
 import { EMPTY_INDICES, app } from './app.svelte';
 import type { Bookmark } from './bookmarks';
+import { startCompare } from './compare.svelte';
 import { runProjection } from './projection_runner.svelte';
 import { pcaComponents } from './method_params';
 import { decodeView } from './url_state';
@@ -35,6 +36,8 @@ export async function startApp(view: ViewState, projectionChosen: boolean): Prom
       return;
     }
     await openEmbedding(first, view);
+    const other = embeddings.find((e) => e.id === view.compare && e !== first);
+    if (other) await startCompare(other);
   } catch (error) {
     app.fail('Could not load the data from the server', error);
   }

@@ -50,6 +50,7 @@ export function encodeView(view: ViewState): string {
   put('color', view.colorBy, null);
   put('categorical', view.categorical === null ? null : view.categorical ? 1 : 0, null);
   put('label', view.labelBy, null);
+  put('compare', view.compare, null);
   return q.toString();
 }
 
@@ -103,6 +104,7 @@ export function decodeView(hash: string): ViewState {
   view.colorBy = q.get('color');
   view.categorical = q.has('categorical') ? flag('categorical') : null;
   view.labelBy = q.get('label');
+  view.compare = q.get('compare');
   return view;
 }
 

@@ -70,6 +70,8 @@ export interface ViewState {
   /** Colour a numeric column by category (null: the default for the column). */
   categorical: boolean | null;
   labelBy: string | null;
+  /** The embedding compared with `embedding` (the compare view), or none. */
+  compare: string | null;
 }
 
 export const PROJECTION_KINDS: readonly ProjectionKind[] = ['umap', 'tsne', 'pca', 'custom'];
@@ -98,6 +100,7 @@ export function defaultView(): ViewState {
     colorBy: null,
     categorical: null,
     labelBy: null,
+    compare: null,
   };
 }
 

@@ -22,6 +22,8 @@ export interface WidgetTraits {
   label_by: string | null;
   projection: ProjectionKind | null;
   dims: 2 | 3 | null;
+  /** The id of the embedding compared with the first one (`compare()` in Python). */
+  _compare: string | null;
   _rows: number;
 }
 
@@ -53,6 +55,7 @@ export function initialView(model: WidgetModel): ViewState {
   view.colorBy = model.get('color_by');
   view.labelBy = model.get('label_by');
   view.selection = Array.from(rowsOf(model.get('selection')));
+  view.compare = model.get('_compare');
   return view;
 }
 
