@@ -30,6 +30,8 @@ CELLS = [
     "%projector --logdir /no/such/folder",
     "ep.show(vectors, labels=['a', 'b'])",
     "w.close(); print(w)",
+    "c = ep.compare(vectors, vectors[:, ::-1] ** 2, labels=[f'w{i}' for i in range(200)])\n"
+    "print(c, c._compare is not None)\nc.close()",
 ]
 
 
@@ -60,6 +62,8 @@ def test_show_in_a_jupyter_kernel_is_a_widget(tmp_path: Path) -> None:
     assert [o["output_type"] for o in outputs[7]] == ["error"]
     assert "`labels` has 2 rows but there are 200 vectors" in outputs[7][0]["evalue"]
     assert "<ProjectorWidget stopped, 1 embedding>" in outputs[8][0]["text"]
+    assert widget_views(outputs[9]) == 1
+    assert "<ProjectorWidget running, 2 embeddings> True" in outputs[9][-1]["text"]
 
 
 def test_show_from_a_script_reports_the_selection(

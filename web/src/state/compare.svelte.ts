@@ -117,7 +117,8 @@ async function fetchOverlap(status: JobStatus, current: number): Promise<void> {
     const overlap = await api.jobResult(status.id);
     if (current !== serial) return;
     compare.overlap = overlap;
-    const column = numericColumn(OVERLAP_COLUMN, Float64Array.from(overlap));
+    // Four decimals: the float32 1/3 reads 0.3333, not 0.3333333432674408.
+    const column = numericColumn(OVERLAP_COLUMN, Float64Array.from(overlap, (v) => Math.round(v * 1e4) / 1e4));
     app.columns = [...app.columns.filter((c) => c.name !== OVERLAP_COLUMN), column];
     app.categorical = false;
     app.colorBy = OVERLAP_COLUMN;
