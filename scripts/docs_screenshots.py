@@ -276,6 +276,49 @@ def shot_warning(page: Page, url: str, out: Path) -> None:
     save(page.screenshot(), out / "warning.png")
 
 
+def shot_compare(page: Page, url: str, out: Path) -> None:
+    """digits: their pixels beside a small network's hidden layer, coloured by the overlap of
+    each digit's neighbours; the least stable digit selected, its neighbours in both."""
+    ids = {e["name"]: e["id"] for e in page.request.get(url + "api/embeddings").json()}
+    pair = f"embedding={ids['pixels']}&compare={ids['hidden layer']}"
+    view = f"{pair}&projection=umap&umap_dims=2&label=digit"
+    page.goto(url + f"#{view}")
+    page.get_by_test_id("compare-summary").wait_for(timeout=LONG)
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('[data-testid=plot]'))"
+        ".every(p => Number(p.dataset.layoutsDrawn) >= 1)",
+        timeout=LONG,
+    )
+    wait_for_job(page)
+    page.get_by_role("list", name="Points by overlap").locator("button").first.click()
+    page.get_by_role("list", name="Neighbours in the second embedding").locator(
+        "button"
+    ).first.wait_for()
+    page.wait_for_timeout(SETTLE_MS)
+    save(page.screenshot(), out / "compare.png")
+
+
+def write_compare_digits(logdir: Path) -> None:
+    """The digits twice: their 64 pixels, and the 32 hidden units of a small network trained
+    to read them (scikit-learn's MLP, a few seconds): two embeddings of the same items."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from sklearn.neural_network import MLPClassifier
+
+    from embedding_projector.projector import save_embeddings
+
+    data = load_digits()
+    network = MLPClassifier(hidden_layer_sizes=(32,), max_iter=300, random_state=0)
+    network.fit(data.data / 16, data.target)
+    hidden = np.maximum(data.data / 16 @ network.coefs_[0] + network.intercepts_[0], 0)
+    metadata = {
+        "digit": data.target.tolist(),
+        "id": [f"image {i}" for i in range(len(data.target))],
+    }
+    save_embeddings(logdir, "pixels", data.data, metadata)
+    save_embeddings(logdir, "hidden layer", hidden, metadata)
+
+
 SHOTS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     # name: (function, what to serve: a demo name or "fixture:<name>")
     "overview": (shot_overview, ("digits",)),
@@ -292,6 +335,7 @@ SHOTS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     "help": (shot_help, ("digits",)),
     "bookmarks": (shot_bookmarks, ("fixture:tf2_two_embeddings_sprite",)),
     "warning": (shot_warning, ("fixture:metadata_row_mismatch",)),
+    "compare": (shot_compare, ("compare:digits",)),
 }
 
 
@@ -335,6 +379,10 @@ def serving(source: str) -> Iterator[tuple[str, ...]]:
     if source.startswith("fixture:"):
         with fixture(source.removeprefix("fixture:")) as folder:
             yield ("--logdir", str(folder))
+    elif source == "compare:digits":
+        with tempfile.TemporaryDirectory() as folder:
+            write_compare_digits(Path(folder))
+            yield ("--logdir", folder)
     else:
         yield ("demo", source)
 
