@@ -281,7 +281,7 @@ def shot_compare(page: Page, url: str, out: Path) -> None:
     each digit's neighbours; the least stable digit selected, its neighbours in both."""
     ids = {e["name"]: e["id"] for e in page.request.get(url + "api/embeddings").json()}
     pair = f"embedding={ids['pixels']}&compare={ids['hidden layer']}"
-    view = f"{pair}&projection=umap&umap_dims=2&label=digit"
+    view = f"{pair}&projection=pca&pca_dims=2&label=digit"
     page.goto(url + f"#{view}")
     page.get_by_test_id("compare-summary").wait_for(timeout=LONG)
     page.wait_for_function(
