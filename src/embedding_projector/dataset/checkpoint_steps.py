@@ -42,7 +42,13 @@ def is_embedding(key: str, shape: tuple[int, ...], dtype: str) -> bool:
 def array_source(reader: CheckpointReader, info: TensorInfo) -> ArraySource:
     """The vectors of a 2-D tensor of the checkpoint, read on demand as float32."""
     shape = (int(info.shape[0]), int(info.shape[1]))
-    return ArraySource(reader.prefix, shape, info.dtype, _reader_of(reader, info.name))
+    return ArraySource(
+        reader.prefix,
+        shape,
+        info.dtype,
+        _reader_of(reader, info.name),
+        rows=reader.row_file(info.name),
+    )
 
 
 def _reader_of(reader: CheckpointReader, key: str) -> Callable[[], np.ndarray]:

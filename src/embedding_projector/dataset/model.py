@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from embedding_projector.dataset.steps import Step, StepSpec
 from embedding_projector.errors import ProjectorError
+from embedding_projector.formats.rows import RowFile
 
 
 class TensorSource(Protocol):
@@ -41,6 +42,11 @@ class TensorSource(Protocol):
 
     def read(self) -> np.ndarray:
         """The vectors as a C-contiguous float32 ``(N, D)`` array, memory-mapped where possible."""
+        ...
+
+    @property
+    def rows(self) -> RowFile | None:
+        """Where other processes (Dask workers) read row ranges of the file themselves."""
         ...
 
 

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from embedding_projector.dataset.checkpoints import INDEX_SUFFIX, CheckpointLookup, prefix_exists
+from embedding_projector.dataset.checkpoints import (
+    INDEX_SUFFIX,
+    CheckpointLookup,
+    has_checkpoint_files,
+    prefix_exists,
+)
 from embedding_projector.dataset.embedding_builder import build_run_embeddings
 from embedding_projector.dataset.logdir import CONFIG_NAME, open_logdir
 from embedding_projector.dataset.metadata import fit_metadata, load_metadata
@@ -20,8 +25,10 @@ from embedding_projector.errors import (
     ProjectorError,
     UnsupportedFormatError,
 )
-from embedding_projector.formats.arrays import ArraySource, FileEmbeddings
+from embedding_projector.formats.arrays import ArraySource, FileEmbeddings, mapped_rows
 from embedding_projector.formats.npy import read_npy, read_npz
+from embedding_projector.formats.parquet import SUFFIXES as PARQUET_SUFFIXES
+from embedding_projector.formats.parquet import parquet_files, read_parquet
 from embedding_projector.formats.protos import ProjectorConfig
 from embedding_projector.formats.safetensors import read_safetensors
 from embedding_projector.formats.sprite import read_sprite_info
@@ -43,9 +50,9 @@ READERS: dict[str, Callable[[Path], FileEmbeddings]] = {
     ".safetensors": read_safetensors,
     ".pt": read_torch,
     ".pth": read_torch,
+    **dict.fromkeys(PARQUET_SUFFIXES, read_parquet),
     **dict.fromkeys(
-        (".parquet", ".pq", ".arrow", ".arrows", ".feather", ".ipc", ".csv", ".tsv", ".txt"),
-        _read_table_embeddings,
+        (".arrow", ".arrows", ".feather", ".ipc", ".csv", ".tsv", ".txt"), _read_table_embeddings
     ),
 }
 RAW_SUFFIXES = (".bin", ".bytes", ".raw", ".f32")
@@ -92,6 +99,8 @@ def open_path(
     prefix = _checkpoint_prefix(target)
     if prefix is not None:
         workspace = _open_checkpoint(prefix)
+    elif target.is_dir() and _is_parquet_folder(target):
+        workspace = _open_file(target, shape)
     elif target.is_dir():
         workspace = open_logdir(target)
     elif target.name == CONFIG_NAME and target.is_file():
@@ -122,15 +131,27 @@ def _open_checkpoint(prefix: Path) -> Workspace:
     return Workspace(root=root, runs=[run])
 
 
+def _is_parquet_folder(folder: Path) -> bool:
+    """A folder of Parquet files (one table) rather than a log dir: no config, no checkpoint."""
+    return (
+        not (folder / CONFIG_NAME).exists()
+        and not has_checkpoint_files(folder)
+        and bool(parquet_files(folder))
+    )
+
+
 def _open_file(path: Path, shape: Sequence[int] | None) -> Workspace:
     suffix = path.suffix.lower()
-    if suffix in RAW_SUFFIXES:
+    if path.is_dir():  # a folder of Parquet files
+        contents = read_parquet(path)
+    elif suffix in RAW_SUFFIXES:
         if shape is None:
             raise InvalidParameterError(
                 f"{path}: raw float32 bytes need their shape: give `shape=(N, D)`"
             )
+        array = read_raw_float32(path, shape)
         contents = FileEmbeddings(
-            [(path.stem, ArraySource.of(path, read_raw_float32(path, shape)))]
+            [(path.stem, ArraySource.of(path, array, rows=mapped_rows(path, array)))]
         )
     elif suffix in READERS:
         contents = READERS[suffix](path)

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from embedding_projector.errors import FormatError, InvalidParameterError
+from embedding_projector.formats.rows import MappedRows, RowFile
 
 # Stored types that hold vector components; anything else (strings, objects, complex) does not.
 _NUMERIC_KINDS = "biuf"
@@ -65,21 +66,31 @@ class ArraySource:
         The element type as stored.
     load
         Returns the array; called once, on first :meth:`read`.
+    rows
+        Where another process can read row ranges of the file itself (a Dask worker), when
+        the format allows it; None when the vectors can only be read whole.
     """
 
     def __init__(
-        self, path: Path, shape: tuple[int, int], dtype: str, load: Callable[[], np.ndarray]
+        self,
+        path: Path,
+        shape: tuple[int, int],
+        dtype: str,
+        load: Callable[[], np.ndarray],
+        *,
+        rows: RowFile | None = None,
     ) -> None:
         self.path = path
         self.shape = shape
         self.dtype = dtype
         self._load = load
+        self.rows = rows
 
     @classmethod
-    def of(cls, path: Path, array: np.ndarray) -> ArraySource:
+    def of(cls, path: Path, array: np.ndarray, *, rows: RowFile | None = None) -> ArraySource:
         """A source for an array already at hand (in memory or memory-mapped)."""
         n, d = array.shape
-        return cls(path, (int(n), int(d)), dtype_name(array.dtype), lambda: array)
+        return cls(path, (int(n), int(d)), dtype_name(array.dtype), lambda: array, rows=rows)
 
     def read(self) -> np.ndarray:
         """float32 ``(N, D)``; zero-copy for float32 arrays."""
@@ -92,6 +103,16 @@ class FileEmbeddings:
 
     tensors: list[tuple[str, ArraySource]] = field(default_factory=list)
     metadata: pa.Table | None = None
+
+
+def mapped_rows(path: Path, array: np.ndarray) -> MappedRows | None:
+    """Where a memory-mapped row-major array of numbers lies in its file, or None."""
+    if not isinstance(array, np.memmap) or not array.flags.c_contiguous:
+        return None
+    if array.dtype.kind not in "iuf" or array.ndim != 2:
+        return None
+    n, d = array.shape
+    return MappedRows(path, int(array.offset), (int(n), int(d)), array.dtype.str)
 
 
 def to_numpy(data: Any) -> Any:

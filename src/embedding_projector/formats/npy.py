@@ -9,7 +9,12 @@ import numpy as np
 import pyarrow as pa
 
 from embedding_projector.errors import FormatError
-from embedding_projector.formats.arrays import ArraySource, FileEmbeddings, check_matrix
+from embedding_projector.formats.arrays import (
+    ArraySource,
+    FileEmbeddings,
+    check_matrix,
+    mapped_rows,
+)
 from embedding_projector.formats.text import os_error
 
 
@@ -22,7 +27,8 @@ def read_npy(path: Path) -> FileEmbeddings:
     except (ValueError, EOFError) as exc:
         raise FormatError(f"is not a readable .npy array ({exc})", path=path) from exc
     check_matrix(array, path=path, what="the array")
-    return FileEmbeddings([(path.stem, ArraySource.of(path, array))])
+    source = ArraySource.of(path, array, rows=mapped_rows(path, array))
+    return FileEmbeddings([(path.stem, source)])
 
 
 def read_npz(path: Path) -> FileEmbeddings:

@@ -17,6 +17,7 @@ import numpy as np
 
 from embedding_projector.errors import FormatError
 from embedding_projector.formats.arrays import ArraySource, FileEmbeddings
+from embedding_projector.formats.rows import MappedRows
 from embedding_projector.formats.text import os_error
 
 _DTYPES = {
@@ -103,7 +104,12 @@ def _source(path: Path, name: str, info: Any, data_start: int, size: int) -> Arr
     stored = (
         "bfloat16" if dtype_code == "BF16" else ("bool" if dtype_code == "BOOL" else dtype.name)
     )
-    return ArraySource(path, (n, d), stored, load)
+    rows = (
+        None
+        if dtype_code == "BOOL"
+        else MappedRows(path, data_start + begin, (n, d), dtype.str, bfloat16=dtype_code == "BF16")
+    )
+    return ArraySource(path, (n, d), stored, load, rows=rows)
 
 
 def _bfloat16_to_float32(bits: np.ndarray) -> np.ndarray:

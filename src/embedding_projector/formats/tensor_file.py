@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from embedding_projector.errors import FormatError
+from embedding_projector.formats.rows import MappedRows
 from embedding_projector.formats.text import decode_text, os_error, read_bytes, split_lines
 
 _SNIFF_BYTES = 65536
@@ -115,6 +116,13 @@ class TensorFileSource:
         if self._binary:
             # Validate now: a wrong shape is an error when the run is opened, not later.
             read_raw_float32(path, self._tensor_shape)
+
+    @property
+    def rows(self) -> MappedRows | None:
+        """Raw bytes: where other processes read row ranges themselves; a TSV: None."""
+        if not self._binary:
+            return None
+        return MappedRows(self.path, 0, (self._tensor_shape[0], self._tensor_shape[1]))
 
     @property
     def dtype(self) -> str:

@@ -30,6 +30,7 @@ from embedding_projector.errors import (
     UnsupportedFormatError,
 )
 
+from ..rows import MappedRows
 from .crc import masked_crc32c
 from .dtypes import DT_STRING, dtype_name, storage_dtype, to_numpy
 from .index import CheckpointIndex, describe_box, load_index
@@ -208,6 +209,31 @@ class CheckpointReader:
                 path=self.index_path,
             )
         return array if array.dtype == np.float32 else array.astype(np.float32)
+
+    def row_file(self, name: str) -> MappedRows | None:
+        """Where another process can read row ranges of a 2-D tensor itself, or None.
+
+        For an unsliced numeric 2-D tensor: its data file, byte offset, stored type and
+        masked CRC32C (each reader of a range checks its part: :meth:`.MappedRows.checksum`).
+        None for a partitioned tensor (its rows are spread over slices) or another type.
+        """
+        entry = self._index.entries.get(name)
+        if entry is None or entry.slices or len(entry.shape or ()) != 2:
+            return None
+        dtype = storage_dtype(entry.dtype)
+        if dtype is None or dtype.kind not in "iuf":
+            return None
+        n, d = (int(x) for x in entry.shape)
+        if entry.size != n * d * dtype.itemsize:
+            return None  # corrupt: reading the tensor whole reports it
+        return MappedRows(
+            self.data_path(entry.shard_id),
+            entry.offset,
+            (n, d),
+            dtype.str,
+            bfloat16=dtype_name(entry.dtype) == "bfloat16",
+            masked_crc32c=entry.crc32c,
+        )
 
     def _read_stored(
         self, what: str, entry: BundleEntry, dtype: np.dtype[np.generic], shape: tuple[int, ...]
