@@ -145,17 +145,23 @@ def serve(
     open_browser: bool | None = None,
     height: int = DEFAULT_HEIGHT,
     projection: str | None = None,
+    dask: Any = None,
 ) -> Projector:
     """Serve a log dir, any input of :func:`embedding_projector.open`, or a workspace.
 
     The server runs in a background thread; in a script, call ``.wait()`` to keep it
     running until Ctrl-C. Displayed inline in Jupyter, like :func:`show`.
+
+    ``dask`` sends the work that grows with N (projections, neighbour search) to a Dask
+    cluster: a ``distributed.Client``, a scheduler's address (``"tcp://host:8786"``) or
+    ``"local"`` / ``"local:N"`` (a ``LocalCluster`` of N processes); default
+    ``$EMBEDDING_PROJECTOR_DASK``, else this machine only. Needs the ``dask`` extra.
     """
     workspace = (
         path_or_workspace if isinstance(path_or_workspace, Workspace)
         else open_path(path_or_workspace)
     )  # fmt: skip
-    prepared = prepare_server(workspace, port=port, projection=projection, say=print)
+    prepared = prepare_server(workspace, port=port, projection=projection, dask=dask, say=print)
     projector = Projector(prepared)
     inline = _in_notebook()
     if inline:

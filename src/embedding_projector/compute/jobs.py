@@ -135,6 +135,7 @@ class JobManager:
         self._jobs: dict[str, Job] = {}
         self._queue: deque[Job] = deque()
         self._vectors: dict[str, tuple[Path, tuple[int, int]]] = {}
+        self._elsewhere: dict[str, tuple[tuple[int, int], Any]] = {}
         self._warm_wanted = False
         self._closed = False
         self._start_failures = 0
@@ -165,6 +166,17 @@ class JobManager:
         self.cache.evict(keep_vectors=in_use)
         return key
 
+    def register_elsewhere(self, key: str, shape: tuple[int, int], runner: Any) -> None:
+        """Vectors whose jobs run elsewhere (a Dask cluster), under their content ``key``.
+
+        ``runner.start(job_id, spec, key, cache_key, deliver)`` starts a job and returns
+        its handle, which the manager stops as a worker (``send(("stop", job_id))``);
+        ``deliver(job_id, kind, *payload)`` takes a worker's messages about the job
+        (:mod:`.worker`). ``runner.location(key)`` says where the vectors are.
+        """
+        with self._lock:
+            self._elsewhere[key] = (shape, runner)
+
     def submit(self, vectors: str | np.ndarray, spec: dict[str, Any]) -> str:
         """Queue a projection of ``vectors`` (a key from :meth:`register`, or an array).
 
@@ -183,9 +195,13 @@ class JobManager:
         """
         key = vectors if isinstance(vectors, str) else self.register(vectors)
         with self._lock:
-            if key not in self._vectors:
+            shape, runner = self._elsewhere.get(key, ((0, 0), None))
+            if runner is not None:
+                path = Path(runner.location(key))
+            elif key in self._vectors:
+                path, shape = self._vectors[key]
+            else:
                 raise NotFoundError(f"no vectors registered under `{key}`")
-            path, shape = self._vectors[key]
         parsed = parse_spec(spec, *shape)
         job = Job(uuid.uuid4().hex, parsed, result_key(parsed.cache_parts(key)), path)
         cached = self.cache.get(job.cache_key)
@@ -197,6 +213,8 @@ class JobManager:
             self._jobs[job.id] = job
             if cached is not None:
                 job.finish_cached(*cached)
+            elif runner is not None:
+                job.start(runner.start(job.id, job.spec, key, job.cache_key, self._deliver))
             else:
                 self._queue.append(job)
                 self._dispatch()
@@ -303,6 +321,10 @@ class JobManager:
                 raise InvalidParameterError(f"`{command}` applies to t-SNE jobs only")
             if job.state != "running" or job.worker is None:
                 raise JobNotReadyError(f"job {job_id} is {job.state}, not running")
+            if not getattr(job.worker, "controls", True):
+                raise JobNotReadyError(
+                    f"job {job_id} runs on the Dask cluster, where only cancel applies"
+                )
             job.worker.send((command, job.id))
             return job.status()
 
@@ -441,6 +463,13 @@ class JobManager:
                 return
             self._workers[self._workers.index(dead)] = _Worker(self._context, self.cache)
             self._dispatch()
+
+    def _deliver(self, job_id: str, kind: str, *payload: Any) -> None:
+        """A message about a job that runs elsewhere, as a worker process would send it."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None and job.state == "running":
+                job.apply(kind, payload)
 
     def _fail_queue_if_no_worker(self) -> None:
         """Workers that die before they start (a broken install) must not be respawned forever."""

@@ -12,6 +12,8 @@ Parameters per method (scikit-learn names; anything else is an error):
 - ``tsne``: ``perplexity``, ``learning_rate``, ``early_exaggeration``,
   ``n_iter``, ``metric``, ``labels`` (one per point) and ``supervise`` (0..1).
 - ``umap``: ``n_neighbors``, ``min_dist``, ``metric``, ``n_epochs``.
+- both: ``sample``, the rows fitted on before every other row is placed in that
+  layout (default: 100,000 above 1,000,000 rows, else all; see :mod:`.sample`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from embedding_projector.compute import pca, tsne, umap
+from embedding_projector.compute import pca, sample, tsne, umap
 from embedding_projector.compute.validation import check_choice, check_int, check_seed
 from embedding_projector.errors import InvalidParameterError
 
@@ -37,8 +39,9 @@ _PARAMS = {
         "metric",
         "labels",
         "supervise",
+        "sample",
     ),
-    "umap": ("n_neighbors", "min_dist", "metric", "n_epochs"),
+    "umap": ("n_neighbors", "min_dist", "metric", "n_epochs", "sample"),
 }
 #: Libraries whose version changes a method's output (and so its cache key).
 _LIBRARIES = {"pca": ("numpy", "scipy"), "tsne": ("openTSNE",), "umap": ("umap-learn",)}
@@ -56,7 +59,8 @@ class JobSpec:
         As requested.
     params
         Keyword arguments for the method's ``run`` (without ``n_components``,
-        ``random_state`` and ``labels``).
+        ``random_state`` and ``labels``), and ``sample``: the rows to fit on, or None
+        for all.
     components
         PCA only: the components shown, as indices into the 10 computed.
     labels
@@ -116,15 +120,17 @@ def parse_spec(spec: dict[str, Any], n_samples: int, n_features: int) -> JobSpec
     base = JobSpec(method, dims, spherize, seed)
     if method == "pca":
         return _pca_spec(base, params.get("components"), min(n_samples, n_features))
+    size = sample.sample_size(n_samples, params.pop("sample", None))
+    fitted = n_samples if size is None else size  # what the method's own checks apply to
     if method == "tsne":
         labels = params.pop("labels", None)
-        checked = tsne.check_params(n_samples, n_components=dims, random_state=seed, **params)
+        checked = tsne.check_params(fitted, n_components=dims, random_state=seed, **params)
         if labels is not None:
             labels = list(labels)
             tsne.label_codes(labels, n_samples)  # validates the length
-        return _with(base, _strip(checked), labels=labels)
-    checked = umap.check_params(n_samples, n_components=dims, random_state=seed, **params)
-    return _with(base, _strip(checked))
+        return _with(base, _strip(checked, size), labels=labels)
+    checked = umap.check_params(fitted, n_components=dims, random_state=seed, **params)
+    return _with(base, _strip(checked, size))
 
 
 def _pca_spec(base: JobSpec, components: Any, rank: int) -> JobSpec:
@@ -148,9 +154,13 @@ def _with(base: JobSpec, params: dict[str, Any], *, labels: list[Any] | None = N
     return JobSpec(base.method, base.dims, base.spherize, base.seed, params, (), labels)
 
 
-def _strip(params: dict[str, Any]) -> dict[str, Any]:
-    """Drop what the spec carries in its own fields."""
-    return {k: v for k, v in params.items() if k not in ("n_components", "random_state")}
+def _strip(params: dict[str, Any], size: int | None) -> dict[str, Any]:
+    """Drop what the spec carries in its own fields; add the sample size if there is one.
+
+    (A full fit has no ``sample``, so that its cache key is what it was before samples.)
+    """
+    kept = {k: v for k, v in params.items() if k not in ("n_components", "random_state")}
+    return kept if size is None else {**kept, "sample": size}
 
 
 def _hash_codes(codes: np.ndarray) -> str:

@@ -41,11 +41,26 @@ REPORT_EVERY = 10
 _WINDOW = 50
 #: ...below this stops the optimisation.
 _MIN_IMPROVEMENT = 1e-3
+#: Optimisation iterations of each point placed by :func:`transform` (openTSNE: 250).
+TRANSFORM_ITER = 100
 #: Share of the progress bar given to the affinities (nearest neighbours).
 _AFFINITY_SHARE = 0.15
 
 
-def run(
+def run(X: np.ndarray, **params: Any) -> np.ndarray:
+    """Embed every point with t-SNE: :func:`fit`'s layout as a plain array.
+
+    Takes the parameters of :func:`fit`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, n_components)`` float32 layout.
+    """
+    return np.asarray(fit(X, **params), dtype=np.float32)
+
+
+def fit(
     X: np.ndarray,
     *,
     n_components: int = 2,
@@ -58,9 +73,12 @@ def run(
     supervise: float = 0.0,
     random_state: int | None = None,
     n_jobs: int = 1,
+    neighbors: str = "auto",
     callback: Callback | None = None,
-) -> np.ndarray:
-    """Embed every point with t-SNE.
+) -> Any:
+    """Embed every point with t-SNE; returns openTSNE's ``TSNEEmbedding``.
+
+    The embedding (an array subclass) can place new points: :func:`transform`.
 
     Parameters
     ----------
@@ -88,6 +106,10 @@ def run(
         Seed of the initialisation jitter and of the approximate neighbour search.
     n_jobs
         Threads for openTSNE (-1: all cores).
+    neighbors
+        openTSNE's nearest-neighbour method: ``"auto"``, or ``"pynndescent"`` when
+        millions of new points will be placed by :func:`transform` (it queries in
+        batches; see :func:`.sample.fit`).
     callback
         Receives a :class:`~.progress.Progress` every ``REPORT_EVERY``
         iterations with the live layout and the KL divergence; it may edit the
@@ -96,8 +118,8 @@ def run(
 
     Returns
     -------
-    numpy.ndarray
-        ``(N, n_components)`` float32 layout.
+    openTSNE.TSNEEmbedding
+        ``(N, n_components)`` float64 layout, with the affinities that place new points.
     """
     from openTSNE import TSNEEmbedding
     from openTSNE.affinity import PerplexityBasedNN
@@ -126,6 +148,7 @@ def run(
         X,
         perplexity=params["perplexity"],
         metric=params["metric"],
+        method=neighbors,
         n_jobs=n_jobs,
         random_state=seed,
     )
@@ -155,7 +178,35 @@ def run(
     else:
         final = Progress(1.0, "done", iteration=n_iter, embedding=layout)
     report(callback, final)
-    return layout
+    return embedding
+
+
+def threads_for(n_samples: int) -> int:
+    """openTSNE's ``n_jobs`` for ``n_samples`` points: all cores from 10,000 points, else 1.
+
+    Below that its threads only compete with the other worker for the cores (on the
+    digits, two threads were slower than one: docs/decisions.md).
+    """
+    return -1 if n_samples >= 10_000 else 1
+
+
+def transform(embedding: Any, X: np.ndarray) -> np.ndarray:
+    """Place new points in a fitted layout, each against the fitted points only.
+
+    openTSNE's ``TSNEEmbedding.transform`` with its defaults (perplexity 5, median
+    initialisation from the 25 nearest fitted points, learning rate 0.1, exaggeration
+    1.5) but ``TRANSFORM_ITER`` iterations: the points start at the median of their
+    neighbours, and on labelled blobs (20,000 x 32, 2,000 fitted) the 10-NN label
+    agreement was 0.980 after 50, 100 and 250 iterations alike. Each point is placed
+    independently of the others, so blocks of rows can be transformed anywhere, in any
+    order.
+
+    ``embedding`` is :func:`fit`'s; ``X`` holds ``(M, D)`` vectors of the width fitted;
+    returns their ``(M, n_components)`` float32 layout.
+    """
+    X = check_vectors(X)
+    placed = embedding.transform(X, n_iter=TRANSFORM_ITER)
+    return np.asarray(placed, dtype=np.float32)
 
 
 def check_params(

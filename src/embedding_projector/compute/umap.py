@@ -76,18 +76,55 @@ def run(
     numpy.ndarray
         ``(N, n_components)`` float32 layout.
     """
-    X = check_vectors(X, min_samples=2)
-    params = check_params(
-        X.shape[0],
+    _, layout = fit(
+        X,
         n_components=n_components,
         n_neighbors=n_neighbors,
         min_dist=min_dist,
         metric=metric,
         n_epochs=n_epochs,
         random_state=random_state,
+        callback=callback,
     )
+    return layout
+
+
+def fit(X: np.ndarray, **params: Any) -> tuple[Any, np.ndarray]:
+    """Like :func:`run` (same parameters), but also returns the fitted model.
+
+    Returns
+    -------
+    tuple
+        ``umap.UMAP`` fitted on ``X``, which places new points (:func:`transform`), and
+        its ``(N, n_components)`` float32 layout.
+    """
+    X = check_vectors(X, min_samples=2)
+    callback = params.pop("callback", None)
+    checked = check_params(X.shape[0], **params)
     report(callback, Progress(0.0, "finding nearest neighbours"))
-    return _fit(X, callback, **params)
+    return _fit(X, callback, **checked)
+
+
+def transform(model: Any, X: np.ndarray) -> np.ndarray:
+    """Place new points in a fitted layout (``UMAP.transform``: each against the fitted ones).
+
+    Parameters
+    ----------
+    model
+        From :func:`fit`.
+    X
+        ``(M, D)`` vectors of the width fitted.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(M, n_components)`` float32.
+    """
+    X = check_vectors(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. that a seed disables parallelism
+        placed = model.transform(X)
+    return np.asarray(placed, dtype=np.float32)
 
 
 def check_params(
@@ -130,18 +167,20 @@ def warm_up() -> None:
     Runs UMAP on 300 random points with both metrics, with and without a seed
     (umap compiles a serial and a parallel optimiser), with the exact neighbour
     search of small inputs and the approximate one (pynndescent) that data of
-    4,096 points or more uses. Only part of this
+    4,096 points or more uses, and placing new points (:func:`transform`). Only part of this
     lands in numba's disk cache: pynndescent and umap build some kernels at run
     time, so every new process pays 20-70 s once. Call it in each long-lived
     worker process, in the background.
     """
     X = np.random.default_rng(0).standard_normal((300, 8)).astype(np.float32)
     for metric, seed, approximate in itertools.product(METRICS, (0, None), (True, False)):
-        _fit(X, None, n_components=2, n_neighbors=15, min_dist=0.1, metric=metric, n_epochs=5,
-             random_state=seed, force_approximation_algorithm=approximate)  # fmt: skip
+        model, _ = _fit(X, None, n_components=2, n_neighbors=15, min_dist=0.1, metric=metric,
+                        n_epochs=5, random_state=seed,
+                        force_approximation_algorithm=approximate)  # fmt: skip
+        transform(model, X[:20])  # placing new points compiles the search of the index
 
 
-def _fit(X: np.ndarray, callback: Callback | None, **params: Any) -> np.ndarray:
+def _fit(X: np.ndarray, callback: Callback | None, **params: Any) -> tuple[Any, np.ndarray]:
     sink = _EpochSink(callback)
     tqdm_kwds = {"file": sink, "bar_format": "{n}/{total}\n", "disable": False}
     with warnings.catch_warnings():
@@ -153,7 +192,10 @@ def _fit(X: np.ndarray, callback: Callback | None, **params: Any) -> np.ndarray:
 
         model = umap.UMAP(**params, tqdm_kwds={**tqdm_kwds, "mininterval": 0, "miniters": 1})
         layout = model.fit_transform(X)
-    return np.asarray(layout, dtype=np.float32)
+    # The sink holds the callback (a worker's pipes): the model must not keep it, so that
+    # it can be pickled (to the workers that transform) and transforms stay silent.
+    model.tqdm_kwds = {"disable": True}
+    return model, np.asarray(layout, dtype=np.float32)
 
 
 class _EpochSink:

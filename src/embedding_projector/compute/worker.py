@@ -118,7 +118,7 @@ def _run(task: Task, commands: Connection, events: Connection, cache: Any) -> bo
 
 def execute(spec: JobSpec, X: np.ndarray, callback: Any) -> tuple[np.ndarray, dict[str, Any]]:
     """Run a job's computation; returns the array to cache and its metadata."""
-    from embedding_projector.compute import pca, preprocess, tsne, umap
+    from embedding_projector.compute import pca, preprocess, sample, tsne, umap
 
     if spec.spherize:
         X = preprocess.spherize(X)
@@ -126,21 +126,26 @@ def execute(spec: JobSpec, X: np.ndarray, callback: Any) -> tuple[np.ndarray, di
         found = pca.run(X, callback=callback)
         ratio = [float(r) for r in found.explained_variance_ratio]
         return found.coordinates, {"explained_variance_ratio": ratio}
-    if spec.method == "tsne":
+    params = dict(spec.params)
+    size = params.pop("sample", None)
+    if size is not None:
+        layout = sample.run(
+            spec.method, X, size=size, dims=spec.dims, seed=spec.seed, params=params,
+            labels=spec.labels, n_jobs=tsne.threads_for(size), callback=callback,
+        )  # fmt: skip
+    elif spec.method == "tsne":
         layout = tsne.run(
             X,
             n_components=spec.dims,
             random_state=spec.seed,
             labels=spec.labels,
-            # openTSNE's threads pay off on big data only; below that they just
-            # compete with the other worker for the two cores.
-            n_jobs=-1 if X.shape[0] >= 10_000 else 1,
+            n_jobs=tsne.threads_for(X.shape[0]),
             callback=callback,
-            **spec.params,
+            **params,
         )
     else:
         layout = umap.run(
-            X, n_components=spec.dims, random_state=spec.seed, callback=callback, **spec.params
+            X, n_components=spec.dims, random_state=spec.seed, callback=callback, **params
         )
     return layout, {}
 

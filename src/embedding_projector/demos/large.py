@@ -17,7 +17,7 @@ never all in memory: a million points take 250 MB to build, the file 256 MB.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,22 +86,22 @@ def write_large(logdir: Path, progress: Callable[[str], None], *, n_points: int 
     n_points
         The number of points (a smaller instance for tests).
     """
-    rng = np.random.default_rng(SEED)
-    components = _mixture(rng)
-    component = rng.choice(len(components.weight), size=n_points, p=components.weight)
     folder = logdir / EMBEDDING_NAME
     folder.mkdir()
     progress(f"large: generating {n_points:,} × {DIMENSIONS} vectors")
     score = np.empty(n_points, dtype=np.float32)
+    group = np.empty(n_points, dtype=np.int64)
+    cluster = np.empty(n_points, dtype=np.int64)
     with (folder / TENSOR_BYTES_NAME).open("wb") as file:
-        for start in range(0, n_points, _CHUNK_ROWS):
-            rows = slice(start, min(start + _CHUNK_ROWS, n_points))
-            vectors, score[rows] = _generate(rng, components, component[rows])
-            file.write(vectors.astype("<f4", copy=False).data)
+        for chunk in chunks(n_points):
+            file.write(chunk.vectors.astype("<f4", copy=False).data)
+            score[chunk.rows], group[chunk.rows], cluster[chunk.rows] = (
+                chunk.score,
+                chunk.group,
+                chunk.cluster,
+            )
     progress("large: writing the metadata")
-    _write_metadata(
-        folder / METADATA_NAME, components.group[component], components.cluster[component], score
-    )
+    _write_metadata(folder / METADATA_NAME, group, cluster, score)
     entry = EmbeddingInfo(
         tensor_name=EMBEDDING_NAME,
         tensor_shape=[n_points, DIMENSIONS],
@@ -109,6 +109,32 @@ def write_large(logdir: Path, progress: Callable[[str], None], *, n_points: int 
         metadata_path=f"{EMBEDDING_NAME}/{METADATA_NAME}",
     )
     visualize_embeddings(logdir, ProjectorConfig(embeddings=[entry]))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive points of the demo: ``rows`` of the whole, and what they are."""
+
+    rows: slice
+    vectors: np.ndarray
+    """``(len, 64)`` float32."""
+    score: np.ndarray
+    group: np.ndarray
+    cluster: np.ndarray
+    """The cluster of each point (0–35): a label to check layouts against."""
+
+
+def chunks(n_points: int = N_POINTS) -> Iterator[Chunk]:
+    """The demo's ``n_points`` points, 65,536 at a time: never all in memory (benchmarks
+    draw 10M of them)."""
+    rng = np.random.default_rng(SEED)
+    components = _mixture(rng)
+    component = rng.choice(len(components.weight), size=n_points, p=components.weight)
+    for start in range(0, n_points, _CHUNK_ROWS):
+        rows = slice(start, min(start + _CHUNK_ROWS, n_points))
+        vectors, score = _generate(rng, components, component[rows])
+        kind = component[rows]
+        yield Chunk(rows, vectors, score, components.group[kind], components.cluster[kind])
 
 
 def _mixture(rng: np.random.Generator) -> _Components:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -99,7 +99,8 @@ class MappedRows:
         """
         from embedding_projector.formats.tf_checkpoint.crc import crc32c
 
-        return crc32c(memoryview(self._map(start, stop)).cast("B"))
+        stored = self._map(start, stop)
+        return crc32c(stored.tobytes() if stored.size == 0 else stored.data.cast("B"))
 
     def _map(self, start: int, stop: int) -> np.ndarray:
         n, d = self.shape
@@ -183,12 +184,12 @@ class ParquetRows:
         if len(self.columns) > 1:
             return np.column_stack([table.column(c).to_numpy() for c in self.columns])
         column = table.column(self.columns[0]).combine_chunks()
-        flat = pc.list_flatten(column).to_numpy(zero_copy_only=False)
+        flat: np.ndarray = pc.list_flatten(column).to_numpy(zero_copy_only=False)
         return flat.reshape(len(column), self.shape[1])
 
 
 @functools.lru_cache(maxsize=256)
-def _parquet_file(path: Path) -> object:
+def _parquet_file(path: Path) -> Any:
     """An open Parquet file (its footer parsed once per process)."""
     import pyarrow.parquet as pq
 
@@ -199,10 +200,10 @@ def _parquet_file(path: Path) -> object:
 
 
 def _row_group_count(path: Path) -> int:
-    count: int = _parquet_file(path).metadata.num_row_groups  # type: ignore[attr-defined]
+    count: int = _parquet_file(path).metadata.num_row_groups
     return count
 
 
 def _row_group_rows(path: Path, group: int) -> int:
-    rows: int = _parquet_file(path).metadata.row_group(group).num_rows  # type: ignore[attr-defined]
+    rows: int = _parquet_file(path).metadata.row_group(group).num_rows
     return rows

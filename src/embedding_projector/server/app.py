@@ -43,7 +43,9 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Workers start with the server and stop with it (Ctrl-C included).
-        state.engine = ComputeEngine(cache_dir=settings.cache_dir, n_workers=settings.workers)
+        state.engine = ComputeEngine(
+            cache_dir=settings.cache_dir, n_workers=settings.workers, cluster=settings.cluster
+        )
         state.engine.start()
         try:
             yield

@@ -218,7 +218,7 @@ class CheckpointReader:
         None for a partitioned tensor (its rows are spread over slices) or another type.
         """
         entry = self._index.entries.get(name)
-        if entry is None or entry.slices or len(entry.shape or ()) != 2:
+        if entry is None or entry.slices or entry.shape is None or len(entry.shape) != 2:
             return None
         dtype = storage_dtype(entry.dtype)
         if dtype is None or dtype.kind not in "iuf":
