@@ -180,6 +180,8 @@ def jobs(
     return running, running.register(rows)
 
 
+# Each worker compiles UMAP's numba kernels at its first UMAP: minutes on shared cores.
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("method", ["tsne", "umap"])
 def test_sample_and_transform_keeps_the_blobs_apart(
     jobs: tuple[ClusterJobs, str], blobs: tuple[Path, np.ndarray, np.ndarray], method: str
