@@ -22,6 +22,8 @@ import pytest
 from fastapi.routing import APIWebSocketRoute
 
 from embedding_projector.cli import main as cli_main
+from embedding_projector.compute.methods import METHODS
+from embedding_projector.compute.params import Param, params_of
 from embedding_projector.dataset.model import Workspace
 from embedding_projector.dataset.opening import RAW_SUFFIXES, READERS, open_path
 from embedding_projector.server import routes
@@ -122,6 +124,44 @@ def _route_modules() -> list[Any]:
 def test_route_documented(route: str) -> None:
     text = re.sub(r"\{[^}]*\}", "{}", (DOCS / "api.md").read_text())
     assert route in text, f"`{route}` is not in docs/api.md"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _accepted(param: Param) -> str:
+    """What a parameter accepts, as docs/api.md says it."""
+    if param.choices:
+        return ", ".join(f"`{c}`" for c in param.choices)
+    low = "" if param.low is None else f"{'≥' if param.low_inclusive else '>'} {_number(param.low)}"
+    text = low if param.high is None else f"{_number(param.low or 0)}–{_number(param.high)}"
+    text = ("`auto` or " if param.auto else "") + (text or "any")
+    if param.integer:
+        text += ", whole"
+    if param.below_n is not None:
+        text += f", < {param.below_n.formula()}"
+    return text
+
+
+def _parameters_table() -> str:
+    """The methods' parameters as docs/api.md lists them, from their records."""
+    rows = ["| method | parameter | default | accepts | what it does |", "|---|---|---|---|---|"]
+    for method in METHODS.values():
+        for name, param in params_of(method.params).items():
+            value = param.default
+            shown = _number(value) if isinstance(value, int | float) else value
+            default = "none" if value is None else f"`{shown}`"
+            rows.append(
+                f"| {method.title} | `{name}` | {default} | {_accepted(param)} | {param.doc} |"
+            )
+    return "\n".join(rows) + "\n"
+
+
+def test_method_parameters_documented() -> None:
+    """docs/api.md lists every parameter of every method as its record declares it."""
+    table = _parameters_table()
+    assert table in (DOCS / "api.md").read_text(), f"docs/api.md should list:\n{table}"
 
 
 # --- the page ---------------------------------------------------------------------------

@@ -14,16 +14,16 @@ from hypothesis import strategies as st
 from safetensors.numpy import save_file
 
 import embedding_projector
-from embedding_projector.errors import FormatError, NotFoundError
-from embedding_projector.formats.rows import MappedRows, ParquetRows
-from embedding_projector.formats.tf_checkpoint.crc import combine, crc32c, mask
+from embedding_projector.errors import FileChangedError, NotFoundError, PathOutsideLogdirError
+from embedding_projector.formats.crc import combine, crc32c, mask
+from embedding_projector.formats.rows import ParquetRows, StoredRows
 from tests.support.tf_bundle_writer import BundleWriter
 
 VECTORS = np.random.default_rng(3).normal(size=(50, 6)).astype(np.float32)
 RANGES = [(0, 50), (0, 1), (7, 23), (49, 50), (10, 10)]
 
 
-def rows_of(path: Path, name: str | None = None) -> MappedRows | ParquetRows:
+def rows_of(path: Path, name: str | None = None) -> StoredRows | ParquetRows:
     embeddings = embedding_projector.open(path).embeddings
     (embedding,) = [e for e in embeddings if name is None or e.name == name]
     rows = embedding.source.rows
@@ -32,7 +32,7 @@ def rows_of(path: Path, name: str | None = None) -> MappedRows | ParquetRows:
     return rows
 
 
-def assert_ranges(rows: MappedRows | ParquetRows, expected: np.ndarray) -> None:
+def assert_ranges(rows: StoredRows | ParquetRows, expected: np.ndarray) -> None:
     """Every range reads what the whole array holds, also after a trip through pickle."""
     for copy in (rows, pickle.loads(pickle.dumps(rows))):
         for start, stop in RANGES:
@@ -63,12 +63,13 @@ def test_checkpoint_rows_and_their_crc(tmp_path: Path) -> None:
         writer.add("other", np.arange(12, dtype=np.float32).reshape(3, 4))
         writer.add("emb", VECTORS)
     rows = rows_of(tmp_path / "ckpt", "emb")
-    assert isinstance(rows, MappedRows) and rows.masked_crc32c is not None
+    assert isinstance(rows, StoredRows) and rows.stored.crc32c is not None
     assert_ranges(rows, VECTORS)
     crc = 0
     for start, stop in [(0, 7), (7, 8), (8, 50)]:
-        crc = combine(crc, rows.checksum(start, stop), (stop - start) * rows.row_bytes)
-    assert mask(crc) == rows.masked_crc32c
+        raw = rows.read_stored(start, stop)
+        crc = combine(crc, crc32c(raw.data), raw.nbytes)
+    assert mask(crc) == rows.stored.crc32c
 
 
 def test_parquet_rows_list_and_numeric_columns(tmp_path: Path) -> None:
@@ -80,16 +81,28 @@ def test_parquet_rows_list_and_numeric_columns(tmp_path: Path) -> None:
     assert_ranges(rows_of(tmp_path / "c.parquet"), VECTORS)
 
 
-def test_a_file_that_went_away_names_itself(tmp_path: Path) -> None:
+def test_a_file_that_went_away_or_changed_names_itself(tmp_path: Path) -> None:
     np.save(tmp_path / "v.npy", VECTORS)
     rows = rows_of(tmp_path / "v.npy")
+    np.save(tmp_path / "v.npy", VECTORS[:10])  # cut short: no crash, one line
+    with pytest.raises(FileChangedError, match=r"v\.npy: changed since it was opened"):
+        rows.read(0, 5)
     (tmp_path / "v.npy").unlink()
     with pytest.raises(NotFoundError, match=r"v\.npy: file not found"):
         rows.read(0, 5)
-    truncated = MappedRows(tmp_path / "short.bin", 0, (50, 6))
-    (tmp_path / "short.bin").write_bytes(b"\0" * 100)
-    with pytest.raises(FormatError, match="past the end of the file"):
-        truncated.read(0, 50)
+
+
+def test_rows_are_read_inside_the_opened_folder_only(tmp_path: Path) -> None:
+    """A worker opens the file as the server does: a symlink put there since, leading
+    outside the folder that was opened, is refused on the descriptor."""
+    (tmp_path / "logdir").mkdir()
+    np.save(tmp_path / "logdir" / "v.npy", VECTORS)
+    np.save(tmp_path / "secret.npy", VECTORS)
+    rows = rows_of(tmp_path / "logdir" / "v.npy")
+    (tmp_path / "logdir" / "v.npy").unlink()
+    (tmp_path / "logdir" / "v.npy").symlink_to(tmp_path / "secret.npy")
+    with pytest.raises(PathOutsideLogdirError, match="outside the opened folder"):
+        rows.read(0, 5)
 
 
 @given(st.binary(max_size=300), st.binary(max_size=300))

@@ -6,6 +6,7 @@ labelled blobs in a ``.npy`` that the workers read themselves.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import threading
@@ -26,9 +27,10 @@ from embedding_projector.compute.distributed.blocks import Blocks
 from embedding_projector.compute.distributed.jobs import ClusterJobs
 from embedding_projector.compute.distributed.knn import ShardedIndex
 from embedding_projector.compute.distributed.tracking import Tracker
+from embedding_projector.compute.messages import Control, JobEvent, Progressed
 from embedding_projector.compute.spec import parse_spec
 from embedding_projector.errors import ChecksumError, ProjectorError
-from embedding_projector.formats.rows import MappedRows
+from embedding_projector.formats.rows import StoredRows
 from tests.compute.conftest import knn_accuracy
 
 N, D = 20_000, 32
@@ -57,15 +59,15 @@ def cluster() -> Iterator[clusters.Cluster]:
 
 
 @pytest.fixture(scope="module")
-def rows(blobs: tuple[Path, np.ndarray, np.ndarray]) -> MappedRows:
+def rows(blobs: tuple[Path, np.ndarray, np.ndarray]) -> StoredRows:
     (embedding,) = embedding_projector.open(blobs[0]).embeddings
     found = embedding.source.rows
-    assert isinstance(found, MappedRows)
+    assert isinstance(found, StoredRows)
     return found
 
 
 @pytest.fixture(scope="module")
-def blocks(rows: MappedRows) -> Blocks:
+def blocks(rows: StoredRows) -> Blocks:
     return Blocks.of(rows, BLOCK_BYTES)
 
 
@@ -157,13 +159,14 @@ def run_job(jobs: ClusterJobs, key: str, request: dict[str, Any], *, on_progress
     messages: dict[str, Any] = {"progress": []}
     ended = threading.Event()
 
-    def deliver(job_id: str, kind: str, *payload: Any) -> None:
-        if kind == "progress":
-            messages["progress"].append(payload)
+    def deliver(event: JobEvent) -> None:
+        kind = type(event).__name__.lower()
+        if isinstance(event, Progressed):
+            messages["progress"].append(event)
             if on_progress is not None:
-                on_progress(payload)
+                on_progress(event)
         else:
-            messages[kind] = payload
+            messages[kind] = event
         if kind in ("done", "failed", "cancelled"):
             ended.set()
 
@@ -174,7 +177,7 @@ def run_job(jobs: ClusterJobs, key: str, request: dict[str, Any], *, on_progress
 
 @pytest.fixture(scope="module")
 def jobs(
-    cluster: clusters.Cluster, rows: MappedRows, tmp_path_factory: pytest.TempPathFactory
+    cluster: clusters.Cluster, rows: StoredRows, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[ClusterJobs, str]:
     running = ClusterJobs(cluster, ResultCache(tmp_path_factory.mktemp("cache")))
     return running, running.register(rows)
@@ -192,13 +195,13 @@ def test_sample_and_transform_keeps_the_blobs_apart(
     request = {"method": method, "seed": 0, "params": {"sample": 2_000, **shorter}}
     messages = run_job(cluster_jobs, key, request)
     assert "done" in messages, messages.get("failed")
-    layout = messages["done"][0]
+    layout = messages["done"].result
     assert layout.shape == (N, 2) and layout.dtype == np.float32
     assert np.isfinite(layout).all() and (np.abs(layout).sum(axis=1) > 0).all()
     assert knn_accuracy(layout, y) >= 0.9
-    fractions = [p[0] for p in messages["progress"]]
+    fractions = [p.fraction for p in messages["progress"]]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
-    assert any("placing rows" in p[2] for p in messages["progress"])
+    assert any("placing rows" in p.message for p in messages["progress"])
 
 
 def test_a_worker_killed_mid_job_is_survived(
@@ -210,7 +213,7 @@ def test_a_worker_killed_mid_job_is_survived(
     pids = cluster.client.run(os.getpid)
     killed: list[str] = []
 
-    def kill_the_fitting_worker(progress: tuple[Any, ...]) -> None:
+    def kill_the_fitting_worker(progress: Progressed) -> None:
         if killed:
             return
         busy = [
@@ -226,9 +229,9 @@ def test_a_worker_killed_mid_job_is_survived(
     messages = run_job(cluster_jobs, key, request, on_progress=kill_the_fitting_worker)
     assert killed, "no worker was seen fitting"
     if "failed" in messages:
-        assert killed[0] in messages["failed"][0]
+        assert killed[0] in messages["failed"].error
     else:
-        assert messages["done"][0].shape == (N, 2)
+        assert messages["done"].result.shape == (N, 2)
     cluster.client.wait_for_workers(2, timeout=120)
     assert len(cluster.workers()) == 2
 
@@ -237,10 +240,10 @@ def test_cancel_stops_the_job_and_its_tasks(jobs: tuple[ClusterJobs, str]) -> No
     cluster_jobs, key = jobs
     stopped: list[bool] = []
 
-    def stop_once(progress: tuple[Any, ...]) -> None:
+    def stop_once() -> None:
         if not stopped:
             stopped.append(True)
-            messages_holder["handle"].send(("stop", "job"))
+            messages_holder["handle"].send(Control("job", "stop"))
 
     messages_holder: dict[str, Any] = {}
     request = {"method": "tsne", "seed": 2, "params": {"sample": 1_000, "n_iter": 5_000}}
@@ -248,10 +251,11 @@ def test_cancel_stops_the_job_and_its_tasks(jobs: tuple[ClusterJobs, str]) -> No
     ended = threading.Event()
     kinds: list[str] = []
 
-    def deliver(job_id: str, kind: str, *payload: Any) -> None:
+    def deliver(event: JobEvent) -> None:
+        kind = type(event).__name__.lower()
         kinds.append(kind)
-        if kind == "progress":
-            stop_once(payload)
+        if kind == "progressed":
+            stop_once()
         if kind in ("done", "failed", "cancelled"):
             ended.set()
 
@@ -263,15 +267,16 @@ def test_cancel_stops_the_job_and_its_tasks(jobs: tuple[ClusterJobs, str]) -> No
 
 
 def test_a_worker_that_cannot_see_the_file_names_itself_and_the_path(
-    cluster: clusters.Cluster, tmp_path: Path
+    cluster: clusters.Cluster, rows: StoredRows, tmp_path: Path
 ) -> None:
-    missing = MappedRows(tmp_path / "elsewhere.npy", 128, (1_000, 8))
+    elsewhere = tmp_path / "elsewhere.npy"
+    missing = StoredRows(dataclasses.replace(rows.stored, path=elsewhere, root=None))
     running = ClusterJobs(cluster, ResultCache(tmp_path / "cache"))
     with pytest.raises(ProjectorError) as caught:
         running.register(missing)
     message = str(caught.value)
     assert "Dask worker tcp://127.0.0.1:" in message
-    assert f"{tmp_path / 'elsewhere.npy'}: file not found" in message
+    assert f"{elsewhere}: file not found" in message
     assert "\n" not in message
 
 
@@ -283,15 +288,19 @@ def test_a_corrupt_checkpoint_fails_its_crc_on_the_workers(
     vectors = np.random.default_rng(0).normal(size=(3_000, 16)).astype(np.float32)
     with BundleWriter(tmp_path / "ckpt") as writer:
         writer.add("emb", vectors)
-    from embedding_projector.formats.tf_checkpoint import CheckpointReader
-
-    rows = CheckpointReader(tmp_path / "ckpt").row_file("emb")
-    assert rows is not None
+    (embedding,) = embedding_projector.open(tmp_path / "ckpt").embeddings
+    rows = embedding.source.rows
+    assert isinstance(rows, StoredRows)
     running = ClusterJobs(cluster, ResultCache(tmp_path / "cache"))
     assert len(running.register(rows)) == 32
-    data = bytearray(rows.path.read_bytes())
-    data[rows.offset + 4 * 16 * 2_500] ^= 0x01  # one bit of row 2,500
-    rows.path.write_bytes(bytes(data))
+    data_file = rows.stored.path
+    with data_file.open("r+b") as file:  # one bit of row 2,500, size and mtime kept
+        info = os.stat(data_file)
+        file.seek(rows.stored.offset + 4 * 16 * 2_500)
+        byte = file.read(1)
+        file.seek(-1, os.SEEK_CUR)
+        file.write(bytes([byte[0] ^ 0x01]))
+    os.utime(data_file, ns=(info.st_atime_ns, info.st_mtime_ns))
     with pytest.raises(ChecksumError, match="fails its CRC32C check"):
         running.register(rows)
 
@@ -318,7 +327,7 @@ def test_workers_of_another_version_are_refused(
 
 
 def test_a_lost_scheduler_fails_the_job_with_a_clear_message(
-    blobs: tuple[Path, np.ndarray, np.ndarray], rows: MappedRows, tmp_path: Path
+    blobs: tuple[Path, np.ndarray, np.ndarray], rows: StoredRows, tmp_path: Path
 ) -> None:
     lost = clusters.connect("local:1")
     running = ClusterJobs(lost, ResultCache(tmp_path / "cache"))
@@ -326,8 +335,8 @@ def test_a_lost_scheduler_fails_the_job_with_a_clear_message(
     request = {"method": "tsne", "seed": 3, "params": {"sample": 1_000, "n_iter": 5_000}}
     closed: list[bool] = []
 
-    def close_the_cluster(progress: tuple[Any, ...]) -> None:
-        if not closed and progress[0] > 0.05:
+    def close_the_cluster(progress: Progressed) -> None:
+        if not closed and progress.fraction > 0.05:
             closed.append(True)
             threading.Thread(target=lost.local.close).start()
 
@@ -336,7 +345,7 @@ def test_a_lost_scheduler_fails_the_job_with_a_clear_message(
     finally:
         lost.close()
     assert closed
-    assert "lost the Dask scheduler at tcp://127.0.0.1:" in messages["failed"][0]
+    assert "lost the Dask scheduler at tcp://127.0.0.1:" in messages["failed"].error
 
 
 def test_an_unreachable_scheduler_is_one_sentence() -> None:

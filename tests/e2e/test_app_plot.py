@@ -87,7 +87,7 @@ def pca_layout(server: ServerProcess) -> tuple[str, np.ndarray]:
             "params": {"components": [0, 1]},
         }
         status = http.post(f"/api/embeddings/{embedding}/projections", json=body).json()
-        job = status.get("job") or status["id"]
+        job = status["id"]
         deadline = time.monotonic() + 60
         while http.get(f"/api/jobs/{job}").json()["state"] != "done":
             assert time.monotonic() < deadline, "PCA did not finish"

@@ -5,11 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_NOT_BOOKMARKS, makeBookmark, nextBookmarkLabel, parseBookmarks, restoreBookmark } from '../src/state/bookmarks';
 import { cameraFromTensorBoard, cameraToTensorBoard, fromTensorBoard, toTensorBoard, TB_NO_COLOR } from '../src/state/tensorboard_state';
 import type { TbState } from '../src/state/tensorboard_state';
+import type { ServerConfig } from '../src/api/types';
+import { resolvedParameters } from '../src/state/method_params';
 import { defaultView } from '../src/state/view_state';
 
 // A bookmarks file written by TensorBoard 2.21 for `tf2_two_embeddings_sprite` (100 × 32).
 const fixture = readFileSync(new URL('./fixtures/tb_bookmarks_two_embeddings_sprite.json', import.meta.url), 'utf8');
 const HEIGHT = 800;
+// What the server answers to GET /api/config (written by scripts/api_contract.py).
+const config = JSON.parse(readFileSync(new URL('./fixtures/server_config.json', import.meta.url), 'utf8')) as ServerConfig;
 
 describe("TensorBoard's bookmark format", () => {
   const [state] = parseBookmarks(fixture) as [TbState];
@@ -90,11 +94,14 @@ describe("TensorBoard's bookmark format", () => {
     view.labelBy = 'word';
     view.camera = { mode: '2d', target: [0, 0], zoom: 8 };
     const layout = Float32Array.from({ length: 20 }, (_, i) => i);
-    const written = toTensorBoard({ label: 'mine', view, shape: [10, 4], layout, isolated: null, tsneIteration: 0, plotHeight: HEIGHT });
+    const parameters = resolvedParameters(view.projection, config, 10);
+    const written = toTensorBoard({ label: 'mine', view, shape: [10, 4], layout, isolated: null, tsneIteration: 0, plotHeight: HEIGHT, parameters });
     for (const key of ['label', 'isSelected', 'selectedProjection', 'dataSetDimensions', 'tSNEIteration', 'tSNEPerplexity', 'tSNELearningRate', 'tSNEis3d', 'umapIs3d', 'umapNeighbors', 'umapMinDist', 'pcaComponentDimensions', 'projections', 'selectedPoints', 'shuffledDataIndices', 'cameraDef', 'selectedColorOptionName', 'forceCategoricalColoring', 'selectedLabelOption', 'customXLeftText']) {
       expect(written).toHaveProperty(key);
     }
     expect(written.selectedColorOptionName).toBe(TB_NO_COLOR);
+    // t-SNE was left at its defaults: TensorBoard gets the values they stand for on 10 points.
+    expect(written.tSNEPerplexity).toBe(2);
     expect(written.projections![3]).toEqual({ 'umap-0': 6, 'umap-1': 7 });
     const read = fromTensorBoard(JSON.parse(JSON.stringify(written)) as TbState, 10, HEIGHT);
     expect(read.view.projection.kind).toBe('umap');
@@ -115,7 +122,7 @@ describe('our bookmarks', () => {
     view.selection = [2];
     view.colorBy = 'class';
     const layout = Float32Array.from({ length: 8 }, (_, i) => i / 2);
-    const bookmark = makeBookmark({ label: 'State 0', view, shape: [4, 3], layout, isolated: [2, 3], tsneIteration: 120, plotHeight: HEIGHT });
+    const bookmark = makeBookmark({ label: 'State 0', view, shape: [4, 3], layout, isolated: [2, 3], tsneIteration: 120, plotHeight: HEIGHT, parameters: null });
     const restored = restoreBookmark(JSON.parse(JSON.stringify(bookmark)) as typeof bookmark, 4, HEIGHT);
     expect(restored.view.projection.tsne).toEqual(view.projection.tsne);
     expect(restored.view.camera).toEqual(view.camera);
@@ -127,7 +134,7 @@ describe('our bookmarks', () => {
   });
 
   it('leave out per-point coordinates of very large data sets', () => {
-    const bookmark = makeBookmark({ label: 'big', view: defaultView(), shape: [1_000_000, 64], layout: new Float32Array(3_000_000), isolated: null, tsneIteration: 0, plotHeight: HEIGHT });
+    const bookmark = makeBookmark({ label: 'big', view: defaultView(), shape: [1_000_000, 64], layout: new Float32Array(3_000_000), isolated: null, tsneIteration: 0, plotHeight: HEIGHT, parameters: null });
     expect(bookmark.projections).toEqual([]);
   });
 

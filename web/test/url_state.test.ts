@@ -41,7 +41,7 @@ describe('URL state', () => {
   it('falls back to defaults for values it cannot read', () => {
     const view = decodeView('#projection=nope&perplexity=abc&pca=1,2&select=1,x,-3,2&camera=3d:1,2');
     expect(view.projection.kind).toBe('pca');
-    expect(view.projection.tsne.perplexity).toBe(30);
+    expect(view.projection.tsne.perplexity).toBeNull(); // the server's default
     expect(view.projection.pca.components).toEqual([0, 1, 2]);
     expect(view.selection).toEqual([1, 2]);
     expect(view.camera).toBeNull();
@@ -60,13 +60,14 @@ describe('URL state', () => {
 });
 
 describe('fitting settings to a data set', () => {
-  it('keeps PCA within the dimensions and the default perplexity within N', async () => {
+  it('keeps PCA within the dimensions and leaves chosen parameters to the server', async () => {
     const { fitToShape, defaultProjection } = await import('../src/state/view_state');
-    const small = fitToShape(defaultProjection(), [15, 2]);
+    const small = fitToShape(defaultProjection(), [15, 2], 10);
     expect(small.pca).toEqual({ components: [0, 1, 2], dims: 2 });
-    expect(small.tsne.perplexity).toBe(3);
-    const chosen = fitToShape({ ...defaultProjection(), tsne: { ...defaultProjection().tsne, perplexity: 50 } }, [15, 8]);
+    expect(small.tsne.perplexity).toBeNull(); // the server fits its default to N
+    const chosen = fitToShape({ ...defaultProjection(), tsne: { ...defaultProjection().tsne, perplexity: 50 } }, [15, 8], 10);
     expect(chosen.tsne.perplexity).toBe(50);
-    expect(fitToShape(defaultProjection(), [1000, 16]).tsne.perplexity).toBe(30);
+    expect(fitToShape(defaultProjection(), [1000, 16], 2).pca.components).toEqual([0, 1, 2]);
+    expect(fitToShape({ ...defaultProjection(), pca: { components: [5, 1, 0], dims: 3 } }, [1000, 16], 4).pca.components).toEqual([0, 1, 0]);
   });
 });

@@ -4,9 +4,10 @@ The scatter matrix is accumulated block by block: each block is centred in
 float64 (so small variances survive a large common offset), cast to float32 and
 multiplied in float32 (``X.T @ X``, half the work of float64), and the blocks'
 products are summed in float64. Blocks are small (they stay in the CPU cache)
-and go to one thread per core, each with single-threaded BLAS: OpenBLAS's own
-threads wait for each other by spinning, which made the same products ten times
-slower when other processes shared the cores. The matrix is then diagonalised
+and go to one thread per core. The processes that run it (the job workers) keep
+BLAS to one thread (:func:`.threads.limit_blas_threads`): OpenBLAS's own threads
+wait for each other by spinning, which made the same products ten times slower
+when other processes shared the cores. The matrix is then diagonalised
 in float64 (``scipy.linalg.eigh``, top eigenpairs only). docs/decisions.md has
 the measurements: ~2 s at 1M x 128, variance ratios within 1e-7 of float64.
 """
@@ -18,9 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from embedding_projector.compute.params import param
 from embedding_projector.compute.preprocess import centroid
 from embedding_projector.compute.progress import Callback, Progress, report, within
-from embedding_projector.compute.threads import map_in_threads, single_threaded_blas
+from embedding_projector.compute.threads import map_in_threads
 from embedding_projector.compute.validation import check_int, check_vectors
 from embedding_projector.errors import InvalidParameterError
 
@@ -28,6 +30,17 @@ from embedding_projector.errors import InvalidParameterError
 MAX_COMPONENTS = 10
 #: Rows per product: 8,192 x 128 float32 is 4 MB, which stays in the L2/L3 cache.
 BLOCK_ROWS = 8_192
+
+
+@dataclass(frozen=True)
+class PcaParams:
+    """What a PCA job shows; all :data:`MAX_COMPONENTS` components are computed and cached."""
+
+    components: tuple[int, ...] | None = param(
+        None,
+        "Which 2 or 3 of the first 10 components to show (0-based); none: the first ones.",
+        low=0, high=MAX_COMPONENTS - 1, integer=True,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -102,9 +115,8 @@ def run(
     """
     X = check_vectors(X, min_samples=2)
     n_components = check_int("n_components", n_components, low=1, high=MAX_COMPONENTS)
-    with single_threaded_blas():
-        basis = _fit([X], n_components, within(callback, 0.0, 0.75))
-        coordinates = _project(X, basis, within(callback, 0.75, 1.0))
+    basis = _fit([X], n_components, within(callback, 0.0, 0.75))
+    coordinates = _project(X, basis, within(callback, 0.75, 1.0))
     return PCAResult(coordinates, basis.explained_variance_ratio, basis.components, basis.mean)
 
 
@@ -149,8 +161,7 @@ def fit(
     if sum(X.shape[0] for X in checked) < 2:
         raise InvalidParameterError("`arrays` must have at least 2 rows in all")
     n_components = check_int("n_components", n_components, low=1, high=MAX_COMPONENTS)
-    with single_threaded_blas():
-        return _fit(checked, n_components, callback)
+    return _fit(checked, n_components, callback)
 
 
 def project(X: np.ndarray, basis: Basis, *, callback: Callback | None = None) -> np.ndarray:
@@ -176,8 +187,7 @@ def project(X: np.ndarray, basis: Basis, *, callback: Callback | None = None) ->
         raise InvalidParameterError(
             f"`X` has {X.shape[1]} dimensions, the basis {basis.mean.shape[0]}"
         )
-    with single_threaded_blas():
-        return _project(X, basis, callback)
+    return _project(X, basis, callback)
 
 
 def _fit(arrays: Sequence[np.ndarray], n_components: int, callback: Callback | None) -> Basis:
@@ -218,12 +228,13 @@ def moments(X: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = range(0, X.shape[0], BLOCK_ROWS)
     total = np.zeros(X.shape[1])
     scatter = np.zeros((X.shape[1], X.shape[1]))
-    with single_threaded_blas():
-        for start, product in zip(
-            starts, map_in_threads(lambda start: _scatter(X, shift, start), starts), strict=True
-        ):
-            scatter += product
-            total += _centred(X, shift, start).sum(axis=0, dtype=np.float64)
+    # BLAS runs one thread per call here: a Dask nanny starts its workers with
+    # OPENBLAS_NUM_THREADS=1, and our own processes limit it (:mod:`.threads`).
+    for start, product in zip(
+        starts, map_in_threads(lambda start: _scatter(X, shift, start), starts), strict=True
+    ):
+        scatter += product
+        total += _centred(X, shift, start).sum(axis=0, dtype=np.float64)
     return total, scatter
 
 

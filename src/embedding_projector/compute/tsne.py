@@ -17,19 +17,15 @@ unlabelled points are unaffected.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
 from embedding_projector.compute import pca
+from embedding_projector.compute.params import BelowN, param, resolve
 from embedding_projector.compute.progress import Callback, Progress, Stopped, report
-from embedding_projector.compute.validation import (
-    check_choice,
-    check_float,
-    check_int,
-    check_seed,
-    check_vectors,
-)
+from embedding_projector.compute.validation import check_choice, check_seed, check_vectors
 from embedding_projector.errors import InvalidParameterError
 
 METRICS = ("euclidean", "cosine")
@@ -45,6 +41,39 @@ _MIN_IMPROVEMENT = 1e-3
 TRANSFORM_ITER = 100
 #: Share of the progress bar given to the affinities (nearest neighbours).
 _AFFINITY_SHARE = 0.15
+#: openTSNE's threads pay off on big data only; below this they just compete with the
+#: other worker for the cores (on the digits, two threads were slower than one).
+_THREADS_FROM = 10_000
+
+
+@dataclass(frozen=True)
+class TsneParams:
+    """t-SNE's parameters (openTSNE's names); see :mod:`.params` for what the fields declare."""
+
+    perplexity: float = param(
+        30.0,
+        "How many neighbours each point balances.",
+        low=2, high=100, step=1, below_n=BelowN(offset=-1, divisor=3),
+    )  # fmt: skip
+    learning_rate: float | Literal["auto"] = param(
+        "auto",
+        "Step size of the optimisation; auto is N / exaggeration (N / 12 early on).",
+        low=0, low_inclusive=False, auto=True,
+    )  # fmt: skip
+    early_exaggeration: float = param(12.0, "Attraction during the early phase.", low=1)
+    n_iter: int = param(
+        750,
+        "Most iterations, both phases together; it stops by itself once converged.",
+        low=1, high=100_000, integer=True, step=50,
+    )  # fmt: skip
+    metric: Literal["euclidean", "cosine"] = param(
+        "euclidean", "Distance of the nearest-neighbour affinities.", choices=METRICS
+    )
+    supervise: float = param(
+        0.5,
+        "How strongly points with the same label attract (with labels only).",
+        low=0, high=1, step=0.05,
+    )  # fmt: skip
 
 
 def run(X: np.ndarray, **params: Any) -> np.ndarray:
@@ -64,17 +93,12 @@ def fit(
     X: np.ndarray,
     *,
     n_components: int = 2,
-    perplexity: float = 30.0,
-    learning_rate: float | str = "auto",
-    early_exaggeration: float = 12.0,
-    n_iter: int = 750,
-    metric: str = "euclidean",
     labels: Any = None,
-    supervise: float = 0.0,
     random_state: int | None = None,
     n_jobs: int = 1,
     neighbors: str = "auto",
     callback: Callback | None = None,
+    **params: Any,
 ) -> Any:
     """Embed every point with t-SNE; returns openTSNE's ``TSNEEmbedding``.
 
@@ -83,93 +107,75 @@ def fit(
     Parameters
     ----------
     X
-        ``(N, D)`` vectors.
+        ``(N, D)`` vectors, N >= 8.
     n_components
         2 (FFT-accelerated gradients) or 3 (Barnes-Hut).
-    perplexity
-        2..100, and below (N - 1) / 3.
-    learning_rate
-        A positive number, or ``"auto"`` (N / exaggeration).
-    early_exaggeration
-        Exaggeration of the early phase, >= 1.
-    n_iter
-        Maximum number of iterations, both phases together; the optimisation
-        may stop earlier when it has converged.
-    metric
-        Distance for the nearest-neighbour affinities: ``"euclidean"`` or ``"cosine"``.
     labels
         Optional length-N sequence of class labels for supervision; None, NaN
         and empty strings mean unlabelled.
-    supervise
-        Supervision strength, 0..1 (TensorBoard's slider / 100); 0 ignores ``labels``.
     random_state
         Seed of the initialisation jitter and of the approximate neighbour search.
     n_jobs
         Threads for openTSNE (-1: all cores).
     neighbors
-        openTSNE's nearest-neighbour method: ``"auto"``, or ``"pynndescent"`` when
-        millions of new points will be placed by :func:`transform` (it queries in
-        batches; see :func:`.sample.fit`).
+        openTSNE's nearest-neighbour method (``"auto"``: exact below 1,000 points, else
+        Annoy; ``"pynndescent"``: batched queries, faster for :func:`transform`).
     callback
         Receives a :class:`~.progress.Progress` every ``REPORT_EVERY``
         iterations with the live layout and the KL divergence; it may edit the
         layout in place (see :func:`perturb`) and returns True to stop, which
         raises :class:`~.progress.Stopped` with the layout so far.
+    **params
+        Fields of :class:`TsneParams` (``perplexity``, ``learning_rate``,
+        ``early_exaggeration``, ``n_iter``, ``metric``, ``supervise``); those not
+        given take their defaults, the perplexity lowered to fit a small N.
 
     Returns
     -------
     openTSNE.TSNEEmbedding
-        ``(N, n_components)`` float64 layout, with the affinities that place new points.
+        The ``(N, n_components)`` layout.
     """
     from openTSNE import TSNEEmbedding
     from openTSNE.affinity import PerplexityBasedNN
 
     X = check_vectors(X, min_samples=MIN_SAMPLES)
-    params = check_params(
-        X.shape[0],
-        n_components=n_components,
-        perplexity=perplexity,
-        learning_rate=learning_rate,
-        early_exaggeration=early_exaggeration,
-        n_iter=n_iter,
-        metric=metric,
-        supervise=supervise,
-        random_state=random_state,
-    )
-    seed, n_iter = params["random_state"], params["n_iter"]
-    supervised = labels is not None and params["supervise"] > 0
+    n_components = check_choice("n_components", n_components, (2, 3))
+    seed = check_seed(random_state)
+    p = resolve(TsneParams, params, X.shape[0])
+    supervised = labels is not None and p.supervise > 0
     classes = label_codes(labels, X.shape[0]) if supervised else None
 
     report(callback, Progress(0.0, "initialising with PCA"))
-    init = _initialization(X, params["n_components"], seed)
+    init = _initialization(X, n_components, seed)
     # A first layout at once (PCA is quick): it is shown while the neighbours are found.
     report(callback, Progress(0.0, "finding nearest neighbours", embedding=init))
     affinities = PerplexityBasedNN(
         X,
-        perplexity=params["perplexity"],
-        metric=params["metric"],
+        perplexity=p.perplexity,
+        metric=p.metric,
         method=neighbors,
         n_jobs=n_jobs,
         random_state=seed,
     )
     if classes is not None:
-        affinities.P = supervised_affinities(affinities.P, classes, params["supervise"])
+        affinities.P = supervised_affinities(affinities.P, classes, p.supervise)
     report(callback, Progress(_AFFINITY_SHARE, "optimising"))
     embedding = TSNEEmbedding(
         init,
         affinities,
-        negative_gradient_method="fft" if params["n_components"] == 2 else "bh",
+        negative_gradient_method="fft" if n_components == 2 else "bh",
         n_jobs=n_jobs,
         random_state=seed,
     )
+    n_iter = p.n_iter
     early_iter = min(250, n_iter // 3)
     monitor = _Monitor(callback, n_iter=n_iter, early_iter=early_iter)
-    phases = [(early_iter, params["early_exaggeration"], 0.5), (n_iter - early_iter, 1.0, 0.8)]
+    phases = [(early_iter, p.early_exaggeration, 0.5), (n_iter - early_iter, 1.0, 0.8)]
     for phase_iter, exaggeration, momentum in phases:
         if phase_iter == 0 or monitor.converged:
             continue
         embedding = _optimize(
-            embedding, phase_iter, exaggeration, momentum, params["learning_rate"], monitor
+            embedding, phase_iter, exaggeration, momentum, p.learning_rate, monitor
         )
         monitor.offset += phase_iter
     layout = np.asarray(embedding, dtype=np.float32)
@@ -182,12 +188,8 @@ def fit(
 
 
 def threads_for(n_samples: int) -> int:
-    """openTSNE's ``n_jobs`` for ``n_samples`` points: all cores from 10,000 points, else 1.
-
-    Below that its threads only compete with the other worker for the cores (on the
-    digits, two threads were slower than one: docs/decisions.md).
-    """
-    return -1 if n_samples >= 10_000 else 1
+    """openTSNE's ``n_jobs`` for ``n_samples`` points: all cores from 10,000 points, else 1."""
+    return -1 if n_samples >= _THREADS_FROM else 1
 
 
 def transform(embedding: Any, X: np.ndarray) -> np.ndarray:
@@ -207,47 +209,6 @@ def transform(embedding: Any, X: np.ndarray) -> np.ndarray:
     X = check_vectors(X)
     placed = embedding.transform(X, n_iter=TRANSFORM_ITER)
     return np.asarray(placed, dtype=np.float32)
-
-
-def check_params(
-    n_samples: int,
-    *,
-    n_components: int = 2,
-    perplexity: float = 30.0,
-    learning_rate: float | str = "auto",
-    early_exaggeration: float = 12.0,
-    n_iter: int = 750,
-    metric: str = "euclidean",
-    supervise: float = 0.0,
-    random_state: int | None = None,
-) -> dict[str, Any]:
-    """Validate the options of :func:`run` for ``n_samples`` points; returns them normalised.
-
-    Raises
-    ------
-    InvalidParameterError
-        Naming the first invalid option.
-    """
-    if n_samples < MIN_SAMPLES:
-        raise InvalidParameterError(f"t-SNE needs at least {MIN_SAMPLES} points, got {n_samples}")
-    perplexity = check_float("perplexity", perplexity, low=2, high=100)
-    if perplexity >= (n_samples - 1) / 3:
-        raise InvalidParameterError(
-            f"`perplexity` must be < (n_samples - 1) / 3 = {(n_samples - 1) / 3:.4g}, "
-            f"got {perplexity:g}"
-        )
-    if learning_rate != "auto":
-        learning_rate = check_float("learning_rate", learning_rate, low=0, low_inclusive=False)
-    return {
-        "n_components": check_choice("n_components", n_components, (2, 3)),
-        "perplexity": perplexity,
-        "learning_rate": learning_rate,
-        "early_exaggeration": check_float("early_exaggeration", early_exaggeration, low=1),
-        "n_iter": check_int("n_iter", n_iter, low=1, high=100_000),
-        "metric": check_choice("metric", metric, METRICS),
-        "supervise": check_float("supervise", supervise, low=0, high=1),
-        "random_state": check_seed(random_state),
-    }
 
 
 def _optimize(

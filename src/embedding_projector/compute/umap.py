@@ -18,19 +18,14 @@ import itertools
 import sys
 import threading
 import warnings
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 import numpy as np
 
+from embedding_projector.compute.params import BelowN, param, resolve
 from embedding_projector.compute.progress import Callback, Progress, report
-from embedding_projector.compute.validation import (
-    check_choice,
-    check_float,
-    check_int,
-    check_seed,
-    check_vectors,
-)
-from embedding_projector.errors import InvalidParameterError
+from embedding_projector.compute.validation import check_choice, check_seed, check_vectors
 
 METRICS = ("euclidean", "cosine")
 #: Share of the progress bar given to the neighbour graph and the initial layout.
@@ -38,16 +33,35 @@ _GRAPH_SHARE = 0.4
 _OPTIMIZERS = ("optimize_layout_euclidean", "optimize_layout_generic")
 
 
+@dataclass(frozen=True)
+class UmapParams:
+    """UMAP's parameters (umap-learn's names); see :mod:`.params` for what the fields declare."""
+
+    n_neighbors: int = param(
+        15,
+        "Size of the neighbourhood each point sees (TensorBoard's range).",
+        low=5, high=50, integer=True, step=1, below_n=BelowN(offset=0, divisor=1),
+    )  # fmt: skip
+    min_dist: float = param(0.1, "How tightly points may pack.", low=0, high=0.99, step=0.01)
+    metric: Literal["euclidean", "cosine"] = param(
+        "euclidean",
+        "Distance between points (true cosine: vectors need not be unit length).",
+        choices=METRICS,
+    )
+    n_epochs: int | None = param(
+        None,
+        "Optimisation epochs; none lets umap choose (500 below 10,000 points, else 200).",
+        low=1, high=10_000, integer=True,
+    )  # fmt: skip
+
+
 def run(
     X: np.ndarray,
     *,
     n_components: int = 2,
-    n_neighbors: int = 15,
-    min_dist: float = 0.1,
-    metric: str = "euclidean",
-    n_epochs: int | None = None,
     random_state: int | None = None,
     callback: Callback | None = None,
+    **params: Any,
 ) -> np.ndarray:
     """Embed every point with UMAP.
 
@@ -57,19 +71,15 @@ def run(
         ``(N, D)`` vectors, N > ``n_neighbors``.
     n_components
         2 or 3.
-    n_neighbors
-        Size of the local neighbourhood, 5..50 (TensorBoard's range).
-    min_dist
-        How tightly points may pack, 0..0.99.
-    metric
-        ``"euclidean"`` or ``"cosine"`` (true cosine: vectors need not be unit length).
-    n_epochs
-        Optimisation epochs; None lets umap choose (500 below 10,000 points, else 200).
     random_state
         Seed; a fixed seed makes umap run single-threaded (its own rule).
     callback
         Receives a :class:`~.progress.Progress` per epoch with the live layout;
         returning True raises :class:`~.progress.Stopped` with the layout so far.
+    **params
+        Fields of :class:`UmapParams` (``n_neighbors``, ``min_dist``, ``metric``,
+        ``n_epochs``); those not given take their defaults, ``n_neighbors``
+        lowered to fit a small N.
 
     Returns
     -------
@@ -77,19 +87,19 @@ def run(
         ``(N, n_components)`` float32 layout.
     """
     _, layout = fit(
-        X,
-        n_components=n_components,
-        n_neighbors=n_neighbors,
-        min_dist=min_dist,
-        metric=metric,
-        n_epochs=n_epochs,
-        random_state=random_state,
-        callback=callback,
+        X, n_components=n_components, random_state=random_state, callback=callback, **params
     )
     return layout
 
 
-def fit(X: np.ndarray, **params: Any) -> tuple[Any, np.ndarray]:
+def fit(
+    X: np.ndarray,
+    *,
+    n_components: int = 2,
+    random_state: int | None = None,
+    callback: Callback | None = None,
+    **params: Any,
+) -> tuple[Any, np.ndarray]:
     """Like :func:`run` (same parameters), but also returns the fitted model.
 
     Returns
@@ -99,10 +109,11 @@ def fit(X: np.ndarray, **params: Any) -> tuple[Any, np.ndarray]:
         its ``(N, n_components)`` float32 layout.
     """
     X = check_vectors(X, min_samples=2)
-    callback = params.pop("callback", None)
-    checked = check_params(X.shape[0], **params)
+    n_components = check_choice("n_components", n_components, (2, 3))
+    seed = check_seed(random_state)
+    p = resolve(UmapParams, params, X.shape[0])
     report(callback, Progress(0.0, "finding nearest neighbours"))
-    return _fit(X, callback, **checked)
+    return _fit(X, callback, n_components=n_components, random_state=seed, **asdict(p))
 
 
 def transform(model: Any, X: np.ndarray) -> np.ndarray:
@@ -127,57 +138,21 @@ def transform(model: Any, X: np.ndarray) -> np.ndarray:
     return np.asarray(placed, dtype=np.float32)
 
 
-def check_params(
-    n_samples: int,
-    *,
-    n_components: int = 2,
-    n_neighbors: int = 15,
-    min_dist: float = 0.1,
-    metric: str = "euclidean",
-    n_epochs: int | None = None,
-    random_state: int | None = None,
-) -> dict[str, Any]:
-    """Validate the options of :func:`run` for ``n_samples`` points; returns them normalised.
-
-    Raises
-    ------
-    InvalidParameterError
-        Naming the first invalid option.
-    """
-    n_neighbors = check_int("n_neighbors", n_neighbors, low=5, high=50)
-    if n_neighbors >= n_samples:
-        raise InvalidParameterError(
-            f"`n_neighbors` must be < n_samples = {n_samples}, got {n_neighbors}"
-        )
-    return {
-        "n_components": check_choice("n_components", n_components, (2, 3)),
-        "n_neighbors": n_neighbors,
-        "min_dist": check_float("min_dist", min_dist, low=0, high=0.99),
-        "metric": check_choice("metric", metric, METRICS),
-        "n_epochs": None
-        if n_epochs is None
-        else check_int("n_epochs", n_epochs, low=1, high=10_000),
-        "random_state": check_seed(random_state),
-    }
-
-
 def warm_up() -> None:
     """Compile (or load from numba's disk cache) every kernel a UMAP run needs.
 
     Runs UMAP on 300 random points with both metrics, with and without a seed
     (umap compiles a serial and a parallel optimiser), with the exact neighbour
     search of small inputs and the approximate one (pynndescent) that data of
-    4,096 points or more uses, and placing new points (:func:`transform`). Only part of this
+    4,096 points or more uses. Only part of this
     lands in numba's disk cache: pynndescent and umap build some kernels at run
     time, so every new process pays 20-70 s once. Call it in each long-lived
     worker process, in the background.
     """
     X = np.random.default_rng(0).standard_normal((300, 8)).astype(np.float32)
     for metric, seed, approximate in itertools.product(METRICS, (0, None), (True, False)):
-        model, _ = _fit(X, None, n_components=2, n_neighbors=15, min_dist=0.1, metric=metric,
-                        n_epochs=5, random_state=seed,
-                        force_approximation_algorithm=approximate)  # fmt: skip
-        transform(model, X[:20])  # placing new points compiles the search of the index
+        _fit(X, None, n_components=2, n_neighbors=15, min_dist=0.1, metric=metric, n_epochs=5,
+             random_state=seed, force_approximation_algorithm=approximate)  # fmt: skip
 
 
 def _fit(X: np.ndarray, callback: Callback | None, **params: Any) -> tuple[Any, np.ndarray]:

@@ -6,24 +6,32 @@ holds one reads the rows it needs itself, as float32: this is how a Dask worker 
 its own blocks from shared storage, so that vectors never pass through the scheduler
 or the web server (:mod:`embedding_projector.compute.distributed`).
 
-- :class:`MappedRows`: rows at a byte offset of a file, memory-mapped: ``.npy``,
-  safetensors tensors, raw float32 files and unsliced checkpoint tensors (with the
-  tensor's CRC32C, checked block by block: :meth:`MappedRows.checksum`).
+Every read opens the file again with :func:`~.files.open_inside` (inside the folder
+that was opened, checked on the opened descriptor) and reads with ``pread``: no process
+maps a user's file, so a file cut short meanwhile is an error, not a crash.
+
+- :class:`StoredRows`: rows at a byte offset of a file (a :class:`~.stored.StoredArray`):
+  ``.npy``, safetensors tensors, raw float32 files and unsliced checkpoint tensors (with
+  the tensor's CRC32C, checked block by block: :meth:`StoredRows.read_stored`).
 - :class:`ParquetRows`: a list column (or the numeric columns) of a Parquet file or of
   a folder of Parquet files, read by row group.
 """
 
 from __future__ import annotations
 
-import functools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import pyarrow as pa
 
-from embedding_projector.errors import FormatError
-from embedding_projector.formats.text import os_error
+from embedding_projector.errors import FormatError, quote_exception
+from embedding_projector.formats.files import FileIdentity, OpenedFile, open_inside
+from embedding_projector.formats.stored import StoredArray
 
 
 class RowFile(Protocol):
@@ -40,90 +48,81 @@ class RowFile(Protocol):
         ...
 
     def read(self, start: int, stop: int) -> np.ndarray:
-        """Rows ``start:stop`` as a C-contiguous float32 array (a memory map where possible)."""
+        """Rows ``start:stop`` as a C-contiguous float32 array, in memory."""
         ...
 
 
+def _check_range(start: int, stop: int, n: int) -> None:
+    if not 0 <= start <= stop <= n:
+        raise ValueError(f"rows {start}:{stop} are not within 0..{n}")
+
+
 @dataclass(frozen=True)
-class MappedRows:
-    """An ``(N, D)`` matrix stored row-major at ``offset`` bytes into ``path``.
+class StoredRows:
+    """The rows of a 2-D C-order numeric :class:`~.stored.StoredArray`."""
 
-    Attributes
-    ----------
-    path
-        The file holding the bytes (a checkpoint's data shard, not its prefix).
-    offset
-        Byte offset of row 0.
-    shape
-        ``(N, D)``.
-    stored
-        The stored element type as a numpy dtype string (``"<f4"``, ``"<f8"``, ``"<f2"``,
-        ``"<i8"``); bfloat16 is stored as ``"<u2"`` with ``bfloat16`` set.
-    bfloat16
-        The 16-bit elements are the top halves of float32 values.
-    masked_crc32c
-        For a checkpoint tensor: the masked CRC32C of all its bytes, as its index stores it.
-    """
+    stored: StoredArray
 
-    path: Path
-    offset: int
-    shape: tuple[int, int]
-    stored: str = "<f4"
-    bfloat16: bool = False
-    masked_crc32c: int | None = None
+    @classmethod
+    def of(cls, stored: StoredArray) -> StoredRows | None:
+        """Row ranges of ``stored``, or None when its layout has none (Fortran order, bool,
+        not 2-D)."""
+        if stored.fortran_order or len(stored.shape) != 2 or stored.dtype.kind not in "iuf":
+            return None
+        return cls(stored)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(N, D)``."""
+        n, d = self.stored.shape
+        return n, d
 
     @property
     def location(self) -> str:
-        """The file."""
-        return str(self.path)
+        """The file (a checkpoint's data shard, not its prefix)."""
+        return str(self.stored.path)
 
     @property
     def row_bytes(self) -> int:
         """Stored bytes per row."""
-        return self.shape[1] * np.dtype(self.stored).itemsize
+        return self.shape[1] * self.stored.dtype.itemsize
 
     def read(self, start: int, stop: int) -> np.ndarray:
-        """Rows ``start:stop`` as float32: a read-only memory map when stored as float32."""
-        stored = self._map(start, stop)
-        if self.bfloat16:
-            return (stored.astype("<u4") << 16).view("<f4")
-        if stored.dtype == np.dtype("<f4"):
-            return stored
-        return np.ascontiguousarray(stored, dtype="<f4")
+        """Rows ``start:stop`` as float32."""
+        return self.stored.float32(self.read_stored(start, stop))
 
-    def checksum(self, start: int, stop: int) -> int:
-        """The (unmasked) CRC32C of the stored bytes of rows ``start:stop``.
+    def read_stored(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop`` in the stored dtype (bfloat16 as ``uint16``), with ``pread``.
 
-        The CRCs of consecutive ranges combine into the whole tensor's
-        (:func:`~.tf_checkpoint.crc.combine`), to compare with :attr:`masked_crc32c`.
+        Their CRC32C (:func:`~.crc.crc32c` of the result's bytes) combines with those of the
+        ranges around them into the tensor's (:func:`~.crc.combine`), to compare with
+        ``stored.crc32c``: a checkpoint tensor is checked block by block, in any process.
         """
-        from embedding_projector.formats.tf_checkpoint.crc import crc32c
-
-        stored = self._map(start, stop)
-        return crc32c(stored.tobytes() if stored.size == 0 else stored.data.cast("B"))
-
-    def _map(self, start: int, stop: int) -> np.ndarray:
         n, d = self.shape
-        if not 0 <= start <= stop <= n:
-            raise ValueError(f"rows {start}:{stop} are not within 0..{n}")
-        if start == stop:
-            return np.empty((0, d), dtype=self.stored)
+        _check_range(start, stop, n)
+        raw = np.empty((stop - start) * self.row_bytes, np.uint8)
+        if raw.size:
+            with self._open() as opened:
+                opened.pread_into(self.stored.offset + start * self.row_bytes, raw.data)
+        return raw.view(self.stored.dtype).reshape(stop - start, d)
+
+    def _open(self) -> OpenedFile:
+        """The file, opened inside its root, checked to be the one the server opened.
+
+        By size and modification time only: another machine sees a file on shared storage
+        (NFS) under another device number, and may see another inode number.
+        """
+        opened = open_inside(self.stored.path, self.stored.root)
         try:
-            return np.memmap(
-                self.path,
-                dtype=self.stored,
-                mode="r",
-                offset=self.offset + start * self.row_bytes,
-                shape=(stop - start, d),
+            now = os.fstat(opened.fileno())
+            expected = self.stored.identity
+            FileIdentity(now.st_dev, now.st_ino, expected.size, expected.mtime_ns).check(
+                now, self.stored.path
             )
-        except OSError as exc:
-            raise os_error(self.path, exc) from exc
-        except ValueError as exc:  # the file is shorter than the rows asked for
-            raise FormatError(
-                f"rows {start}:{stop} lie past the end of the file ({exc}); it was truncated "
-                "or changed since it was opened",
-                path=self.path,
-            ) from exc
+        except BaseException:
+            opened.file.close()
+            raise
+        return opened
 
 
 @dataclass(frozen=True)
@@ -134,16 +133,22 @@ class ParquetRows:
     ----------
     files
         The Parquet files, in order.
+    file_rows
+        The number of rows of each file (from its footer).
     columns
         One list column of numbers (each row one vector), or several numeric columns
         (each one dimension).
     shape
         ``(N, D)``.
+    root
+        The folder every file must be inside when it is opened.
     """
 
     files: tuple[Path, ...]
+    file_rows: tuple[int, ...]
     columns: tuple[str, ...]
     shape: tuple[int, int]
+    root: Path | None
 
     @property
     def location(self) -> str:
@@ -151,36 +156,34 @@ class ParquetRows:
         return str(self.files[0] if len(self.files) == 1 else self.files[0].parent)
 
     def read(self, start: int, stop: int) -> np.ndarray:
-        """Rows ``start:stop`` as float32, reading only the row groups that hold them."""
+        """Rows ``start:stop`` as float32, reading only the files and row groups that hold
+        them."""
         n, d = self.shape
-        if not 0 <= start <= stop <= n:
-            raise ValueError(f"rows {start}:{stop} are not within 0..{n}")
+        _check_range(start, stop, n)
         out = np.empty((stop - start, d), dtype=np.float32)
-        for file, first, group in self._groups():
-            rows = _row_group_rows(file, group)
-            lo, hi = max(start, first), min(stop, first + rows)
-            if lo >= hi:
-                continue
-            block = self._read_group(file, group)
-            out[lo - start : hi - start] = block[lo - first : hi - first]
+        first = 0
+        for file, rows in zip(self.files, self.file_rows, strict=True):
+            if first < stop and start < first + rows:
+                with open_parquet(file, self.root) as parquet:
+                    self._read_file(parquet, first, start, stop, out)
+            first += rows
         return out
 
-    def _groups(self) -> list[tuple[Path, int, int]]:
-        """Every row group: its file, the number of its first row, its index in the file."""
-        groups, first = [], 0
-        for file in self.files:
-            for group in range(_row_group_count(file)):
-                groups.append((file, first, group))
-                first += _row_group_rows(file, group)
-        return groups
+    def _read_file(self, parquet: Any, first: int, start: int, stop: int, out: np.ndarray) -> None:
+        """Copy the rows of ``start:stop`` that one file holds (its first row is ``first``)."""
+        metadata = parquet.metadata
+        for group in range(metadata.num_row_groups):
+            rows = metadata.row_group(group).num_rows
+            lo, hi = max(start, first), min(stop, first + rows)
+            if lo < hi:
+                table = parquet.read_row_group(group, columns=list(self.columns))
+                block = self._matrix(table)
+                out[lo - start : hi - start] = block[lo - first : hi - first]
+            first += rows
 
-    def _read_group(self, file: Path, group: int) -> np.ndarray:
+    def _matrix(self, table: pa.Table) -> np.ndarray:
         import pyarrow.compute as pc
 
-        try:
-            table = _parquet_file(file).read_row_group(group, columns=list(self.columns))
-        except OSError as exc:
-            raise os_error(file, exc) from exc
         if len(self.columns) > 1:
             return np.column_stack([table.column(c).to_numpy() for c in self.columns])
         column = table.column(self.columns[0]).combine_chunks()
@@ -188,22 +191,16 @@ class ParquetRows:
         return flat.reshape(len(column), self.shape[1])
 
 
-@functools.lru_cache(maxsize=256)
-def _parquet_file(path: Path) -> Any:
-    """An open Parquet file (its footer parsed once per process)."""
+@contextmanager
+def open_parquet(file: Path, root: Path | None) -> Iterator[Any]:
+    """A ``pyarrow.parquet.ParquetFile`` on ``file`` opened inside ``root`` (read, never
+    memory-mapped); pyarrow's errors within the block become one line naming the file."""
     import pyarrow.parquet as pq
 
-    try:
-        return pq.ParquetFile(path, memory_map=True)
-    except OSError as exc:
-        raise os_error(path, exc) from exc
-
-
-def _row_group_count(path: Path) -> int:
-    count: int = _parquet_file(path).metadata.num_row_groups
-    return count
-
-
-def _row_group_rows(path: Path, group: int) -> int:
-    rows: int = _parquet_file(path).metadata.row_group(group).num_rows
-    return rows
+    with open_inside(file, root) as opened:
+        try:
+            yield pq.ParquetFile(opened.file)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise FormatError(
+                f"could not be read as Parquet ({quote_exception(exc)})", path=file
+            ) from None

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from embedding_projector._version import __version__
 from embedding_projector.dataset.model import Workspace
+from embedding_projector.formats.bookmarks import MAX_BOOKMARKS_BYTES
+from embedding_projector.server import bookmarks_store
+from embedding_projector.server.bodies import (
+    DEFAULT_BODY_BYTES,
+    BodyLimitMiddleware,
+    neighbors_body_bytes,
+    selection_body_bytes,
+)
 from embedding_projector.server.engine import ComputeEngine
 from embedding_projector.server.errors import install_error_handlers
 from embedding_projector.server.routes import (
@@ -24,6 +34,12 @@ from embedding_projector.server.routes import (
     search,
     selection,
     steps,
+)
+from embedding_projector.server.schemas import (
+    ERROR_RESPONSES,
+    STREAM_FRAMES,
+    Health,
+    ServerConfig,
 )
 from embedding_projector.server.security import SecurityMiddleware, is_loopback
 from embedding_projector.server.settings import Settings
@@ -42,6 +58,10 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # What bookmark saves killed midway left behind (never a save still under way).
+        await asyncio.to_thread(
+            bookmarks_store.remove_stale_saves, state.embeddings.items(), settings.cache_dir
+        )
         # Workers start with the server and stop with it (Ctrl-C included).
         state.engine = ComputeEngine(
             cache_dir=settings.cache_dir, n_workers=settings.workers, cluster=settings.cluster
@@ -65,17 +85,19 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
     app.state.settings = settings
     install_error_handlers(app)
 
-    api = APIRouter(prefix="/api")
+    api = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
+    server_config = ServerConfig.of(__version__, settings.projection)
 
     @api.get("/health")
-    async def health() -> dict[str, str]:
+    async def health() -> Health:
         """Liveness: answers at once, whatever the workers are doing."""
-        return {"status": "ok"}
+        return Health()
 
     @api.get("/config")
-    async def config() -> dict[str, Any]:
-        """What the page needs to start: version and the projection to show first."""
-        return {"version": __version__, "projection": settings.projection}
+    async def config() -> ServerConfig:
+        """What the page needs to start: version, the projection to show first, and the
+        projection methods with their parameters' defaults and ranges."""
+        return server_config
 
     for module in (embeddings, steps, search, bookmarks, neighbors, projections, jobs, selection):
         api.include_router(module.router)
@@ -89,7 +111,35 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
         async def no_bundle() -> str:
             return _NO_BUNDLE
 
-    app.add_middleware(
-        SecurityMiddleware, token=settings.token, loopback_only=is_loopback(settings.host)
+    # Bodies that grow with the data are bounded by the largest embedding served.
+    served = state.embeddings.values()
+    bounds: dict[Callable[..., Any], int] = {
+        bookmarks.put_bookmarks: MAX_BOOKMARKS_BYTES,
+        neighbors.neighbors_of_vector: neighbors_body_bytes(served),
+        selection.put_selection: selection_body_bytes(served),
+    }
+    app.add_middleware(BodyLimitMiddleware, default=DEFAULT_BODY_BYTES, bounds=bounds)
+    app.add_middleware(  # outermost: who may ask comes first
+        SecurityMiddleware,
+        token=settings.token,
+        loopback_only=is_loopback(settings.host) and settings.judge_host,
     )
+    app.openapi = functools.partial(_openapi, app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, plus the job stream's frames (WebSockets are not in OpenAPI)."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title, version=app.version, routes=app.routes, description=app.description
+        )
+        schemas = document["components"]["schemas"]
+        for model in STREAM_FRAMES:
+            schema = model.model_json_schema(
+                ref_template="#/components/schemas/{model}", mode="serialization"
+            )
+            schemas.update(schema.pop("$defs", {}))
+            schemas[model.__name__] = schema
+        app.openapi_schema = document
+    return app.openapi_schema

@@ -1,12 +1,13 @@
 // Following a projection job: its status changes and, for t-SNE and UMAP, its intermediate
-// layouts. A WebSocket carries both (JSON text frames, and a binary float32 frame after each
-// `{"type": "layout"}` header); where it cannot open (a proxy without WebSockets), the job is
-// polled instead.
+// layouts. The job stream carries both (JSON text frames, and a binary float32 frame after each
+// `{"type": "layout"}` header): a WebSocket, or the widget's comm; where it cannot open (a proxy
+// without WebSockets), the job is polled instead.
 
 import { ApiError } from './api_error';
 import type { ApiClient } from './client';
-import { FINAL_JOB_STATES, normalizeStatus } from './types';
-import type { JobStatus } from './types';
+import type { JobSocket } from './transport';
+import { FINAL_JOB_STATES } from './types';
+import type { ErrorFrame, JobStatus, LayoutFrame, StatusFrame } from './types';
 
 export interface JobListener {
   onStatus: (status: JobStatus) => void;
@@ -21,33 +22,24 @@ export interface JobSubscription {
 /** How often the polling fallback asks for the status (and the latest layout). */
 export const DEFAULT_POLL_INTERVAL_MS = 700;
 
-interface LayoutHeader {
-  type: 'layout';
-  iteration: number;
-  shape: [number, number];
-}
-
-/** Sent instead of any status when the job is unknown (a server restarted, say). */
-interface ErrorFrame {
-  type: 'error';
-  message: string;
-}
-
-export function followJob(api: ApiClient, job: string, listener: JobListener): JobSubscription {
+/** Follow the job `started` (the status its submission answered) until it ends. */
+export function followJob(api: ApiClient, started: JobStatus, listener: JobListener): JobSubscription {
+  const job = started.id;
+  let last = started;
   let closed = false;
-  let socket: WebSocket | null = null;
+  let socket: JobSocket | null = null;
   let poller: ReturnType<typeof setTimeout> | null = null;
-  let opened = false;
-  let pendingLayout: LayoutHeader | null = null;
+  let pendingLayout: LayoutFrame | null = null;
 
   const close = (): void => {
     closed = true;
     if (poller !== null) clearTimeout(poller);
-    if (socket && socket.readyState <= WebSocket.OPEN) socket.close();
+    socket?.close();
   };
 
   const onStatus = (status: JobStatus): void => {
     if (closed) return;
+    last = status;
     listener.onStatus(status);
     if (FINAL_JOB_STATES.includes(status.state)) close();
   };
@@ -58,7 +50,7 @@ export function followJob(api: ApiClient, job: string, listener: JobListener): J
     try {
       const status = await api.job(job);
       if (closed) return;
-      if (status.state === 'running' || status.state === 'paused') {
+      if (status.state === 'running') {
         try {
           const layout = await api.jobResult(job);
           if (!closed) listener.onLayout(layout, status.iteration ?? 0);
@@ -71,34 +63,26 @@ export function followJob(api: ApiClient, job: string, listener: JobListener): J
     } catch (error) {
       if (closed) return;
       const message = error instanceof Error ? error.message : String(error);
-      onStatus(failedStatus(job, message));
+      onStatus(failed(last, message));
       return;
     }
     if (!closed) poller = setTimeout(() => void poll(), DEFAULT_POLL_INTERVAL_MS);
   };
 
-  try {
-    socket = new WebSocket(api.socketUrl(`jobs/${encodeURIComponent(job)}/stream`));
-    socket.binaryType = 'arraybuffer';
-  } catch {
-    socket = null;
-  }
+  socket = api.openStream(`jobs/${encodeURIComponent(job)}/stream`);
   if (!socket) {
     void poll();
     return { close };
   }
-  socket.onopen = () => {
-    opened = true;
-  };
-  socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
+  socket.onmessage = (data) => {
     if (closed) return;
-    if (typeof event.data === 'string') {
-      const frame = JSON.parse(event.data) as (JobStatus & { type?: 'status' }) | LayoutHeader | ErrorFrame;
+    if (typeof data === 'string') {
+      const frame = JSON.parse(data) as StatusFrame | LayoutFrame | ErrorFrame;
       if (frame.type === 'layout') pendingLayout = frame;
-      else if (frame.type === 'error') onStatus(failedStatus(job, frame.message));
-      else onStatus(normalizeStatus(frame));
+      else if (frame.type === 'error') onStatus(failed(last, frame.message));
+      else onStatus(frame);
     } else if (pendingLayout) {
-      listener.onLayout(new Float32Array(event.data), pendingLayout.iteration);
+      listener.onLayout(new Float32Array(data), pendingLayout.iteration ?? 0);
       pendingLayout = null;
     }
   };
@@ -107,23 +91,10 @@ export function followJob(api: ApiClient, job: string, listener: JobListener): J
     if (!closed) void poll();
     socket = null;
   };
-  socket.onerror = () => {
-    if (!opened && !closed) socket?.close();
-  };
   return { close };
 }
 
-function failedStatus(job: string, message: string): JobStatus {
-  return {
-    job,
-    state: 'failed',
-    progress: 0,
-    iteration: null,
-    message: null,
-    error: message,
-    n_samples: 0,
-    dims: 2,
-    explained_variance_ratio: null,
-    cached: false,
-  };
+/** The job as failed, from what was last known of it (the stream or the polling failed). */
+function failed(last: JobStatus, message: string): JobStatus {
+  return { ...last, state: 'failed', paused: false, error: message };
 }

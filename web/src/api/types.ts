@@ -1,99 +1,42 @@
-// Shapes of the HTTP API's JSON answers (docs/api.md). Binary answers are typed arrays.
+// Shapes of the HTTP API's JSON bodies (docs/api.md): names for the types generated from the
+// server's OpenAPI document (`schema.d.ts`, from `openapi.json`; `make api-types` writes both).
+// Binary answers are typed arrays.
 
-export type ColumnKind = 'numeric' | 'categorical' | 'text';
+import type { components, paths } from './schema';
 
-export interface ColumnInfo {
-  name: string;
-  kind: ColumnKind;
-  distinct: number;
-}
+type Schemas = components['schemas'];
 
-export interface SpriteInfo {
-  image_size: [number, number];
-  single_image_dim: [number, number];
-  grid: [number, number];
-}
+export type ColumnInfo = Schemas['ColumnInfo'];
+export type ColumnKind = ColumnInfo['kind'];
+export type SpriteInfo = Schemas['SpriteInfo'];
+export type EmbeddingInfo = Schemas['EmbeddingInfo'];
+export type RunInfo = Schemas['RunInfo'];
 
-export interface EmbeddingInfo {
-  id: string;
-  run: string;
-  name: string;
-  tensor_name: string;
-  shape: [number, number];
-  dtype: string;
-  columns: ColumnInfo[];
-  has_sprite: boolean;
-  sprite: SpriteInfo | null;
-  bookmarks: number;
-  warnings: string[];
-}
+export type ServerConfig = Schemas['ServerConfig'];
+export type MethodInfo = Schemas['MethodInfo'];
+export type ParamInfo = Schemas['ParamInfo'];
+export type ProjectionMethod = keyof Schemas['Methods'];
 
-export interface RunInfo {
-  name: string;
-  warnings: string[];
-  embeddings: string[];
-}
+export type ProjectionRequest =
+  paths['/api/embeddings/{emb_id}/projections']['post']['requestBody']['content']['application/json'];
+/** The parameters a method's request takes (the names the server declares). */
+export type RequestParams<M extends ProjectionMethod> = NonNullable<Extract<ProjectionRequest, { method: M }>['params']>;
 
-export type ProjectionMethod = 'pca' | 'tsne' | 'umap';
+export type JobStatus = Schemas['JobStatus'];
+export type JobState = JobStatus['state'];
+/** WebSocket text frames of `jobs/{job}/stream`. */
+export type StatusFrame = Schemas['StatusFrame'];
+export type LayoutFrame = Schemas['LayoutFrame'];
+export type ErrorFrame = Schemas['ErrorFrame'];
 
-export interface ServerConfig {
-  version: string;
-  projection: ProjectionMethod | 'custom' | null;
-}
-
-export interface ProjectionRequest {
-  method: ProjectionMethod;
-  dims: 2 | 3;
-  spherize: boolean;
-  seed: number;
-  params: Record<string, unknown>;
-}
-
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'paused';
-
-export interface JobStatus {
-  job: string;
-  state: JobState;
-  progress: number;
-  iteration: number | null;
-  message: string | null;
-  error: string | null;
-  n_samples: number;
-  dims: 2 | 3;
-  explained_variance_ratio: number[] | null;
-  cached: boolean;
-}
-
-export interface NeighborsResult {
-  indices: number[];
-  distances: number[];
-}
-
-export type Metric = 'cosine' | 'euclidean';
-
-export interface AxisQuery {
-  column: string;
-  text: string;
-  regex: boolean;
-}
-
-export interface CustomProjectionRequest {
-  left: AxisQuery;
-  right: AxisQuery;
-  up: AxisQuery;
-  down: AxisQuery;
-  spherize: boolean;
-}
-
-/**
- * A status as the job engine may word it (`id` for `job`, `paused` beside a running state):
- * the client reads both.
- */
-export function normalizeStatus(raw: JobStatus & { id?: string; paused?: boolean }): JobStatus {
-  const status = { ...raw, job: raw.job ?? raw.id ?? '' };
-  if (raw.paused && status.state === 'running') status.state = 'paused';
-  return status;
-}
+export type NeighborsResult = Schemas['Neighbors'];
+export type Metric = NonNullable<Schemas['NeighborQuery']['metric']>;
+export type CustomProjectionRequest = Schemas['CustomRequest'];
 
 /** A job has ended when its state is one of these. */
 export const FINAL_JOB_STATES: readonly JobState[] = ['done', 'failed', 'cancelled'];
+
+/** Still computing (queued, running, paused, or stopping). */
+export function isActive(status: JobStatus | null): boolean {
+  return status !== null && !FINAL_JOB_STATES.includes(status.state);
+}

@@ -9,6 +9,7 @@ import { currentView } from './current_view.svelte';
 import { downloadBlob } from './downloads';
 import { setPendingCamera } from './loading';
 import { runProjection, stopFollowing } from './projection_runner.svelte';
+import { resolvedParameters } from './method_params';
 import { projectionDims } from './view_state';
 
 function plotHeight(): number {
@@ -41,6 +42,7 @@ export function addBookmark(): void {
     isolated: app.isolated ? Array.from(app.isolated) : null,
     tsneIteration: app.job?.iteration ?? 0,
     plotHeight: plotHeight(),
+    parameters: resolvedParameters(app.projection, app.config, embedding.shape[0]),
   });
   setBookmarks([...app.bookmarks, bookmark]);
   app.activeBookmark = app.bookmarks.length - 1;

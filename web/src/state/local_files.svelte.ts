@@ -6,6 +6,7 @@ import { numericColumn } from '../data/columns';
 import { fitMetadata, parseMetadataTsv, parseVectorsTsv } from '../data/tsv';
 import { app } from './app.svelte';
 import { resetForEmbedding, setColumns } from './loading';
+import { pcaComponents } from './method_params';
 import { runProjection, stopFollowing } from './projection_runner.svelte';
 import { fitToShape } from './view_state';
 
@@ -35,13 +36,14 @@ export async function loadVectorsFile(file: File): Promise<void> {
       has_sprite: false,
       sprite: null,
       bookmarks: 0,
+      steps: 1,
       warnings: [],
     };
     resetForEmbedding(info);
     app.local = parsed;
     // Without metadata a point is known by its row, as the server does for its embeddings.
     setColumns([numericColumn('index', Float64Array.from({ length: parsed.n }, (_, i) => i))], null);
-    app.projection = fitToShape({ ...$state.snapshot(app.projection), kind: app.projection.kind === 'custom' ? 'custom' : 'pca' }, info.shape);
+    app.projection = fitToShape({ ...$state.snapshot(app.projection), kind: app.projection.kind === 'custom' ? 'custom' : 'pca' }, info.shape, pcaComponents(app.config));
     await runProjection();
   } catch (error) {
     app.fail(`Could not load ${file.name}`, error);

@@ -4,14 +4,15 @@
 
 import { followJob } from '../api/job_stream';
 import type { JobSubscription } from '../api/job_stream';
-import { FINAL_JOB_STATES } from '../api/types';
-import type { JobStatus, ProjectionRequest } from '../api/types';
+import { isActive } from '../api/types';
+import type { JobStatus } from '../api/types';
 import { customProjection as localCustom, pca as localPca, pickComponents, spherize } from '../data/local_compute';
 import type { LocalPca } from '../data/local_compute';
 import { searchColumn } from '../data/search';
 import type { LayoutTransition } from '../render';
 import { api } from './api_instance';
 import { app } from './app.svelte';
+import { requestOf } from './method_params';
 import type { ProjectionSettings } from './view_state';
 
 let subscription: JobSubscription | null = null;
@@ -59,8 +60,8 @@ export async function runProjection(): Promise<void> {
   }
   if (serial !== runSerial) return;
   onStatus(status, serial);
-  if (!FINAL_JOB_STATES.includes(status.state)) {
-    subscription = followJob(api, status.job, {
+  if (isActive(status)) {
+    subscription = followJob(api, status, {
       onStatus: (s) => onStatus(s, serial),
       onLayout: (positions) => {
         if (serial !== runSerial) return;
@@ -72,24 +73,6 @@ export async function runProjection(): Promise<void> {
       },
     });
   }
-}
-
-export function requestOf(p: ProjectionSettings): ProjectionRequest {
-  const common = { spherize: p.spherize };
-  if (p.kind === 'pca') {
-    return { method: 'pca', dims: p.pca.dims, seed: 0, ...common, params: { components: p.pca.components.slice(0, p.pca.dims) } };
-  }
-  if (p.kind === 'tsne') {
-    const t = p.tsne;
-    const params: Record<string, unknown> = { perplexity: t.perplexity, learning_rate: t.learningRate, n_iter: t.iterations };
-    if (t.superviseColumn) Object.assign(params, { supervise_column: t.superviseColumn, supervise: t.superviseFactor });
-    return { method: 'tsne', dims: t.dims, seed: t.seed, ...common, params };
-  }
-  if (p.kind === 'umap') {
-    const u = p.umap;
-    return { method: 'umap', dims: u.dims, seed: u.seed, ...common, params: { n_neighbors: u.neighbors, min_dist: u.minDist } };
-  }
-  throw new Error('the custom projection is not a job');
 }
 
 export function methodName(kind: ProjectionSettings['kind']): string {
@@ -113,7 +96,7 @@ function onStatus(status: JobStatus, serial: number): void {
 async function fetchResult(status: JobStatus, settings: ProjectionSettings, serial: number): Promise<void> {
   try {
     const label = `Loading the ${methodName(settings.kind)} layout`;
-    const positions = await api.jobResult(status.job, (loaded, total) => {
+    const positions = await api.jobResult(status.id, (loaded, total) => {
       // Only big layouts take long enough to show (a million 3D points are 12 MB).
       if (total && total > 4_000_000) app.loading = { label, progress: loaded / total };
     });
@@ -193,9 +176,9 @@ export async function stopFollowing(): Promise<void> {
   subscription?.close();
   subscription = null;
   const job = app.job;
-  if (job && !FINAL_JOB_STATES.includes(job.state)) {
+  if (job && isActive(job)) {
     try {
-      await api.cancelJob(job.job);
+      await api.cancelJob(job.id);
     } catch {
       // Already ended on the server: nothing to cancel.
     }
@@ -205,9 +188,9 @@ export async function stopFollowing(): Promise<void> {
 /** Stop: the running t-SNE or UMAP keeps its last layout. */
 export async function stopJob(): Promise<void> {
   const job = app.job;
-  if (!job || FINAL_JOB_STATES.includes(job.state)) return;
+  if (!job || !isActive(job)) return;
   try {
-    await api.cancelJob(job.job);
+    await api.cancelJob(job.id);
   } catch (error) {
     app.fail('Could not stop the job', error);
   }
@@ -217,8 +200,8 @@ export async function controlJob(action: 'pause' | 'resume' | 'perturb'): Promis
   const job = app.job;
   if (!job) return;
   try {
-    const status = await api.controlJob(job.job, action);
-    if (app.job?.job === status.job) app.job = status;
+    const status = await api.controlJob(job.id, action);
+    if (app.job?.id === status.id) app.job = status;
   } catch (error) {
     app.fail(`Could not ${action} t-SNE`, error);
   }
@@ -227,6 +210,9 @@ export async function controlJob(action: 'pause' | 'resume' | 'perturb'): Promis
 /** Run t-SNE or UMAP again from a new random start (a new seed: not the cached layout). */
 export function rerun(): Promise<void> {
   const kind = app.projection.kind;
-  if (kind === 'tsne' || kind === 'umap') app.projection[kind].seed += 1;
+  if ((kind === 'tsne' || kind === 'umap') && app.config) {
+    const settings = app.projection[kind];
+    settings.seed = (settings.seed ?? app.config.seed) + 1;
+  }
   return runProjection();
 }

@@ -2,6 +2,7 @@
 // view in it, so bookmark files go both ways between TensorBoard and this app.
 
 import type { Camera, Dims } from '../render';
+import type { ResolvedParameters } from './method_params';
 import { defaultView, isProjectionKind } from './view_state';
 import type { AxisText, ProjectionKind, ViewState } from './view_state';
 
@@ -74,7 +75,7 @@ export function fromTensorBoard(state: TbState, n: number, plotHeight: number): 
   const view = defaultView();
   const p = view.projection;
   if (isProjectionKind(state.selectedProjection)) p.kind = state.selectedProjection;
-  const pcaDims = state.pcaComponentDimensions?.filter((c) => Number.isInteger(c) && c >= 0 && c < 10) ?? [];
+  const pcaDims = state.pcaComponentDimensions?.filter((c) => Number.isInteger(c) && c >= 0) ?? [];
   if (pcaDims.length >= 2) {
     p.pca.components = [pcaDims[0]!, pcaDims[1]!, pcaDims[2] ?? 2];
     p.pca.dims = pcaDims.length >= 3 ? 3 : 2;
@@ -158,11 +159,13 @@ export interface ToTensorBoardInput {
   isolated: number[] | null;
   tsneIteration: number;
   plotHeight: number;
+  /** t-SNE's and UMAP's parameters as they run (TensorBoard has no "the default"); null: unknown. */
+  parameters: ResolvedParameters | null;
 }
 
 /** A view as a TensorBoard state (loadable by TensorBoard's projector). */
 export function toTensorBoard(input: ToTensorBoardInput): TbState {
-  const { view, shape, layout, isolated } = input;
+  const { view, shape, layout, isolated, parameters } = input;
   const p = view.projection;
   const n = shape[0];
   const keys = projectionKeys(view);
@@ -188,12 +191,8 @@ export function toTensorBoard(input: ToTensorBoardInput): TbState {
     selectedProjection: p.kind,
     dataSetDimensions: shape,
     tSNEIteration: input.tsneIteration,
-    tSNEPerplexity: p.tsne.perplexity,
-    tSNELearningRate: p.tsne.learningRate === 'auto' ? TB_DEFAULT_LEARNING_RATE : p.tsne.learningRate,
     tSNEis3d: p.tsne.dims === 3,
     umapIs3d: p.umap.dims === 3,
-    umapNeighbors: p.umap.neighbors,
-    umapMinDist: p.umap.minDist,
     pcaComponentDimensions: p.pca.components.slice(0, p.pca.dims),
     projections,
     selectedPoints: view.selection.map(fromFull).filter((i) => i >= 0),
@@ -203,6 +202,13 @@ export function toTensorBoard(input: ToTensorBoardInput): TbState {
     forceCategoricalColoring: view.categorical === true,
     selectedLabelOption: view.labelBy,
   };
+  if (parameters) {
+    const { tsne, umap } = parameters;
+    state.tSNEPerplexity = tsne.perplexity;
+    state.tSNELearningRate = tsne.learningRate === 'auto' ? TB_DEFAULT_LEARNING_RATE : tsne.learningRate;
+    state.umapNeighbors = umap.neighbors;
+    state.umapMinDist = umap.minDist;
+  }
   if (p.custom.column) state.customSelectedSearchByMetadataOption = p.custom.column;
   for (const [axis, key] of Object.entries(CUSTOM_KEYS) as [keyof typeof CUSTOM_KEYS, string][]) {
     Object.assign(state, { [`custom${key}Text`]: p.custom[axis].text, [`custom${key}Regex`]: p.custom[axis].regex });

@@ -26,16 +26,17 @@ export function encodeView(view: ViewState): string {
   put('pca', p.pca.components.join(','), d.pca.components.join(','));
   put('pca_dims', p.pca.dims, d.pca.dims);
   put('tsne_dims', p.tsne.dims, d.tsne.dims);
-  put('perplexity', p.tsne.perplexity, d.tsne.perplexity);
-  put('learning_rate', p.tsne.learningRate, d.tsne.learningRate);
-  put('iterations', p.tsne.iterations, d.tsne.iterations);
+  // Parameters left at the server's default (null) are not written.
+  put('perplexity', p.tsne.perplexity, null);
+  put('learning_rate', p.tsne.learningRate, null);
+  put('iterations', p.tsne.iterations, null);
   put('supervise', p.tsne.superviseColumn, null);
-  put('supervise_factor', p.tsne.superviseFactor, d.tsne.superviseFactor);
-  put('tsne_seed', p.tsne.seed, d.tsne.seed);
+  put('supervise_factor', p.tsne.superviseFactor, null);
+  put('tsne_seed', p.tsne.seed, null);
   put('umap_dims', p.umap.dims, d.umap.dims);
-  put('umap_neighbors', p.umap.neighbors, d.umap.neighbors);
-  put('umap_min_dist', p.umap.minDist, d.umap.minDist);
-  put('umap_seed', p.umap.seed, d.umap.seed);
+  put('umap_neighbors', p.umap.neighbors, null);
+  put('umap_min_dist', p.umap.minDist, null);
+  put('umap_seed', p.umap.seed, null);
   put('custom_column', p.custom.column, null);
   for (const axis of ['left', 'right', 'up', 'down'] as const) {
     const { text, regex } = p.custom[axis];
@@ -56,10 +57,14 @@ export function decodeView(hash: string): ViewState {
   const q = new URLSearchParams(hash.replace(/^#/, ''));
   const view = defaultView();
   const p: ProjectionSettings = view.projection;
-  const num = (key: string, fallback: number, min = -Infinity, max = Infinity): number => {
+  const num = <T>(key: string, fallback: T, min = -Infinity, max = Infinity): number | T => {
     const raw = q.get(key);
     const x = raw === null || raw.trim() === '' ? NaN : Number(raw);
     return Number.isFinite(x) && x >= min && x <= max ? x : fallback;
+  };
+  const whole = (key: string, min: number): number | null => {
+    const x = num(key, null, min);
+    return x === null ? null : Math.round(x);
   };
   const dims = (key: string, fallback: 2 | 3): 2 | 3 => (q.get(key) === '2' ? 2 : q.get(key) === '3' ? 3 : fallback);
   const flag = (key: string): boolean => q.get(key) === '1' || q.get(key) === 'true';
@@ -69,21 +74,21 @@ export function decodeView(hash: string): ViewState {
   if (isProjectionKind(kind)) p.kind = kind;
   p.spherize = flag('spherize');
   const components = (q.get('pca') ?? '').split(',').map(Number);
-  if (components.length === 3 && components.every((c) => Number.isInteger(c) && c >= 0 && c < 10)) {
+  if (components.length === 3 && components.every((c) => Number.isInteger(c) && c >= 0)) {
     p.pca.components = components as [number, number, number];
   }
   p.pca.dims = dims('pca_dims', p.pca.dims);
   p.tsne.dims = dims('tsne_dims', p.tsne.dims);
-  p.tsne.perplexity = num('perplexity', p.tsne.perplexity, 0);
-  p.tsne.learningRate = q.get('learning_rate') === 'auto' ? 'auto' : num('learning_rate', NaN, 0) || p.tsne.learningRate;
-  p.tsne.iterations = Math.round(num('iterations', p.tsne.iterations, 1));
+  p.tsne.perplexity = num('perplexity', null, 0);
+  p.tsne.learningRate = q.get('learning_rate') === 'auto' ? 'auto' : num('learning_rate', null, Number.MIN_VALUE);
+  p.tsne.iterations = whole('iterations', 1);
   p.tsne.superviseColumn = q.get('supervise');
-  p.tsne.superviseFactor = num('supervise_factor', p.tsne.superviseFactor, 0, 1);
-  p.tsne.seed = Math.round(num('tsne_seed', 0, 0));
+  p.tsne.superviseFactor = num('supervise_factor', null, 0, 1);
+  p.tsne.seed = whole('tsne_seed', 0);
   p.umap.dims = dims('umap_dims', p.umap.dims);
-  p.umap.neighbors = Math.round(num('umap_neighbors', p.umap.neighbors, 2));
-  p.umap.minDist = num('umap_min_dist', p.umap.minDist, 0, 1);
-  p.umap.seed = Math.round(num('umap_seed', 0, 0));
+  p.umap.neighbors = whole('umap_neighbors', 2);
+  p.umap.minDist = num('umap_min_dist', null, 0, 1);
+  p.umap.seed = whole('umap_seed', 0);
   p.custom.column = q.get('custom_column');
   for (const axis of ['left', 'right', 'up', 'down'] as const) {
     const text: AxisText = { text: q.get(axis) ?? '', regex: flag(`${axis}_regex`) };

@@ -7,26 +7,29 @@ import type { Camera, Dims } from '../render';
 export type ProjectionKind = 'pca' | 'tsne' | 'umap' | 'custom';
 
 export interface PcaSettings {
-  /** Components on x, y and z (0-based, among the first 10); z is used in 3D. */
+  /** Components on x, y and z (0-based, among the first the server offers); z is used in 3D. */
   components: [number, number, number];
   dims: Dims;
 }
 
+// A parameter left null is the server's default for it (GET /api/config; lowered to fit N
+// where N bounds it): a request leaves it out, and a link does not carry it.
+
 export interface TsneSettings {
   dims: Dims;
-  perplexity: number;
-  learningRate: number | 'auto';
-  iterations: number;
+  perplexity: number | null;
+  learningRate: number | 'auto' | null;
+  iterations: number | null;
   superviseColumn: string | null;
-  superviseFactor: number;
-  seed: number;
+  superviseFactor: number | null;
+  seed: number | null;
 }
 
 export interface UmapSettings {
   dims: Dims;
-  neighbors: number;
-  minDist: number;
-  seed: number;
+  neighbors: number | null;
+  minDist: number | null;
+  seed: number | null;
 }
 
 export interface AxisText {
@@ -71,17 +74,8 @@ export interface ViewState {
 
 export const PROJECTION_KINDS: readonly ProjectionKind[] = ['umap', 'tsne', 'pca', 'custom'];
 
-export const DEFAULT_PERPLEXITY = 30;
-export const PERPLEXITY_RANGE: [number, number] = [2, 100];
-export const DEFAULT_TSNE_ITERATIONS = 1000;
-export const DEFAULT_SUPERVISE_FACTOR = 0.5;
-export const DEFAULT_UMAP_NEIGHBORS = 15;
-export const UMAP_NEIGHBORS_RANGE: [number, number] = [5, 50];
-export const DEFAULT_UMAP_MIN_DIST = 0.1;
 export const NEIGHBOR_COUNT_RANGE: [number, number] = [5, 999];
 export const DEFAULT_NEIGHBORS: NeighborSettings = { k: 10, metric: 'cosine' };
-/** PCA offers the first this many components. */
-export const PCA_COMPONENTS = 10;
 
 export function defaultProjection(): ProjectionSettings {
   const axis = (): AxisText => ({ text: '', regex: false });
@@ -89,16 +83,8 @@ export function defaultProjection(): ProjectionSettings {
     kind: 'pca',
     spherize: false,
     pca: { components: [0, 1, 2], dims: 3 },
-    tsne: {
-      dims: 3,
-      perplexity: DEFAULT_PERPLEXITY,
-      learningRate: 'auto',
-      iterations: DEFAULT_TSNE_ITERATIONS,
-      superviseColumn: null,
-      superviseFactor: DEFAULT_SUPERVISE_FACTOR,
-      seed: 0,
-    },
-    umap: { dims: 3, neighbors: DEFAULT_UMAP_NEIGHBORS, minDist: DEFAULT_UMAP_MIN_DIST, seed: 0 },
+    tsne: { dims: 3, perplexity: null, learningRate: null, iterations: null, superviseColumn: null, superviseFactor: null, seed: null },
+    umap: { dims: 3, neighbors: null, minDist: null, seed: null },
     custom: { column: null, left: axis(), right: axis(), up: axis(), down: axis() },
   };
 }
@@ -116,18 +102,17 @@ export function defaultView(): ViewState {
 }
 
 /**
- * Settings that an embedding of this shape can run: PCA components and dimensions within D,
- * and the default perplexity within what N allows (t-SNE needs perplexity < (N − 1) / 3).
- * Values someone chose (a link, a bookmark) are left for the server to judge.
+ * Settings that an embedding of this shape can run: PCA components and dimensions within D
+ * (and the `pcaComponents` the server offers), UMAP's neighbours below N. Other parameters
+ * someone chose (a link, a bookmark) are left for the server to judge; those left at their
+ * default the server fits to N itself.
  */
-export function fitToShape(p: ProjectionSettings, [n, d]: [number, number]): ProjectionSettings {
-  const components = Math.min(PCA_COMPONENTS, d);
+export function fitToShape(p: ProjectionSettings, [n, d]: [number, number], pcaComponents: number): ProjectionSettings {
+  const components = Math.min(pcaComponents, d);
   const pcaDims: Dims = d < 3 ? 2 : p.pca.dims;
   const fitted = p.pca.components.map((c, k) => (c < components ? c : k)) as [number, number, number];
-  const maxPerplexity = Math.max(PERPLEXITY_RANGE[0], Math.floor((n - 1) / 3) - 1);
-  const perplexity = p.tsne.perplexity === DEFAULT_PERPLEXITY ? Math.min(DEFAULT_PERPLEXITY, maxPerplexity) : p.tsne.perplexity;
-  const neighbors = Math.min(p.umap.neighbors, Math.max(2, n - 1));
-  return { ...p, pca: { components: fitted, dims: pcaDims }, tsne: { ...p.tsne, perplexity }, umap: { ...p.umap, neighbors } };
+  const neighbors = p.umap.neighbors === null ? null : Math.min(p.umap.neighbors, Math.max(2, n - 1));
+  return { ...p, pca: { components: fitted, dims: pcaDims }, umap: { ...p.umap, neighbors } };
 }
 
 /** Dimensions of the layout a projection setting produces. */

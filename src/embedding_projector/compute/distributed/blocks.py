@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from embedding_projector.errors import ChecksumError, InvalidParameterError, ProjectorError
-from embedding_projector.formats.rows import MappedRows, RowFile
+from embedding_projector.formats.crc import combine, crc32c, mask
+from embedding_projector.formats.rows import RowFile, StoredRows
 
 T = TypeVar("T")
 
@@ -128,13 +129,15 @@ def print_block(rows: RowFile, start: int, stop: int) -> BlockPrint:
     import xxhash
 
     def describe() -> BlockPrint:
-        block = np.ascontiguousarray(rows.read(start, stop), dtype=np.float32)
+        crc, stored = None, 0
+        if isinstance(rows, StoredRows) and rows.stored.crc32c is not None:
+            raw = rows.read_stored(start, stop)  # one read: its CRC, then its float32 values
+            crc, stored = crc32c(raw.data), raw.nbytes
+            block = rows.stored.float32(raw)
+        else:
+            block = rows.read(start, stop)
         finite = np.isfinite(block).all(axis=1)
         bad = None if finite.all() else start + int(np.argmin(finite))
-        mapped = rows if isinstance(rows, MappedRows) else None
-        checked = mapped is not None and mapped.masked_crc32c is not None
-        crc = mapped.checksum(start, stop) if mapped is not None and checked else None
-        stored = (stop - start) * mapped.row_bytes if mapped is not None else 0
         return BlockPrint(xxhash.xxh3_128_digest(block.data), crc, stored, bad)
 
     return on_worker(describe)
@@ -152,8 +155,6 @@ def combine_prints(blocks: Blocks, prints: list[BlockPrint]) -> str:
     """
     import xxhash
 
-    from embedding_projector.formats.tf_checkpoint.crc import combine, mask
-
     bad = [p.first_bad_row for p in prints if p.first_bad_row is not None]
     if bad:
         raise InvalidParameterError(
@@ -161,16 +162,17 @@ def combine_prints(blocks: Blocks, prints: list[BlockPrint]) -> str:
             "every vector must be finite"
         )
     rows = blocks.rows
-    if isinstance(rows, MappedRows) and rows.masked_crc32c is not None:
+    if isinstance(rows, StoredRows) and rows.stored.crc32c is not None:
         crc = 0
         for block in prints:
             crc = combine(crc, block.crc32c or 0, block.stored_bytes)
-        if mask(crc) != rows.masked_crc32c:
+        stored = rows.stored
+        if mask(crc) != stored.crc32c:
             raise ChecksumError(
-                f"the tensor at byte offset {rows.offset} fails its CRC32C check (stored "
-                f"{rows.masked_crc32c:#010x}, computed {mask(crc):#010x}) as read by the Dask "
+                f"{stored.what} at byte offset {stored.offset} fails its CRC32C check (stored "
+                f"{stored.crc32c:#010x}, computed {mask(crc):#010x}) as read by the Dask "
                 "workers: the data file is corrupt, or differs between machines",
-                path=rows.path,
+                path=stored.path,
             )
     hasher = xxhash.xxh3_128()
     hasher.update(f"blocks:float32:{blocks.shape}:{blocks.chunks[0]}".encode())

@@ -4,8 +4,10 @@
 key); :class:`~embedding_projector.compute.jobs.JobManager` then sends the jobs of that
 key here instead of to its worker processes. :meth:`ClusterJobs.start` runs one in a
 thread of its own, which drives the cluster (:mod:`.pca`, :mod:`.embed`) and delivers
-the same messages a worker process sends (``progress``, ``layout``, ``done``,
-``cancelled``, ``failed``); the result goes to the same cache.
+the same messages a worker process sends (:class:`~..messages.Progressed`,
+:class:`~..messages.Layout`, then :class:`~..messages.Done`,
+:class:`~..messages.Cancelled` or :class:`~..messages.Failed`); the result goes to the
+same cache.
 
 Faults (:func:`.cluster.explain`): a worker that dies mid-task has its task retried by
 Dask on another worker; a task that killed several workers fails the job with a message
@@ -30,14 +32,24 @@ from embedding_projector.compute.distributed.blocks import Blocks, combine_print
 from embedding_projector.compute.distributed.cluster import Cluster, explain
 from embedding_projector.compute.distributed.knn import ShardedIndex
 from embedding_projector.compute.distributed.tracking import Tracker
+from embedding_projector.compute.messages import (
+    Cancelled,
+    Command,
+    Control,
+    Done,
+    Failed,
+    JobEvent,
+    Layout,
+    Progressed,
+)
 from embedding_projector.compute.progress import Progress, Stopped
 from embedding_projector.compute.spec import JobSpec
 from embedding_projector.formats.rows import RowFile
 
 log = logging.getLogger(__name__)
 
-#: ``deliver(job_id, kind, *payload)``: a worker process's message about a job.
-Deliver = Callable[..., None]
+#: Takes a worker process's message about a job.
+Deliver = Callable[[JobEvent], None]
 
 
 class ClusterJobs:
@@ -94,7 +106,7 @@ class ClusterJobs:
         return ShardedIndex(self.cluster, self.blocks(key), key, spherize=spherize)
 
     def start(self, job_id: str, spec: JobSpec, key: str, cache_key: str, deliver: Deliver) -> Any:
-        """Run a job in a thread of its own; returns its handle (``send(("stop", id))``)."""
+        """Run a job in a thread of its own; returns its handle (``send(Control(id, "stop"))``)."""
         run = ClusterRun(self, job_id, spec, key, cache_key, deliver)
         with self._lock:
             self._runs.add(run)
@@ -117,12 +129,11 @@ class ClusterJobs:
 class ClusterRun:
     """One job on the cluster: the thread that drives it, and its handle for the manager.
 
-    The manager stops it as it stops a worker process: ``send(("stop", job_id))``.
+    The manager stops it as it stops a worker process: ``send(Control(job_id, "stop"))``.
     """
 
     #: Pause, resume and perturb are for t-SNE in a local worker only.
     controls = False
-    kill_at: float | None = None
 
     def __init__(
         self,
@@ -142,9 +153,9 @@ class ClusterRun:
         self.deliver = deliver
         self.tracker = Tracker(jobs.cluster.client, self._progress)
 
-    def send(self, message: Any) -> None:
-        """A control message from the manager: only ``("stop", job_id)`` applies."""
-        if message is None or message[0] == "stop":
+    def send(self, message: Command) -> None:
+        """A command from the manager: only stop applies."""
+        if isinstance(message, Control) and message.action == "stop":
             self.tracker.stop()
 
     def __call__(self) -> None:
@@ -153,10 +164,10 @@ class ClusterRun:
         except Exception as error:
             explained = explain(self.jobs.cluster, error)
             if isinstance(explained, Stopped) or self.tracker.stopped:
-                self.deliver(self.job_id, "cancelled", None)
+                self.deliver(Cancelled(self.job_id, None))
             else:
                 log.info("job %s failed on the cluster: %s", self.job_id, explained)
-                self.deliver(self.job_id, "failed", str(explained))
+                self.deliver(Failed(self.job_id, str(explained)))
             return
         finally:
             self._close()
@@ -164,7 +175,7 @@ class ClusterRun:
             self.jobs.cache.put(self.cache_key, result, meta)
         except OSError as error:  # a full disk costs the cache, not the result
             log.warning("could not cache job %s: %s", self.job_id, error)
-        self.deliver(self.job_id, "done", result, meta)
+        self.deliver(Done(self.job_id, result, meta))
 
     def _execute(self) -> tuple[np.ndarray, dict[str, Any]]:
         spec, key = self.spec, self.key
@@ -186,9 +197,9 @@ class ClusterRun:
 
     def _progress(self, progress: Progress) -> None:
         if progress.embedding is not None:
-            self.deliver(self.job_id, "layout", progress.embedding)
-        self.deliver(self.job_id, "progress", progress.fraction, progress.iteration,
-                     progress.message, False)  # fmt: skip
+            self.deliver(Layout(self.job_id, progress.embedding))
+        self.deliver(Progressed(self.job_id, progress.fraction, progress.iteration,
+                                progress.message, paused=False))  # fmt: skip
 
     def _close(self) -> None:
         try:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Annotated, Any
+import mimetypes
+from typing import Annotated
 
 import pyarrow as pa
 from fastapi import APIRouter, Depends, Header, Query, Response
-from fastapi.responses import FileResponse
 
 from embedding_projector.dataset.summary import describe_embedding
 from embedding_projector.errors import InvalidParameterError, NotFoundError
-from embedding_projector.server.binary import array_response
+from embedding_projector.formats.files import read_inside
+from embedding_projector.server.binary import OCTET_STREAM, array_response
+from embedding_projector.server.schemas import (
+    EmbeddingInfo,
+    RunInfo,
+    SpriteInfo,
+    binary_responses,
+)
 from embedding_projector.server.state import ServerState, embedding_id, get_state
 
 router = APIRouter()
@@ -20,45 +26,49 @@ ARROW_STREAM = "application/vnd.apache.arrow.stream"
 
 
 @router.get("/embeddings")
-def list_embeddings(state: State) -> list[dict[str, Any]]:
-    """Every embedding: id, run, name, shape, dtype, columns, sprite, steps, warnings."""
+def list_embeddings(state: State) -> list[EmbeddingInfo]:
+    """Every embedding: id, run, name, shape, stored dtype, columns, sprite, steps, warnings."""
     result = []
     for emb_id, embedding in state.embeddings.items():
         described = describe_embedding(embedding)
+        sprite = described["sprite"]
         result.append(
-            {
-                "id": emb_id,
-                "run": described["run"],
-                "name": described["name"],
-                "tensor_name": described["tensor_name"],
-                "shape": described["shape"],
-                "dtype": described["dtype"],
-                "columns": described["metadata"]["columns"],
-                "has_sprite": described["sprite"] is not None,
-                "sprite": described["sprite"]
-                and {k: described["sprite"][k] for k in ("image_size", "single_image_dim", "grid")},
-                "bookmarks": described["bookmarks"],
-                "steps": described["steps"],
-                "warnings": described["warnings"],
-            }
+            EmbeddingInfo(
+                id=emb_id,
+                run=described["run"],
+                name=described["name"],
+                tensor_name=described["tensor_name"],
+                shape=described["shape"],
+                dtype=described["dtype"],
+                columns=described["metadata"]["columns"],
+                has_sprite=sprite is not None,
+                sprite=None if sprite is None else SpriteInfo.model_validate(sprite),
+                bookmarks=described["bookmarks"],
+                steps=described["steps"],
+                warnings=described["warnings"],
+            )
         )
     return result
 
 
 @router.get("/runs")
-def list_runs(state: State) -> list[dict[str, Any]]:
+def list_runs(state: State) -> list[RunInfo]:
     """Runs and their own warnings (e.g. "no checkpoint found"), with their embeddings' ids."""
     return [
-        {
-            "name": run.name,
-            "warnings": run.warnings,
-            "embeddings": [embedding_id(e) for e in run.embeddings],
-        }
+        RunInfo(
+            name=run.name,
+            warnings=run.warnings,
+            embeddings=[embedding_id(e) for e in run.embeddings],
+        )
         for run in state.workspace.runs
     ]
 
 
-@router.get("/embeddings/{emb_id}/vectors", response_class=Response)
+@router.get(
+    "/embeddings/{emb_id}/vectors",
+    response_class=Response,
+    responses=binary_responses(OCTET_STREAM, "float32 N × D, row-major", shape=True, ranges=True),
+)
 async def get_vectors(
     emb_id: str,
     state: State,
@@ -68,7 +78,7 @@ async def get_vectors(
 ) -> Response:
     """float32 little-endian row-major bytes; ``X-Shape: N,D``. Rows or byte ranges on demand."""
     embedding = state.embedding(emb_id)
-    vectors = await asyncio.to_thread(lambda: embedding.vectors)  # the first read checks CRCs
+    vectors = await state.compute.vectors(emb_id, embedding)  # the first read checks CRCs
     if start is None and stop is None:
         state.compute.prefetch_neighbor_index(emb_id, embedding)
     n = vectors.shape[0]
@@ -78,7 +88,11 @@ async def get_vectors(
     return array_response(vectors[first:last], byte_range=range_header)
 
 
-@router.get("/embeddings/{emb_id}/metadata", response_class=Response)
+@router.get(
+    "/embeddings/{emb_id}/metadata",
+    response_class=Response,
+    responses=binary_responses(ARROW_STREAM, "One row per vector"),
+)
 def get_metadata(emb_id: str, state: State) -> Response:
     """The metadata table as an Arrow IPC stream (one row per vector)."""
     table = state.embedding(emb_id).metadata
@@ -88,10 +102,15 @@ def get_metadata(emb_id: str, state: State) -> Response:
     return Response(sink.getvalue().to_pybytes(), media_type=ARROW_STREAM)
 
 
-@router.get("/embeddings/{emb_id}/sprite", response_class=FileResponse)
-def get_sprite(emb_id: str, state: State) -> FileResponse:
-    """The sprite atlas image."""
+@router.get(
+    "/embeddings/{emb_id}/sprite",
+    response_class=Response,
+    responses=binary_responses("image/*", "The atlas image, as stored (PNG or JPEG)"),
+)
+def get_sprite(emb_id: str, state: State) -> Response:
+    """The sprite atlas image, read now, inside the opened folder (404 once it is gone)."""
     sprite = state.embedding(emb_id).sprite
     if sprite is None:
         raise NotFoundError(f"embedding {emb_id!r} has no sprite")
-    return FileResponse(sprite.image_path)
+    media_type = mimetypes.guess_type(sprite.image_path.name)[0] or OCTET_STREAM
+    return Response(read_inside(sprite.image_path, sprite.root), media_type=media_type)

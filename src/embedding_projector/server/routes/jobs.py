@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect
 
-from embedding_projector.server.binary import array_response
+from embedding_projector.server.binary import OCTET_STREAM, array_response
+from embedding_projector.server.schemas import (
+    ErrorFrame,
+    JobStatus,
+    LayoutFrame,
+    StatusFrame,
+    binary_responses,
+)
 from embedding_projector.server.state import ServerState, get_state
 
 router = APIRouter()
@@ -16,30 +23,35 @@ State = Annotated[ServerState, Depends(get_state)]
 
 
 @router.get("/jobs/{job_id}")
-async def job_status(job_id: str, state: State) -> dict[str, Any]:
+async def job_status(job_id: str, state: State) -> JobStatus:
     """State, progress, iteration, message or error (and PCA's variance ratios)."""
-    return state.compute.jobs.status(job_id)
+    return JobStatus.model_validate(state.compute.jobs.status(job_id))
 
 
-@router.get("/jobs/{job_id}/result", response_class=Response)
+@router.get(
+    "/jobs/{job_id}/result",
+    response_class=Response,
+    responses=binary_responses(OCTET_STREAM, "float32 N × dims", shape=True),
+)
 async def job_result(job_id: str, state: State) -> Response:
     """The layout, float32 N × dims (a cancelled job's last one); 409 until there is one."""
     return array_response(state.compute.jobs.result(job_id))
 
 
 @router.delete("/jobs/{job_id}")
-async def cancel_job(job_id: str, state: State) -> dict[str, Any]:
+async def cancel_job(job_id: str, state: State) -> JobStatus:
     """Stop the job (its worker is killed if it does not stop at once)."""
-    return state.compute.jobs.cancel(job_id)
+    return JobStatus.model_validate(state.compute.jobs.cancel(job_id))
 
 
 @router.post("/jobs/{job_id}/{action}")
 async def control_job(
     job_id: str, action: Literal["pause", "resume", "perturb"], state: State
-) -> dict[str, Any]:
+) -> JobStatus:
     """Pause, resume, or perturb (shake the layout out of a poor minimum) a running t-SNE."""
     jobs = state.compute.jobs
-    return {"pause": jobs.pause, "resume": jobs.resume, "perturb": jobs.perturb}[action](job_id)
+    control = {"pause": jobs.pause, "resume": jobs.resume, "perturb": jobs.perturb}[action]
+    return JobStatus.model_validate(control(job_id))
 
 
 @router.websocket("/jobs/{job_id}/stream")
@@ -50,20 +62,16 @@ async def stream_job(websocket: WebSocket, job_id: str) -> None:
     try:
         events = state.compute.jobs.subscribe(job_id)
     except Exception as exc:  # an unknown job: say so, then close
-        await websocket.send_json({"type": "error", "message": str(exc)})
+        await websocket.send_text(ErrorFrame(message=str(exc)).model_dump_json())
         await websocket.close(code=1008)
         return
     with contextlib.suppress(WebSocketDisconnect, asyncio.CancelledError):
         async for event in events:
             coordinates = event.pop("coordinates")
-            await websocket.send_json({"type": "status", **event})
+            status = StatusFrame.model_validate(event)
+            await websocket.send_text(status.model_dump_json())
             if coordinates is not None:
-                await websocket.send_json(
-                    {
-                        "type": "layout",
-                        "iteration": event["iteration"],
-                        "shape": list(coordinates.shape),
-                    }
-                )
+                header = LayoutFrame(iteration=status.iteration, shape=coordinates.shape)
+                await websocket.send_text(header.model_dump_json())
                 await websocket.send_bytes(coordinates.astype("<f4", copy=False).tobytes())
         await websocket.close()

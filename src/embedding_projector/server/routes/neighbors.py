@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
 
 from embedding_projector.errors import InvalidParameterError
+from embedding_projector.server.bodies import JSONOffLoopRoute
+from embedding_projector.server.schemas import Metric, NeighborQuery, Neighbors
 from embedding_projector.server.state import ServerState, get_state
 
-router = APIRouter()
+router = APIRouter(route_class=JSONOffLoopRoute)  # a query may hold N row numbers
 State = Annotated[ServerState, Depends(get_state)]
-Metric = Literal["cosine", "euclidean"]
-
-
-class NeighborQuery(BaseModel):
-    """A neighbour query by raw vector or by a set of rows (their centroid)."""
-
-    vector: list[float] | None = Field(None, description="A raw query vector of D numbers.")
-    indices: list[int] | None = Field(None, description="Rows whose centroid is the query.")
-    k: int = 100
-    metric: Metric = "cosine"
-    spherize: bool = False
 
 
 @router.get("/embeddings/{emb_id}/neighbors")
@@ -37,16 +27,14 @@ async def neighbors_of_rows(
     k: int = 100,
     metric: Metric = "cosine",
     spherize: bool = False,
-) -> dict[str, list[Any]]:
+) -> Neighbors:
     """The ``k`` nearest rows (the query rows excluded), nearest first, with distances."""
     rows = None if indices is None else _parse_rows(indices)
     return await _query(state, emb_id, spherize, k=k, metric=metric, index=index, indices=rows)
 
 
 @router.post("/embeddings/{emb_id}/neighbors")
-async def neighbors_of_vector(
-    emb_id: str, query: NeighborQuery, state: State
-) -> dict[str, list[Any]]:
+async def neighbors_of_vector(emb_id: str, query: NeighborQuery, state: State) -> Neighbors:
     """The ``k`` nearest rows to a raw vector or to the centroid of ``indices``."""
     return await _query(
         state,
@@ -59,13 +47,11 @@ async def neighbors_of_vector(
     )
 
 
-async def _query(
-    state: ServerState, emb_id: str, spherize: bool, **target: Any
-) -> dict[str, list[Any]]:
+async def _query(state: ServerState, emb_id: str, spherize: bool, **target: Any) -> Neighbors:
     embedding = state.embedding(emb_id)
     index = await state.compute.neighbor_index(emb_id, embedding, spherize=spherize)
     found = await asyncio.to_thread(lambda: index.query(**target))
-    return {"indices": found.indices.tolist(), "distances": found.distances.tolist()}
+    return Neighbors(indices=found.indices.tolist(), distances=found.distances.tolist())
 
 
 def _parse_rows(text: str) -> list[int]:

@@ -6,39 +6,39 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, Field
 
 from embedding_projector.compute import custom
 from embedding_projector.dataset.model import Embedding
 from embedding_projector.dataset.search import search_rows
 from embedding_projector.errors import InvalidParameterError
-from embedding_projector.server.binary import array_response
+from embedding_projector.server.binary import OCTET_STREAM, array_response
+from embedding_projector.server.schemas import (
+    CustomRequest,
+    JobStatus,
+    ProjectionRequest,
+    binary_responses,
+)
 from embedding_projector.server.state import ServerState, get_state
 
 router = APIRouter()
 State = Annotated[ServerState, Depends(get_state)]
 
 
-class ProjectionRequest(BaseModel):
-    """A projection of one embedding; ``params`` depend on the method (see docs/api.md)."""
-
-    method: str = Field(description="pca, tsne or umap")
-    dims: int = 2
-    spherize: bool = False
-    seed: int | None = 0
-    params: dict[str, Any] = Field(default_factory=dict)
-
-
 @router.post("/embeddings/{emb_id}/projections")
-async def start_projection(emb_id: str, request: ProjectionRequest, state: State) -> dict[str, Any]:
-    """Queue a projection; an identical one computed before is ``done`` at once (cache)."""
+async def start_projection(emb_id: str, request: ProjectionRequest, state: State) -> JobStatus:
+    """Queue a projection; an identical one computed before is ``done`` at once (cache).
+
+    Parameters not given take their defaults (``GET /api/config``), adapted to the number
+    of points where they must stay below a bound that depends on it.
+    """
     embedding = state.embedding(emb_id)
-    spec = request.model_dump()
-    spec["params"] = _with_labels(spec["params"], embedding)
+    # Only what the client gave: the job engine fills in (and adapts) the defaults.
+    spec = request.model_dump(exclude_unset=True)
+    spec["params"] = _with_labels(spec.get("params", {}), embedding)
     engine = state.compute
     key = await engine.vectors_key(emb_id, embedding)
     job_id = await asyncio.to_thread(engine.jobs.submit, key, spec)
-    return engine.jobs.status(job_id)
+    return JobStatus.model_validate(engine.jobs.status(job_id))
 
 
 def _with_labels(params: dict[str, Any], embedding: Embedding) -> dict[str, Any]:
@@ -57,29 +57,16 @@ def _with_labels(params: dict[str, Any], embedding: Embedding) -> dict[str, Any]
     return params
 
 
-class AxisQuery(BaseModel):
-    """The points an axis end is made of: a search of a metadata column."""
-
-    text: str
-    column: str | None = None
-    regex: bool = False
-
-
-class CustomRequest(BaseModel):
-    """TensorBoard's Custom projection: x = right - left, y = up - down."""
-
-    left: AxisQuery
-    right: AxisQuery
-    up: AxisQuery
-    down: AxisQuery
-    spherize: bool = False
-
-
-@router.post("/embeddings/{emb_id}/custom-projection", response_class=Response)
+@router.post(
+    "/embeddings/{emb_id}/custom-projection",
+    response_class=Response,
+    responses=binary_responses(OCTET_STREAM, "float32 N × 2", shape=True),
+)
 async def custom_projection(emb_id: str, request: CustomRequest, state: State) -> Response:
     """N × 2 float32 coordinates, at once (a few matrix-vector products)."""
     embedding = state.embedding(emb_id)
     table = embedding.metadata
+    vectors = await state.compute.vectors(emb_id, embedding)
 
     def compute() -> Any:
         ends = {
@@ -93,6 +80,6 @@ async def custom_projection(emb_id: str, request: CustomRequest, state: State) -
                 ("down", request.down),
             )
         }
-        return custom.run(embedding.vectors, spherize=request.spherize, **ends)
+        return custom.run(vectors, spherize=request.spherize, **ends)
 
     return array_response(await asyncio.to_thread(compute))

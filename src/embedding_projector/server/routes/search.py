@@ -7,14 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from embedding_projector.dataset.search import search_rows
-from embedding_projector.server.binary import array_response
+from embedding_projector.server.binary import OCTET_STREAM, array_response
+from embedding_projector.server.schemas import binary_responses
 from embedding_projector.server.state import ServerState, get_state
 
 router = APIRouter()
 State = Annotated[ServerState, Depends(get_state)]
 
 
-@router.get("/embeddings/{emb_id}/search", response_class=Response)
+@router.get(
+    "/embeddings/{emb_id}/search",
+    response_class=Response,
+    responses=binary_responses(OCTET_STREAM, "int32 row indices, ascending", shape=True),
+)
 def search(
     emb_id: str,
     state: State,

@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response
-from pydantic import BaseModel, Field
 
 from embedding_projector.dataset.steps import Step
 from embedding_projector.errors import NotFoundError
-from embedding_projector.server.binary import array_response
+from embedding_projector.server.binary import OCTET_STREAM, array_response
+from embedding_projector.server.schemas import StepInfo, StepList, binary_responses
 from embedding_projector.server.state import ServerState, get_state
 
 router = APIRouter()
 State = Annotated[ServerState, Depends(get_state)]
-
-
-class StepInfo(BaseModel):
-    """One step of an embedding, as far as its header tells."""
-
-    index: int = Field(description="Position in the list, 0 = oldest; the `{index}` of routes.")
-    step: int | None = Field(description="Training step or checkpoint number, if known.")
-    label: str = Field(description="The checkpoint's name (`ckpt-3`) or tensor's (`words:00100`).")
-    file: str = Field(description="The checkpoint prefix or tensor file, in the opened folder.")
-    shape: tuple[int, int] | None = Field(description="`[N, D]`; null when unavailable.")
-    dtype: str | None = Field(description="The element type as stored; null when unavailable.")
-    default: bool = Field(description="The embedding's own vectors (the latest step).")
-    available: bool = Field(description="Its header reads (and its vectors, once read, too).")
-    alignable: bool = Field(description="Same shape as the default step: the same points.")
-    message: str | None = Field(description="Why it is unavailable or not alignable.")
-
-
-class StepList(BaseModel):
-    """The steps of one embedding, oldest first."""
-
-    embedding: str = Field(description="The embedding's id.")
-    default: int = Field(description="Index of the default step.")
-    steps: list[StepInfo]
 
 
 @router.get("/embeddings/{emb_id}/steps")
@@ -53,7 +29,11 @@ def list_steps(emb_id: str, state: State) -> StepList:
     )
 
 
-@router.get("/embeddings/{emb_id}/steps/{index}/vectors", response_class=Response)
+@router.get(
+    "/embeddings/{emb_id}/steps/{index}/vectors",
+    response_class=Response,
+    responses=binary_responses(OCTET_STREAM, "float32 N × D, row-major", shape=True, ranges=True),
+)
 async def get_step_vectors(
     emb_id: str,
     index: int,
@@ -61,14 +41,14 @@ async def get_step_vectors(
     range_header: Annotated[str | None, Header(alias="Range")] = None,
 ) -> Response:
     """float32 little-endian row-major bytes of one step; ``X-Shape: N,D``; byte ranges."""
-    steps = state.embedding(emb_id).steps
+    embedding = state.embedding(emb_id)
+    steps = embedding.steps
     if not 0 <= index < len(steps):
         raise NotFoundError(
             f"embedding {emb_id!r} has {len(steps)} steps (0..{len(steps) - 1}), not {index}; "
             f"GET /api/embeddings/{emb_id}/steps lists them"
         )
-    step = steps[index]
-    vectors = await asyncio.to_thread(lambda: step.vectors)  # the first read checks CRCs
+    vectors = await state.compute.step_vectors(emb_id, embedding, index)  # CRCs checked
     return array_response(vectors, byte_range=range_header)
 
 
