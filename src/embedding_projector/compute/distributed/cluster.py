@@ -142,7 +142,8 @@ def _local(target: str, cache_dir: Path | None) -> Cluster:
         n_workers=n_workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        # Any free port: the default, 8787, may be another cluster's (or server's).
+        dashboard_address=":0",
         silence_logs=logging.ERROR,
     )
     return Cluster(Client(local), str(local.scheduler_address), local=local)

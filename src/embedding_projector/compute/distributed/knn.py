@@ -99,7 +99,10 @@ class ShardedIndex:
             )
             for start, stop in bounds
         ]  # fmt: skip
-        tracker.wait(self._shards, 0.5 if spherize else 0.0, 1.0, "building the index shards")
+        try:
+            tracker.wait(self._shards, 0.5 if spherize else 0.0, 1.0, "building the index shards")
+        finally:
+            tracker.close()  # the centroid's futures; the shards stay, held here
 
     def query(
         self,
@@ -138,7 +141,8 @@ class ShardedIndex:
     def close(self) -> None:
         """Release the shards (the workers free their memory)."""
         if self._client.status == "running":
-            self._client.cancel(self._shards)
+            for shard in self._shards:
+                shard.release()
 
     def _target(
         self, index: Any, indices: Any, vector: Any, metric: str

@@ -2,7 +2,7 @@
 
 The client side (:class:`Tracker`, in a thread of the server) submits the job's
 tasks, waits for them while reporting the share done (aggregated from the
-futures), and cancels them all on a stop. A long single task (a t-SNE or UMAP fit
+futures), and releases them all on a stop. A long single task (a t-SNE or UMAP fit
 on one worker) reports through a :class:`Channel`: a few small Dask ``Variable``
 updates per second through the scheduler (progress; an intermediate layout at most
 every second and 4 MB/s), and it stops when the job's Dask ``Event`` is set.
@@ -91,6 +91,12 @@ def _channel_state(name: str) -> _ChannelState:
         if name not in _states:
             _states[name] = _ChannelState(name)
         return _states[name]
+
+
+def _release(futures: Iterable[Any]) -> None:
+    """Tell the scheduler this client no longer wants these results."""
+    for future in futures:
+        future.release()
 
 
 def _layout_every(layout: np.ndarray) -> float:
@@ -197,7 +203,13 @@ class Tracker:
             self._report(progress)
 
     def stop(self) -> None:
-        """Stop the job: cancel its futures, tell its long task to stop. Returns at once."""
+        """Stop the job: release its futures, tell its long task to stop. Returns at once.
+
+        Released, not cancelled: the scheduler forgets the tasks no one wants any more
+        (those not started never run; a running one finishes its block), while
+        ``Client.cancel`` asserts on intermediate tasks no client holds (distributed
+        2026.8: ``assert ts.who_wants``), which drops the client's connection.
+        """
         self._stopped.set()
         threading.Thread(target=self._cancel, name="dask-cancel", daemon=True).start()
 
@@ -219,7 +231,7 @@ class Tracker:
             futures, self._futures = self._futures, []
         if self.client.status != "running":
             return
-        self.client.cancel(futures)
+        _release(futures)
         if self._channel_seen is not None:
             for suffix in ("progress", "layout"):
                 Variable(f"{self.name}-{suffix}", client=self.client).delete()
@@ -229,17 +241,17 @@ class Tracker:
         with self._lock:
             self._futures.extend(futures)
         if self._stopped.is_set():
-            self.client.cancel(futures)
+            _release(futures)
 
     def _cancel(self) -> None:
         from distributed import Event
 
         with self._lock:
-            futures = list(self._futures)
+            futures, self._futures = self._futures, []
         if self.client.status == "running":
             if self._channel_seen is not None:  # a long task may be listening
                 Event(f"{self.name}-stop", client=self.client).set()
-            self.client.cancel(futures)
+            _release(futures)
 
     def _poll_channel(self) -> None:
         """Forward a long task's newest report (and layout), if it sent one."""
