@@ -48,6 +48,7 @@ def test_the_server_says_where_it_computes_and_serves_the_page(
     assert ": 2 workers" in server.output
     page = http.get("/")
     assert page.status_code == 200 and "<script" in page.text
+    assert http.get("/api/config").json()["cluster"] is True  # the page offers stop only
 
 
 def test_pca_on_the_cluster_equals_pca_here(

@@ -86,7 +86,9 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
-    server_config = ServerConfig.of(__version__, settings.projection)
+    server_config = ServerConfig.of(
+        __version__, settings.projection, cluster=settings.cluster is not None
+    )
 
     @api.get("/health")
     async def health() -> Health:

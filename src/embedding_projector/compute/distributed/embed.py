@@ -7,14 +7,16 @@ streams progress and intermediate layouts through the job's channel. Above it:
 1. each block task takes its share of the random sample (drawn by the job's seed)
    from its rows; Dask moves those rows to the one worker that fits the method on
    them (:func:`embedding_projector.compute.sample.fit`);
-2. the fitted model (tens of MB) goes to every worker, each of which places the other
-   rows of its blocks (``transform``);
+2. the fitted model (tens of MB, pickled by us) goes to every worker, each of which
+   places the other rows of its blocks (``transform``);
 3. the client assembles the ``N x dims`` float32 layout from the blocks' layouts.
 """
 
 from __future__ import annotations
 
 import operator
+import pickle
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -83,9 +85,9 @@ def run(
         _fit_sample, method, dims, seed, params, sample_labels, n - size, channel, *parts
     )
     tracker.wait([fitted], 0.0, sample.FIT_SHARE, "")
-    model = tracker.submit(operator.itemgetter(0), fitted)
+    frozen = tracker.submit(operator.itemgetter(0), fitted)
     placed = [
-        tracker.submit(_place, method, model, reader, a, b, _within(rows, a, b) - a)
+        tracker.submit(_place, method, frozen, reader, a, b, _within(rows, a, b) - a)
         for a, b in blocks.bounds
     ]
     tracker.wait(placed, sample.FIT_SHARE, 1.0, "placing rows")
@@ -143,19 +145,30 @@ def _fit_sample(
     placing: int,
     channel: Channel,
     *parts: np.ndarray,
-) -> tuple[Any, np.ndarray]:
+) -> tuple[bytes, np.ndarray]:
     X = np.concatenate(parts)
-    return sample.fit(
+    model, layout = sample.fit(
         method, X, dims=dims, seed=seed, params=params, labels=labels,
         n_jobs=tsne.threads_for(X.shape[0]), placing=placing,
         callback=sample.without_layouts(channel),
     )  # fmt: skip
+    return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL), layout
+
+
+def _thawed(frozen: bytes) -> Any:
+    """The fitted model, unpickled here rather than by Dask: unpickling a UMAP imports
+    umap-learn, which warns (no TensorFlow) as it is imported, and those warnings must
+    not fail the task where warnings are errors."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pickle.loads(frozen)  # our own fit's bytes, from our own task
 
 
 def _place(
-    method: str, model: Any, read: _Reader, start: int, stop: int, fitted: np.ndarray
+    method: str, frozen: bytes, read: _Reader, start: int, stop: int, fitted: np.ndarray
 ) -> np.ndarray:
     """The layout of rows ``start:stop``; the fitted rows among them are left at 0."""
+    model = _thawed(frozen)
     rows = read(start, stop)
     others = np.setdiff1d(np.arange(stop - start), fitted, assume_unique=True)
     layout = np.zeros((stop - start, _width(model)), dtype=np.float32)
