@@ -16,7 +16,9 @@ processes, whose peak memory it reports beside the client's):
   same sample + transform path in one process on the first 1,000,000 rows (its per-row
   rate, extrapolated to 10M in the note: running it on 10M would take hours here);
 - t-SNE of 1,000,000 x 128 on one machine by sample + transform, with its 10-NN label
-  agreement, beside the full t-SNE of 100,000 of those rows.
+  agreement, beside the full t-SNE of 100,000 of those rows;
+- the per-row cost of each stage at 768 dimensions in one process (:func:`rates_wide`),
+  which docs/beyond-one-machine.md scales to 100M x 768 on a cluster.
 
 10-NN label agreement: the 5-fold cross-validated accuracy of a 10-nearest-neighbour
 classifier of the cluster labels on the 2-D layout (tests' ``knn_accuracy``), on 100,000
@@ -241,6 +243,47 @@ def tsne_full(path: str, labels_path: str, n: int) -> Timed:
     return Timed(seconds, extra)
 
 
+def rates_wide(dims: int, rows: int, sample_rows: int, placed: int) -> Timed:
+    """Per-row costs of each stage at ``dims`` dimensions, in this one process (the
+    rates the docs' 100M x 768 table scales): a block's PCA moments and projection, a
+    neighbour-index build and a k = 100 query (its scan rate), and t-SNE / UMAP
+    ``transform`` of ``placed`` rows into a layout fitted on ``sample_rows``."""
+    from embedding_projector.compute import knn, pca, sample
+
+    X = np.random.default_rng(0).standard_normal((rows, dims)).astype(np.float32)
+    X += np.repeat(np.random.default_rng(1).normal(0, 4, (20, dims)), rows // 20, axis=0)
+    shift = X[:1000].mean(axis=0, dtype=np.float64)
+    extra: dict[str, Any] = {}
+
+    def per_row(name: str, seconds: float, count: int) -> None:
+        extra[name] = round(seconds / count * 1e6, 2)
+
+    started = time.perf_counter()
+    total, scatter = pca.moments(X, shift)
+    per_row("pca_moments_us", time.perf_counter() - started, rows)
+    basis = pca.basis_from_moments(total, scatter, shift, rows, pca.MAX_COMPONENTS)
+    started = time.perf_counter()
+    pca.project(X, basis)
+    per_row("pca_project_us", time.perf_counter() - started, rows)
+    started = time.perf_counter()
+    index = knn.build(X)
+    per_row("knn_build_us", time.perf_counter() - started, rows)
+    latency = _latencies(lambda i: index.query(k=K, index=i), rows, 20)
+    extra["knn_query_gb_per_s"] = round(rows * dims / (latency["p50_ms"] / 1e3) / 1e9, 2)
+    for method in ("tsne", "umap"):
+        params = {"n_iter": 250} if method == "tsne" else {"n_epochs": 50}
+        started = time.perf_counter()
+        model, _ = sample.fit(method, X[:sample_rows], dims=2, seed=0, params=params,
+                              placing=placed)  # fmt: skip
+        extra[f"{method}_fit_{sample_rows}_s"] = round(time.perf_counter() - started, 1)
+        sample.transform(method, model, X[sample_rows : sample_rows + 1000])  # kernels loaded
+        started = time.perf_counter()
+        sample.transform(method, model, X[sample_rows : sample_rows + placed])
+        per_row(f"{method}_transform_us", time.perf_counter() - started, placed)
+    extra["load_end"] = round(os.getloadavg()[0], 1)
+    return Timed(0.0, extra)
+
+
 def _row(case: str, size: str, ours: dict[str, Any], baseline: str, base: dict[str, Any] | None,
          note: str) -> dict[str, Any]:  # fmt: skip
     row = {
@@ -283,6 +326,10 @@ def run(smoke: bool) -> Iterator[dict[str, Any]]:
     yield _row(f"exact kNN k={K}, query p95 (seconds column), sharded on 2 workers", size, ours,
                "knn.build index in one process, query p95", base,
                "p50/p95 and build times in ours_extra / baseline_extra")  # fmt: skip
+    (rates,) = measure(Case(f"{_MODULE}:rates_wide", (768, 200_000, 20_000, 20_000)))
+    yield _row("per-row costs at 768 dimensions, one process (the docs' 100M x 768 table)",
+               "200,000 x 768 float32 (t-SNE / UMAP fitted on 20,000, 20,000 placed)", rates,
+               "none (rates, not a comparison)", None, "rates in ours_extra")  # fmt: skip
     local_n = 1_000_000
     for method in ("umap", "tsne"):
         ours, base = measure(
