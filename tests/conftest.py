@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -36,6 +38,14 @@ def writable_copy(source: Path, target: Path) -> Path:
     return target
 
 
+@contextmanager
+def serving_copy(fixture: str, folder: Path, *args: str) -> Iterator[ServerProcess]:
+    """A real server (``projector LOGS ARGS``) on a writable copy of a fixture, in ``folder``."""
+    logdir = writable_copy(FIXTURES / fixture, folder / "logs")
+    with running_server(str(logdir), *args, cache_dir=folder / "cache") as server:
+        yield server
+
+
 @pytest.fixture(scope="module")
 def server(logdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A real ``projector --logdir`` server on the module's ``logdir`` fixture."""
@@ -48,3 +58,13 @@ def http(server: ServerProcess) -> Iterator[httpx.Client]:
     """An HTTP client of the module's ``server`` fixture (a real server process)."""
     with client(server) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Any]:
+    """Playwright's sync API, once for the session: it keeps an event loop running in this
+    thread, and a second one cannot start while it does. Each browser test launches its
+    Chromium from it (``tests.support.browser.launch_chromium``)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        yield p

@@ -55,7 +55,7 @@ import numpy as np
 from embedding_projector.compute.knn import METRICS, build, exact_distances
 from embedding_projector.compute.preprocess import centroid, to_space
 from embedding_projector.compute.progress import Callback, Progress, report
-from embedding_projector.compute.threads import map_in_threads, single_threaded_blas
+from embedding_projector.compute.threads import map_in_threads
 from embedding_projector.compute.validation import check_choice, check_int, check_vectors
 
 T = TypeVar("T")
@@ -133,15 +133,16 @@ def knn_graph(
     ``k + extra`` heap entries of every row (360 MB for 1M rows and k = 10).
     Clustered data is fast (1M x 128 from the large demo in about two
     minutes on two cores); structureless data costs all N^2 / 2 products
-    (docs/decisions.md).
+    (docs/decisions.md). Its matrix products run on many threads at once: in a
+    process of ours, BLAS is limited to one thread first
+    (:func:`.threads.limit_blas_threads`, as the job workers do).
     """
     X = check_vectors(X, min_samples=2)
     k = check_int("k", k, low=1, high=X.shape[0] - 1)
     metric = check_choice("metric", metric, METRICS)
     report(callback, Progress(0.0, "grouping the points"))
-    with single_threaded_blas():
-        stored = _Stored(X, metric == "cosine", bool(spherize))
-        return _graph(X, stored, k, metric, bool(spherize), callback)
+    stored = _Stored(X, metric == "cosine", bool(spherize))
+    return _graph(X, stored, k, metric, bool(spherize), callback)
 
 
 class _Stored:

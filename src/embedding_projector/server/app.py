@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -15,6 +15,14 @@ from fastapi.staticfiles import StaticFiles
 
 from embedding_projector._version import __version__
 from embedding_projector.dataset.model import Workspace
+from embedding_projector.formats.bookmarks import MAX_BOOKMARKS_BYTES
+from embedding_projector.server import bookmarks_store
+from embedding_projector.server.bodies import (
+    DEFAULT_BODY_BYTES,
+    BodyLimitMiddleware,
+    neighbors_body_bytes,
+    selection_body_bytes,
+)
 from embedding_projector.server.engine import ComputeEngine
 from embedding_projector.server.errors import install_error_handlers
 from embedding_projector.server.routes import (
@@ -50,6 +58,10 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # What bookmark saves killed midway left behind (never a save still under way).
+        await asyncio.to_thread(
+            bookmarks_store.remove_stale_saves, state.embeddings.items(), settings.cache_dir
+        )
         # Workers start with the server and stop with it (Ctrl-C included).
         state.engine = ComputeEngine(cache_dir=settings.cache_dir, n_workers=settings.workers)
         state.engine.start()
@@ -97,8 +109,18 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
         async def no_bundle() -> str:
             return _NO_BUNDLE
 
-    app.add_middleware(
-        SecurityMiddleware, token=settings.token, loopback_only=is_loopback(settings.host)
+    # Bodies that grow with the data are bounded by the largest embedding served.
+    served = state.embeddings.values()
+    bounds: dict[Callable[..., Any], int] = {
+        bookmarks.put_bookmarks: MAX_BOOKMARKS_BYTES,
+        neighbors.neighbors_of_vector: neighbors_body_bytes(served),
+        selection.put_selection: selection_body_bytes(served),
+    }
+    app.add_middleware(BodyLimitMiddleware, default=DEFAULT_BODY_BYTES, bounds=bounds)
+    app.add_middleware(  # outermost: who may ask comes first
+        SecurityMiddleware,
+        token=settings.token,
+        loopback_only=is_loopback(settings.host) and settings.judge_host,
     )
     app.openapi = functools.partial(_openapi, app)  # type: ignore[method-assign]
     return app

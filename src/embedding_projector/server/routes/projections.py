@@ -66,6 +66,7 @@ async def custom_projection(emb_id: str, request: CustomRequest, state: State) -
     """N × 2 float32 coordinates, at once (a few matrix-vector products)."""
     embedding = state.embedding(emb_id)
     table = embedding.metadata
+    vectors = await state.compute.vectors(emb_id, embedding)
 
     def compute() -> Any:
         ends = {
@@ -79,6 +80,6 @@ async def custom_projection(emb_id: str, request: CustomRequest, state: State) -
                 ("down", request.down),
             )
         }
-        return custom.run(embedding.vectors, spherize=request.spherize, **ends)
+        return custom.run(vectors, spherize=request.spherize, **ends)
 
     return array_response(await asyncio.to_thread(compute))
