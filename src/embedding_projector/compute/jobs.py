@@ -43,12 +43,13 @@ import os
 import threading
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from embedding_projector.compute.analyses import AnalysisSpec
 from embedding_projector.compute.cache import DEFAULT_MAX_BYTES, ResultCache, result_key
 from embedding_projector.compute.jobstate import (
     ON_A_WORKER,
@@ -69,7 +70,7 @@ from embedding_projector.compute.messages import (
     WarmUp,
 )
 from embedding_projector.compute.pool import WorkerPool, WorkerProcess
-from embedding_projector.compute.spec import JobSpec, parse_spec
+from embedding_projector.compute.spec import AnySpec, JobSpec, parse_spec
 from embedding_projector.compute.validation import check_vectors
 from embedding_projector.errors import InvalidParameterError, NotFoundError
 
@@ -177,6 +178,37 @@ class JobManager:
             For an unknown vectors key.
         """
         key = vectors if isinstance(vectors, str) else self.register(vectors)
+        path, shape, runner = self._registered(key)
+        return self._enqueue(key, path, parse_spec(spec, *shape), runner)
+
+    def submit_analysis(self, vectors: str, analysis: Callable[[int], AnalysisSpec]) -> str:
+        """Queue a reading of a layout of the vectors registered under ``vectors``.
+
+        ``analysis(n)`` builds the validated :class:`.analyses.AnalysisSpec` for ``n``
+        points (it raises :class:`InvalidParameterError` for a bad request). Blocking
+        as :meth:`submit` is; returns the job id, ``done`` at once on a cache hit.
+        """
+        path, shape, runner = self._registered(vectors)
+        if runner is not None:
+            raise InvalidParameterError(
+                "faithfulness and clusters are computed on this machine only, and these "
+                "vectors are on the Dask cluster"
+            )
+        return self._enqueue(vectors, path, analysis(shape[0]))
+
+    def vectors_of(self, job_id: str) -> str:
+        """The key of the vectors a job computes on (for an analysis of its layout)."""
+        with self._lock:
+            path = self._job(job_id).vectors_path
+            here = (key for key, (p, _) in self._vectors.items() if p == path)
+            elsewhere = (
+                key for key, (_, runner) in self._elsewhere.items()
+                if Path(runner.location(key)) == path
+            )  # fmt: skip
+            return next(itertools.chain(here, elsewhere))
+
+    def _registered(self, key: str) -> tuple[Path, tuple[int, int], Any]:
+        """Where the vectors of ``key`` are, their shape, and the runner of vectors elsewhere."""
         with self._lock:
             shape, runner = self._elsewhere.get(key, ((0, 0), None))
             if runner is not None:
@@ -185,7 +217,11 @@ class JobManager:
                 path, shape = self._vectors[key]
             else:
                 raise NotFoundError(f"no vectors registered under `{key}`")
-        parsed = parse_spec(spec, *shape)
+        return path, shape, runner
+
+    def _enqueue(self, key: str, path: Path, parsed: AnySpec, runner: Any = None) -> str:
+        """A job for ``parsed``: done at once from the cache, the running twin, or queued
+        (or started by ``runner``, for vectors registered elsewhere)."""
         cache_key = result_key(parsed.cache_parts(key))
         # One read at a time: np.load parses the header with ast.literal_eval, which
         # CPython < 3.11.8 / 3.12.2 may fail with a SystemError when two threads do it

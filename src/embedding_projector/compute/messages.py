@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from embedding_projector.compute.spec import JobSpec
+from embedding_projector.compute.spec import AnySpec
 
 # -- manager to worker ---------------------------------------------------------
 
@@ -30,7 +30,7 @@ class Run:
     """Run a job: its spec, where the vectors are, where to cache the result."""
 
     job_id: str
-    spec: JobSpec
+    spec: AnySpec
     vectors_path: Path
     cache_key: str
 

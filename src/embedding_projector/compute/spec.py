@@ -14,13 +14,14 @@ layout (default: 100,000 above 1,000,000 rows, else all; see :mod:`.sample`).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from typing import Any
 
 import numpy as np
 
 from embedding_projector.compute import sample, tsne
+from embedding_projector.compute.analyses import AnalysisSpec
 from embedding_projector.compute.methods import DEFAULT_SEED, METHODS
 from embedding_projector.compute.validation import check_choice, check_seed
 from embedding_projector.errors import InvalidParameterError
@@ -70,6 +71,14 @@ class JobSpec:
             codes = tsne.label_codes(self.labels, len(self.labels))
             parts["labels"] = _hash_codes(codes)
         return parts
+
+    def released(self) -> JobSpec:
+        """The spec without supervision labels (a Python object per point), for an ended job."""
+        return replace(self, labels=None)
+
+
+#: What a job computes: a projection, or a reading of a layout (:mod:`.analyses`).
+AnySpec = JobSpec | AnalysisSpec
 
 
 def parse_spec(spec: dict[str, Any], n_samples: int, n_features: int) -> JobSpec:

@@ -31,7 +31,7 @@ from embedding_projector.compute.messages import (
     WarmUp,
 )
 from embedding_projector.compute.progress import Progress, Stopped
-from embedding_projector.compute.spec import JobSpec
+from embedding_projector.compute.spec import AnySpec, JobSpec
 from embedding_projector.compute.threads import limit_blas_threads
 from embedding_projector.errors import ProjectorError
 
@@ -113,10 +113,13 @@ def _run(task: Run, commands: Connection, events: Connection, cache: Any) -> boo
     return True
 
 
-def execute(spec: JobSpec, X: np.ndarray, callback: Any) -> tuple[np.ndarray, dict[str, Any]]:
+def execute(spec: AnySpec, X: np.ndarray, callback: Any) -> tuple[np.ndarray, dict[str, Any]]:
     """Run a job's computation; returns the array to cache and its metadata."""
-    from embedding_projector.compute import preprocess
+    from embedding_projector.compute import analyses, preprocess
     from embedding_projector.compute.methods import METHODS
+
+    if not isinstance(spec, JobSpec):
+        return analyses.run(X, spec, callback)
 
     if spec.spherize:
         X = preprocess.spherize(X)

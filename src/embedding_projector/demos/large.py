@@ -117,18 +117,19 @@ class Chunk:
 
     rows: slice
     vectors: np.ndarray
-    """``(len, 64)`` float32."""
+    """``(len, dimensions)`` float32."""
     score: np.ndarray
     group: np.ndarray
     cluster: np.ndarray
     """The cluster of each point (0–35): a label to check layouts against."""
 
 
-def chunks(n_points: int = N_POINTS) -> Iterator[Chunk]:
+def chunks(n_points: int = N_POINTS, *, dimensions: int = DIMENSIONS) -> Iterator[Chunk]:
     """The demo's ``n_points`` points, 65,536 at a time: never all in memory (benchmarks
-    draw 10M of them)."""
+    draw 10M of them). With more ``dimensions`` than the default, the same recipe in more
+    dimensions: every scale is per dimension, so the structure keeps its proportions."""
     rng = np.random.default_rng(SEED)
-    components = _mixture(rng)
+    components = _mixture(rng, dimensions)
     component = rng.choice(len(components.weight), size=n_points, p=components.weight)
     for start in range(0, n_points, _CHUNK_ROWS):
         rows = slice(start, min(start + _CHUNK_ROWS, n_points))
@@ -137,13 +138,35 @@ def chunks(n_points: int = N_POINTS) -> Iterator[Chunk]:
         yield Chunk(rows, vectors, score, components.group[kind], components.cluster[kind])
 
 
-def _mixture(rng: np.random.Generator) -> _Components:
+def generate(n_points: int, *, dimensions: int = DIMENSIONS) -> tuple[np.ndarray, np.ndarray]:
+    """The demo's vectors and cluster numbers, in memory (for benchmarks and tests).
+
+    Parameters
+    ----------
+    n_points
+        How many points.
+    dimensions
+        With the default, exactly the vectors :func:`write_large` writes; see :func:`chunks`.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(n_points, dimensions)`` float32 vectors and ``(n_points,)`` cluster numbers.
+    """
+    vectors = np.empty((n_points, dimensions), dtype=np.float32)
+    cluster = np.empty(n_points, dtype=np.int64)
+    for chunk in chunks(n_points, dimensions=dimensions):
+        vectors[chunk.rows], cluster[chunk.rows] = chunk.vectors, chunk.cluster
+    return vectors, cluster
+
+
+def _mixture(rng: np.random.Generator, dimensions: int) -> _Components:
     """Draw the clusters: their place in the hierarchy, size, spread and shape."""
     n_clusters = _PLAIN_BLOBS + _SPLIT_BLOBS + _CURVES
-    groups = rng.normal(0, _GROUP_SCALE, (_GROUPS, DIMENSIONS))
+    groups = rng.normal(0, _GROUP_SCALE, (_GROUPS, dimensions))
     group_of_cluster = rng.integers(0, _GROUPS, n_clusters)
     centres = groups[group_of_cluster]
-    centres += rng.normal(0, _CLUSTER_SCALE, (n_clusters, DIMENSIONS))
+    centres += rng.normal(0, _CLUSTER_SCALE, (n_clusters, dimensions))
     # Zipf-like sizes, shuffled: the largest cluster is ~20 times the smallest.
     sizes = 1.0 / (rng.permutation(n_clusters) + 2.0)
     spreads = rng.uniform(0.5, 1.4, n_clusters)
@@ -153,18 +176,18 @@ def _mixture(rng: np.random.Generator) -> _Components:
     k = len(cluster)
     centre = (
         centres[cluster]
-        + rng.normal(0, _SUB_CLUSTER_SCALE, (k, DIMENSIONS)) * (parts[cluster] > 1)[:, np.newaxis]
+        + rng.normal(0, _SUB_CLUSTER_SCALE, (k, dimensions)) * (parts[cluster] > 1)[:, np.newaxis]
     )
     spread = spreads[cluster, np.newaxis]
-    scale = spread * np.exp(rng.normal(0, 0.2, (k, DIMENSIONS)))
+    scale = spread * np.exp(rng.normal(0, 0.2, (k, dimensions)))
     # Each blob is stretched along a direction of its own: a gradient to colour by.
-    direction = rng.normal(size=(k, DIMENSIONS))
+    direction = rng.normal(size=(k, dimensions))
     direction /= np.linalg.norm(direction, axis=1, keepdims=True)
     long_axis = direction * spread * _LONG_AXIS_STRETCH
     curve = np.where(cluster >= _PLAIN_BLOBS + _SPLIT_BLOBS, np.arange(k) % _CURVE_KINDS, -1)
     scale[curve >= 0] = _CURVE_NOISE
     long_axis[curve >= 0] = 0
-    basis = np.linalg.qr(rng.normal(size=(k, DIMENSIONS, 3)))[0].transpose(0, 2, 1)
+    basis = np.linalg.qr(rng.normal(size=(k, dimensions, 3)))[0].transpose(0, 2, 1)
     weight = sizes[cluster] / parts[cluster]
     return _Components(
         cluster=cluster,
@@ -182,7 +205,7 @@ def _generate(
     rng: np.random.Generator, components: _Components, component: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The vectors (float32) and scores of points drawn from the given components."""
-    vectors = rng.standard_normal((len(component), DIMENSIONS), dtype=np.float32)
+    vectors = rng.standard_normal((len(component), components.centre.shape[1]), dtype=np.float32)
     vectors *= components.scale[component]
     vectors += components.centre[component]
     along = rng.standard_normal(len(component), dtype=np.float32)

@@ -26,6 +26,7 @@ from embedding_projector.server.bodies import (
 from embedding_projector.server.engine import ComputeEngine
 from embedding_projector.server.errors import install_error_handlers
 from embedding_projector.server.routes import (
+    analyses,
     bookmarks,
     embeddings,
     jobs,
@@ -101,7 +102,8 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
         projection methods with their parameters' defaults and ranges."""
         return server_config
 
-    for module in (embeddings, steps, search, bookmarks, neighbors, projections, jobs, selection):
+    routers = (embeddings, steps, search, bookmarks, neighbors, projections, jobs, selection)
+    for module in (*routers, analyses):
         api.include_router(module.router)
     app.include_router(api)
 

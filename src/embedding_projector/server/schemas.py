@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from embedding_projector.compute.analyses import DEFAULT_K, AnalysisName
 from embedding_projector.compute.methods import (
     DEFAULT_SEED,
     METHODS,
@@ -227,12 +228,30 @@ class Neighbors(Answer):
 JobState = Literal["queued", "running", "cancelling", "done", "failed", "cancelled"]
 
 
+class FaithfulnessSummary(Answer):
+    """How faithful a layout is overall (``compute.analyses``)."""
+
+    k: int = Field(description="Neighbours compared per point.")
+    mean: float = Field(description="The mean share of each point's k neighbours kept, 0..1.")
+    below: float = Field(description="The share of points that keep fewer than 30 %.")
+
+
+class ClustersSummary(Answer):
+    """The clusters found (``compute.analyses``); cluster c is ``names[c]``."""
+
+    names: list[str]
+    sizes: list[int] = Field(description="Points in each cluster (largest first).")
+    noise: float = Field(description="The share of points in no cluster (label -1).")
+    min_cluster_size: int
+    sample_size: int = Field(description="Points HDBSCAN saw (the rest: nearest one's label).")
+
+
 class JobStatus(Answer):
-    """A projection job (``compute.jobstate.Job.status``)."""
+    """A job: a projection, or a reading of a layout (``compute.jobstate.Job.status``)."""
 
     id: str
-    method: MethodName
-    dims: Dims
+    method: MethodName | AnalysisName
+    dims: int = Field(description="Columns of the layout made (a projection) or read.")
     state: JobState
     paused: bool
     progress: float = Field(description="0..1")
@@ -245,6 +264,9 @@ class JobStatus(Answer):
     components: list[int] | None = Field(None, description="PCA: the components shown.")
     explained_variance_ratio: list[float] | None = Field(
         None, description="PCA: the share of the variance of each of the first 10 components."
+    )
+    summary: FaithfulnessSummary | ClustersSummary | None = Field(
+        None, description="A finished faithfulness or clusters job: what it found."
     )
 
 
@@ -385,6 +407,33 @@ class CustomRequest(BaseModel):
     up: AxisQuery
     down: AxisQuery
     spherize: bool = False
+
+
+class FaithfulnessRequest(BaseModel):
+    """The faithfulness of a finished layout: the projection job ``job``, or ``custom``."""
+
+    model_config = FORBID
+
+    job: str | None = Field(None, description="A finished projection job of this embedding.")
+    custom: CustomRequest | None = Field(None, description="Or a custom projection.")
+    k: int = Field(DEFAULT_K, ge=1, description="Neighbours compared per point.")
+    metric: Metric = "cosine"
+    spherize: bool = Field(False, description="Neighbours in the spherized original space.")
+
+
+class ClustersRequest(BaseModel):
+    """Clusters of a finished layout (``job`` or ``custom``), or of the vectors' PCA (neither)."""
+
+    model_config = FORBID
+
+    job: str | None = Field(None, description="A finished projection job of this embedding.")
+    custom: CustomRequest | None = Field(None, description="Or a custom projection.")
+    min_cluster_size: int | None = Field(
+        None, ge=2, description="Fewest points in a cluster; default: √N, at least 10."
+    )
+    name_column: str | None = Field(
+        None, description="A metadata column to name the clusters by (text or categorical)."
+    )
 
 
 # --- OpenAPI entries of the routes that do not answer JSON --------------------------------

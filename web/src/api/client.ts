@@ -8,8 +8,10 @@ import { errorFromResponse } from './api_error';
 import { httpTransport } from './transport';
 import type { JobSocket, Transport } from './transport';
 import type {
+  ClustersRequest,
   CustomProjectionRequest,
   EmbeddingInfo,
+  FaithfulnessRequest,
   JobStatus,
   Metric,
   NeighborsResult,
@@ -132,6 +134,20 @@ export class ApiClient {
     return new Float32Array(await this.bytes(`embeddings/${enc(id)}/custom-projection`, undefined, init));
   }
 
+  /** Faithfulness of a finished layout: a job (see `jobResult`, `JobStatus.summary`). */
+  startFaithfulness(id: string, request: FaithfulnessRequest): Promise<JobStatus> {
+    return this.postJson(`embeddings/${enc(id)}/faithfulness`, request);
+  }
+
+  /** Clusters of a finished layout: a job whose result is int32 labels (`jobLabels`). */
+  startClusters(id: string, request: ClustersRequest): Promise<JobStatus> {
+    return this.postJson(`embeddings/${enc(id)}/clusters`, request);
+  }
+
+  async jobLabels(job: string): Promise<Int32Array> {
+    return new Int32Array(await this.bytes(`jobs/${enc(job)}/result`));
+  }
+
   job(job: string): Promise<JobStatus> {
     return this.json(`jobs/${enc(job)}`);
   }
@@ -155,6 +171,10 @@ export class ApiClient {
     const response = await this.transport.fetch(path, init);
     if (!response.ok) throw await errorFromResponse(response);
     return response;
+  }
+
+  private postJson<T>(path: string, body: unknown): Promise<T> {
+    return this.json(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   }
 
   private async json<T>(path: string, init?: RequestInit): Promise<T> {

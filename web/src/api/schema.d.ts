@@ -69,6 +69,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/embeddings/{emb_id}/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Clusters
+         * @description HDBSCAN clusters of a finished layout (``job`` or ``custom``), or of the vectors'
+         *     first ten principal components (neither), each named from ``name_column``: its most
+         *     distinctive terms (a text column) or its majority value and share (a categorical
+         *     one); "cluster 3" without. Labels are int32, -1 for noise; when every point is
+         *     noise the job fails with a sentence saying what to change.
+         */
+        post: operations["start_clusters_api_embeddings__emb_id__clusters_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/embeddings/{emb_id}/custom-projection": {
         parameters: {
             query?: never;
@@ -83,6 +107,30 @@ export interface paths {
          * @description N × 2 float32 coordinates, at once (a few matrix-vector products).
          */
         post: operations["custom_projection_api_embeddings__emb_id__custom_projection_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embeddings/{emb_id}/faithfulness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Faithfulness
+         * @description Per point, the share of its k nearest neighbours (in the original space, with
+         *     this metric, spherized or not) that the layout keeps among its k nearest.
+         *
+         *     The layout is a finished projection job's (``job``) or a custom projection
+         *     (``custom``). Fewer than k + 1 points is a 400 that says so.
+         */
+        post: operations["start_faithfulness_api_embeddings__emb_id__faithfulness_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -424,6 +472,54 @@ export interface components {
             saved: number;
         };
         /**
+         * ClustersRequest
+         * @description Clusters of a finished layout (``job`` or ``custom``), or of the vectors' PCA (neither).
+         */
+        ClustersRequest: {
+            /** @description Or a custom projection. */
+            custom?: components["schemas"]["CustomRequest"] | null;
+            /**
+             * Job
+             * @description A finished projection job of this embedding.
+             */
+            job?: string | null;
+            /**
+             * Min Cluster Size
+             * @description Fewest points in a cluster; default: √N, at least 10.
+             */
+            min_cluster_size?: number | null;
+            /**
+             * Name Column
+             * @description A metadata column to name the clusters by (text or categorical).
+             */
+            name_column?: string | null;
+        };
+        /**
+         * ClustersSummary
+         * @description The clusters found (``compute.analyses``); cluster c is ``names[c]``.
+         */
+        ClustersSummary: {
+            /** Min Cluster Size */
+            min_cluster_size: number;
+            /** Names */
+            names: string[];
+            /**
+             * Noise
+             * @description The share of points in no cluster (label -1).
+             */
+            noise: number;
+            /**
+             * Sample Size
+             * @description Points HDBSCAN saw (the rest: nearest one's label).
+             */
+            sample_size: number;
+            /**
+             * Sizes
+             * @description Points in each cluster (largest first).
+             */
+            sizes: number[];
+        };
+        /**
          * ColumnInfo
          * @description A metadata column.
          */
@@ -543,6 +639,58 @@ export interface components {
             message: string;
         };
         /**
+         * FaithfulnessRequest
+         * @description The faithfulness of a finished layout: the projection job ``job``, or ``custom``.
+         */
+        FaithfulnessRequest: {
+            /** @description Or a custom projection. */
+            custom?: components["schemas"]["CustomRequest"] | null;
+            /**
+             * Job
+             * @description A finished projection job of this embedding.
+             */
+            job?: string | null;
+            /**
+             * K
+             * @description Neighbours compared per point.
+             * @default 10
+             */
+            k?: number;
+            /**
+             * Metric
+             * @default cosine
+             * @enum {string}
+             */
+            metric?: "cosine" | "euclidean";
+            /**
+             * Spherize
+             * @description Neighbours in the spherized original space.
+             * @default false
+             */
+            spherize?: boolean;
+        };
+        /**
+         * FaithfulnessSummary
+         * @description How faithful a layout is overall (``compute.analyses``).
+         */
+        FaithfulnessSummary: {
+            /**
+             * Below
+             * @description The share of points that keep fewer than 30 %.
+             */
+            below: number;
+            /**
+             * K
+             * @description Neighbours compared per point.
+             */
+            k: number;
+            /**
+             * Mean
+             * @description The mean share of each point's k neighbours kept, 0..1.
+             */
+            mean: number;
+        };
+        /**
          * Health
          * @description The server answers.
          */
@@ -556,7 +704,7 @@ export interface components {
         };
         /**
          * JobStatus
-         * @description A projection job (``compute.jobstate.Job.status``).
+         * @description A job: a projection, or a reading of a layout (``compute.jobstate.Job.status``).
          */
         JobStatus: {
             /**
@@ -571,9 +719,9 @@ export interface components {
             components: number[] | null;
             /**
              * Dims
-             * @enum {integer}
+             * @description Columns of the layout made (a projection) or read.
              */
-            dims: 2 | 3;
+            dims: number;
             /**
              * Elapsed
              * @description Seconds since it started running.
@@ -594,11 +742,8 @@ export interface components {
             iteration: number | null;
             /** Message */
             message: string | null;
-            /**
-             * Method
-             * @enum {string}
-             */
-            method: "pca" | "tsne" | "umap";
+            /** Method */
+            method: ("pca" | "tsne" | "umap") | ("faithfulness" | "clusters");
             /** Paused */
             paused: boolean;
             /**
@@ -611,6 +756,11 @@ export interface components {
              * @enum {string}
              */
             state: "queued" | "running" | "cancelling" | "done" | "failed" | "cancelled";
+            /**
+             * Summary
+             * @description A finished faithfulness or clusters job: what it found.
+             */
+            summary: components["schemas"]["FaithfulnessSummary"] | components["schemas"]["ClustersSummary"] | null;
         };
         /**
          * LayoutFrame
@@ -865,9 +1015,9 @@ export interface components {
             components: number[] | null;
             /**
              * Dims
-             * @enum {integer}
+             * @description Columns of the layout made (a projection) or read.
              */
-            dims: 2 | 3;
+            dims: number;
             /**
              * Elapsed
              * @description Seconds since it started running.
@@ -889,11 +1039,8 @@ export interface components {
             iteration: number | null;
             /** Message */
             message: string | null;
-            /**
-             * Method
-             * @enum {string}
-             */
-            method: "pca" | "tsne" | "umap";
+            /** Method */
+            method: ("pca" | "tsne" | "umap") | ("faithfulness" | "clusters");
             /** Paused */
             paused: boolean;
             /**
@@ -906,6 +1053,12 @@ export interface components {
              * @enum {string}
              */
             state: "queued" | "running" | "cancelling" | "done" | "failed" | "cancelled";
+            /**
+             * Summary
+             * @description A finished faithfulness or clusters job: what it found.
+             * @default null
+             */
+            summary: components["schemas"]["FaithfulnessSummary"] | components["schemas"]["ClustersSummary"] | null;
             /**
              * Type
              * @default status
@@ -1292,6 +1445,50 @@ export interface operations {
             };
         };
     };
+    start_clusters_api_embeddings__emb_id__clusters_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                emb_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClustersRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobStatus"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     custom_projection_api_embeddings__emb_id__custom_projection_post: {
         parameters: {
             query?: never;
@@ -1318,6 +1515,50 @@ export interface operations {
                 };
                 content: {
                     "application/octet-stream": string;
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_faithfulness_api_embeddings__emb_id__faithfulness_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                emb_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FaithfulnessRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobStatus"];
                 };
             };
             /** @description The request cannot be served (see `code`). */

@@ -32,6 +32,10 @@ export type ErrorFrame = Schemas['ErrorFrame'];
 export type NeighborsResult = Schemas['Neighbors'];
 export type Metric = NonNullable<Schemas['NeighborQuery']['metric']>;
 export type CustomProjectionRequest = Schemas['CustomRequest'];
+export type FaithfulnessRequest = Schemas['FaithfulnessRequest'];
+export type ClustersRequest = Schemas['ClustersRequest'];
+export type FaithfulnessSummary = Schemas['FaithfulnessSummary'];
+export type ClustersSummary = Schemas['ClustersSummary'];
 
 /** A job has ended when its state is one of these. */
 export const FINAL_JOB_STATES: readonly JobState[] = ['done', 'failed', 'cancelled'];

@@ -21,6 +21,8 @@ import type { Bounds, Dims } from './bounds';
 import { FOVY, fitCamera, fromViewState, toViewState } from './camera';
 import type { Camera } from './camera';
 import { DEFAULT_POINT_COLOR, uniformColors } from './colors';
+import { DENSITY_GRID, densityGrid, densityImage, densityLayers } from './density_layer';
+import type { DensityImage } from './density_layer';
 import { gatherHighlight, gatherLabels, gatherSequences } from './gather';
 import type { Layout } from './gather';
 import { declutter, measureLabel } from './label_layout';
@@ -110,6 +112,8 @@ export class ScatterPlot {
   private neighbors: Int32Array = EMPTY;
   private hovered: number | null = null;
   private labelIndices: Int32Array = EMPTY;
+  private densityOn = false;
+  private density: DensityImage | null = null;
   private labelTexts: readonly string[] = [];
   private labelSize = DEFAULT_LABEL_SIZE;
   private sprite: SpriteSheet | null = null;
@@ -221,6 +225,7 @@ export class ScatterPlot {
     this.radius = layout.radius;
     this.fitZoom = this.fitCameraNow().zoom;
     this.updatePointsData();
+    this.updateDensity();
     this.gatherAll();
     if (this.motion) this.animate();
     if (switchView) {
@@ -259,6 +264,7 @@ export class ScatterPlot {
     this.assertLength(mask, 1);
     this.visible = mask;
     this.updatePointsData();
+    this.updateDensity();
     this.gatherAll();
     this.render();
   }
@@ -283,6 +289,36 @@ export class ScatterPlot {
     this.labelIndices = indices;
     this.labelTexts = texts;
     this.gatherLabels();
+    this.render();
+  }
+
+  /**
+   * Where these points are on screen at the current camera: x, y pairs in CSS px from the plot's
+   * top left (of the layout's end while it moves). For overlays such as the cluster names.
+   */
+  screenPositions(indices: Int32Array): Float32Array {
+    this.assertIndices(indices);
+    const out = new Float32Array(indices.length * 2).fill(Number.NaN);
+    const viewport = this.currentViewport();
+    if (!viewport) return out;
+    const p = this.positions;
+    indices.forEach((i, k) => {
+      const [x = Number.NaN, y = Number.NaN] = viewport.project([p[3 * i]!, p[3 * i + 1]!, p[3 * i + 2]!]);
+      out[2 * k] = x;
+      out[2 * k + 1] = y;
+    });
+    return out;
+  }
+
+  /**
+   * A kernel density layer under the points (2-D layouts only; ignored in 3-D): it shows
+   * where overplotted points are dense. Computed once per layout, not per frame.
+   */
+  setDensity(on: boolean): void {
+    this.assertAlive();
+    if (on === this.densityOn) return;
+    this.densityOn = on;
+    this.updateDensity();
     this.render();
   }
 
@@ -503,7 +539,7 @@ export class ScatterPlot {
         target: lerpArray(from.target, to.target, progress),
       }));
     this.deck.setProps({
-      layers: buildLayers({
+      layers: [...densityLayers(this.density), ...buildLayers({
         points: this.pointsData,
         progress,
         pointSize,
@@ -519,8 +555,16 @@ export class ScatterPlot {
         labelSize: this.labelSize,
         sequences,
         theme: THEMES[this.themeName],
-      }),
+      })],
     });
+  }
+
+  /** The density image of the current points, when it is on and the layout is 2-D. */
+  private updateDensity(): void {
+    this.density =
+      this.densityOn && this.dimsValue === 2 && this.n > 0
+        ? densityImage(densityGrid(this.positions, this.visible), DENSITY_GRID, DEFAULT_POINT_COLOR)
+        : null;
   }
 
   private updatePointsData(): void {

@@ -8,6 +8,8 @@ import type { Column } from '../data/columns';
 import type { LocalVectors } from '../data/local_compute';
 import { colorByColumn } from '../render';
 import type { ColorMapping, Dims, LayoutTransition, ScatterPlot, SelectionMode, ThemeName } from '../render';
+import type { AnalysisState, ClustersResult, FaithfulnessResult, LayoutSource } from './map_reading';
+import { DEFAULT_FAITHFULNESS_K } from './map_reading';
 import type { Bookmark } from './bookmarks';
 import { DEFAULT_NEIGHBORS, defaultProjection } from './view_state';
 import type { NeighborSettings, ProjectionKind, ProjectionSettings } from './view_state';
@@ -93,7 +95,19 @@ class AppStore {
   theme = $state<ThemeName>('light');
   mouseMode = $state<SelectionMode>('navigate');
   showSprites = $state(true);
+  /** The density layer under the points; null: on above DENSITY_DEFAULT_FROM points. */
+  showDensity = $state<boolean | null>(null);
   editColumn = $state<string | null>(null);
+
+  /** Reading the map (state/analyses.svelte.ts): the layout shown, as the server can name it. */
+  layoutSource = $state.raw<LayoutSource | null>(null);
+  faithfulness = $state.raw<AnalysisState<FaithfulnessResult> | null>(null);
+  faithfulnessK = $state(DEFAULT_FAITHFULNESS_K);
+  clusters = $state.raw<AnalysisState<ClustersResult> | null>(null);
+  /** The selected point's true neighbours that the layout put elsewhere (highlighted). */
+  missingNeighbors = $state.raw<Int32Array | null>(null);
+  /** Highlight the missing neighbours on the map instead of the nearest ones. */
+  showMissing = $state(false);
 
   bookmarks = $state.raw<Bookmark[]>([]);
   activeBookmark = $state<number | null>(null);

@@ -10,6 +10,7 @@ import { customProjection as localCustom, pca as localPca, pickComponents, spher
 import type { LocalPca } from '../data/local_compute';
 import { searchColumn } from '../data/search';
 import type { LayoutTransition } from '../render';
+import { layoutFinished } from './analyses.svelte';
 import { api } from './api_instance';
 import { app } from './app.svelte';
 import { requestOf } from './method_params';
@@ -39,6 +40,7 @@ export async function runProjection(): Promise<void> {
   if (!embedding) return;
   const settings = $state.snapshot<ProjectionSettings>(app.projection);
   app.projectionNote = null;
+  layoutFinished(null);
   if (app.local) {
     runLocal(settings);
     return;
@@ -105,6 +107,7 @@ async function fetchResult(status: JobStatus, settings: ProjectionSettings, seri
     // The end of a stream continues its motion; a result on its own eases in.
     const streamed = app.layout?.transition.easing === 'linear' && app.layout.kind === settings.kind;
     showLayout(positions, settings, streamed ? { durationMs: 400, easing: 'linear' } : {});
+    if (status.state === 'done') layoutFinished({ job: status.id });
   } catch (error) {
     app.loading = null;
     // A job cancelled before its first layout has none (409): nothing to show.
@@ -125,15 +128,18 @@ async function runCustom(settings: ProjectionSettings, serial: number): Promise<
     return;
   }
   const axis = (a: { text: string; regex: boolean }): { column: string; text: string; regex: boolean } => ({ column, ...a });
+  const request = {
+    left: axis(custom.left),
+    right: axis(custom.right),
+    up: axis(custom.up),
+    down: axis(custom.down),
+    spherize: settings.spherize,
+  };
   try {
-    const positions = await api.customProjection(app.embedding!.id, {
-      left: axis(custom.left),
-      right: axis(custom.right),
-      up: axis(custom.up),
-      down: axis(custom.down),
-      spherize: settings.spherize,
-    });
-    if (serial === runSerial) showLayout(positions, settings, {});
+    const positions = await api.customProjection(app.embedding!.id, request);
+    if (serial !== runSerial) return;
+    showLayout(positions, settings, {});
+    layoutFinished({ custom: request });
   } catch (error) {
     if (serial === runSerial) app.fail('The custom projection failed', error);
   }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Depends, Response
 
 from embedding_projector.compute import custom
@@ -64,6 +65,11 @@ def _with_labels(params: dict[str, Any], embedding: Embedding) -> dict[str, Any]
 )
 async def custom_projection(emb_id: str, request: CustomRequest, state: State) -> Response:
     """N × 2 float32 coordinates, at once (a few matrix-vector products)."""
+    return array_response(await custom_layout(state, emb_id, request))
+
+
+async def custom_layout(state: ServerState, emb_id: str, request: CustomRequest) -> np.ndarray:
+    """The custom projection's N × 2 float32 layout (computed in a thread)."""
     embedding = state.embedding(emb_id)
     table = embedding.metadata
     vectors = await state.compute.vectors(emb_id, embedding)
@@ -82,4 +88,5 @@ async def custom_projection(emb_id: str, request: CustomRequest, state: State) -
         }
         return custom.run(vectors, spherize=request.spherize, **ends)
 
-    return array_response(await asyncio.to_thread(compute))
+    layout: np.ndarray = await asyncio.to_thread(compute)
+    return layout
