@@ -21,6 +21,7 @@ from embedding_projector.server.routes import (
     bookmarks,
     embeddings,
     jobs,
+    layouts,
     neighbors,
     projections,
     search,
@@ -46,7 +47,7 @@ The API is up: <a href="api/docs">api/docs</a>.</p>"""
 def create_app(workspace: Workspace, *, settings: Settings | None = None) -> FastAPI:
     """Build the app serving ``workspace``: the API under ``/api``, the page at ``/``."""
     settings = settings or Settings()
-    state = ServerState(workspace, settings.cache_dir)
+    state = ServerState(workspace, settings.cache_dir, lod_threshold=settings.lod_threshold)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -72,7 +73,7 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
-    server_config = ServerConfig.of(__version__, settings.projection)
+    server_config = ServerConfig.of(__version__, settings.projection, settings.lod_threshold)
 
     @api.get("/health")
     async def health() -> Health:
@@ -85,7 +86,8 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
         projection methods with their parameters' defaults and ranges."""
         return server_config
 
-    for module in (embeddings, steps, search, bookmarks, neighbors, projections, jobs, selection):
+    routers = (embeddings, steps, search, bookmarks, neighbors, projections, jobs, layouts)
+    for module in (*routers, selection):
         api.include_router(module.router)
     app.include_router(api)
 

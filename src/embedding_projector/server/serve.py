@@ -90,6 +90,7 @@ def prepare_server(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     projection: str | None = None,
+    lod_threshold: int | None = None,
     workers: int | None = None,
     say: Callable[[str], None],
 ) -> PreparedServer:
@@ -100,6 +101,8 @@ def prepare_server(
     settings = Settings(host=host, port=port, token=token, projection=projection)
     if workers is not None:
         settings = replace(settings, workers=workers)
+    if lod_threshold is not None:
+        settings = replace(settings, lod_threshold=lod_threshold)
     sock = bind_socket(
         host, port, on_busy=lambda asked, got: say(f"port {asked} is busy; using {got}")
     )
@@ -117,6 +120,7 @@ def run_server(
     port: int = DEFAULT_PORT,
     open_browser: bool = True,
     projection: str | None = None,
+    lod_threshold: int | None = None,
     workers: int | None = None,
     debug: bool = False,
 ) -> None:
@@ -125,7 +129,13 @@ def run_server(
 
     workspace = open_path(target, metadata=metadata, sprite=sprite, sprite_size=sprite_size)
     prepared = prepare_server(
-        workspace, host=host, port=port, projection=projection, workers=workers, say=_say
+        workspace,
+        host=host,
+        port=port,
+        projection=projection,
+        lod_threshold=lod_threshold,
+        workers=workers,
+        say=_say,
     )
     count = len(workspace.embeddings)
     _say(

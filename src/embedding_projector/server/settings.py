@@ -10,6 +10,8 @@ from embedding_projector.user_cache import default_cache_dir
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 6006
+#: Layouts of more points reach the page as tiles (level of detail; docs/decisions.md).
+DEFAULT_LOD_THRESHOLD = 2_000_000
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
@@ -27,3 +29,5 @@ class Settings:
     static_dir: Path = STATIC_DIR
     projection: str | None = None
     """The projection the page shows first (``pca``, ``tsne``, ``umap``, ``custom``)."""
+    lod_threshold: int = DEFAULT_LOD_THRESHOLD
+    """Layouts of more points than this are served as tiles (:mod:`.compute.tiles`)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Depends, Response
 
 from embedding_projector.compute import custom
@@ -15,9 +16,11 @@ from embedding_projector.server.binary import OCTET_STREAM, array_response
 from embedding_projector.server.schemas import (
     CustomRequest,
     JobStatus,
+    LayoutInfo,
     ProjectionRequest,
     binary_responses,
 )
+from embedding_projector.server.routes.layouts import layout_info
 from embedding_projector.server.state import ServerState, get_state
 
 router = APIRouter()
@@ -64,10 +67,25 @@ def _with_labels(params: dict[str, Any], embedding: Embedding) -> dict[str, Any]
 )
 async def custom_projection(emb_id: str, request: CustomRequest, state: State) -> Response:
     """N × 2 float32 coordinates, at once (a few matrix-vector products)."""
+    return array_response(await _custom(state, emb_id, request))
+
+
+@router.post("/embeddings/{emb_id}/custom-projection/layout")
+async def custom_projection_layout(
+    emb_id: str, request: CustomRequest, state: State
+) -> LayoutInfo:
+    """The same projection, registered as a layout and described (its coordinates stay on
+    the server: above ``lod_threshold`` points the page loads its tiles)."""
+    positions = await _custom(state, emb_id, request)
+    return layout_info(state, await asyncio.to_thread(state.layouts.add, positions))
+
+
+async def _custom(state: ServerState, emb_id: str, request: CustomRequest) -> np.ndarray:
+    """The custom projection's N × 2 coordinates, computed in a thread."""
     embedding = state.embedding(emb_id)
     table = embedding.metadata
 
-    def compute() -> Any:
+    def compute() -> np.ndarray:
         ends = {
             name: search_rows(
                 table, query.column or table.column_names[0], query.text, regex=query.regex
@@ -81,4 +99,4 @@ async def custom_projection(emb_id: str, request: CustomRequest, state: State) -
         }
         return custom.run(embedding.vectors, spherize=request.spherize, **ends)
 
-    return array_response(await asyncio.to_thread(compute))
+    return await asyncio.to_thread(compute)

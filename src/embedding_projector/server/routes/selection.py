@@ -7,8 +7,7 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Depends, Request, Response
 
-from embedding_projector.errors import InvalidParameterError
-from embedding_projector.server.binary import OCTET_STREAM, array_response
+from embedding_projector.server.binary import OCTET_STREAM, array_response, int32_rows
 from embedding_projector.server.schemas import SelectionSaved, binary_body, binary_responses
 from embedding_projector.server.state import ServerState, get_state
 
@@ -22,13 +21,7 @@ State = Annotated[ServerState, Depends(get_state)]
 )
 async def put_selection(emb_id: str, request: Request, state: State) -> SelectionSaved:
     """Replace the selection: the body is the selected row indices as int32 bytes."""
-    n = state.embedding(emb_id).shape[0]
-    body = await request.body()
-    if len(body) % 4:
-        raise InvalidParameterError("the body must be int32 row indices (a multiple of 4 bytes)")
-    rows = np.frombuffer(body, "<i4").astype(np.int64)
-    if rows.size and (rows.min() < 0 or rows.max() >= n):
-        raise InvalidParameterError(f"selected rows must be within 0..{n - 1}")
+    rows = int32_rows(await request.body(), state.embedding(emb_id).shape[0])
     state.select(emb_id, np.unique(rows))
     return SelectionSaved(selected=int(rows.size))
 
