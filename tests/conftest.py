@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -34,6 +35,14 @@ def writable_copy(source: Path, target: Path) -> Path:
     for path in [target, *target.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     return target
+
+
+@contextmanager
+def serving_copy(fixture: str, folder: Path, *args: str) -> Iterator[ServerProcess]:
+    """A real server (``projector LOGS ARGS``) on a writable copy of a fixture, in ``folder``."""
+    logdir = writable_copy(FIXTURES / fixture, folder / "logs")
+    with running_server(str(logdir), *args, cache_dir=folder / "cache") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

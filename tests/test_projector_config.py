@@ -11,7 +11,12 @@ from google.protobuf import text_format
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from embedding_projector.errors import FormatError, NotFoundError, ProjectorError
+from embedding_projector.errors import (
+    FormatError,
+    InsufficientStorageError,
+    NotFoundError,
+    ProjectorError,
+)
 from embedding_projector.formats.atomic import write_atomic
 from embedding_projector.formats.projector_config import (
     read_checkpoint_state,
@@ -217,7 +222,7 @@ def test_write_atomic_failure_keeps_the_old_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", disk_full)
-    with pytest.raises(ProjectorError, match="No space left on device"):
+    with pytest.raises(InsufficientStorageError, match="its disk is full; free some space"):
         write_atomic(path, b"new")
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]

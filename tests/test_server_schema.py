@@ -2,7 +2,9 @@
 
 Schemathesis reads ``/api/openapi.json`` from a real server on the fixtures and sends a
 bounded number of generated requests per operation, valid and invalid; every answer
-must be a deliberate one (2xx or a JSON 4xx error), never a server error.
+must be a deliberate one (2xx or a JSON 4xx error), never a server error. What the
+document cannot describe (raw bodies, the ``Range`` and ``Host`` headers) is generated
+by hypothesis directly.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -73,3 +76,44 @@ def test_no_server_errors(server: ServerProcess) -> None:
 
         check()
     assert answered[2] > 50 and answered[4] > 50, answered  # both kinds really exercised
+
+
+def _assert_deliberate(response: httpx.Response, where: str) -> None:
+    assert response.status_code < 500, (where, response.text[:500])
+    if response.status_code >= 400:
+        assert set(response.json()["error"]) == {"code", "message", "detail"}, where
+
+
+_digits = st.text("0123456789", min_size=0, max_size=6000)
+# What h11 lets a client send as a header value: latin-1 without control characters.
+_header_values = st.text(
+    st.characters(codec="latin-1", exclude_categories=("Cc",)), max_size=40
+).map(str.strip)
+_ranges = _header_values | st.builds(lambda a, b: f"bytes={a}-{b}", _digits, _digits)
+_json_texts = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=20,
+).map(repr)  # Python's repr: JSON-like text, often not JSON (NaN, inf, quotes, None)
+
+
+@settings(max_examples=80, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(
+    selection=st.binary(max_size=64),
+    bookmarks=st.one_of(st.binary(max_size=200), _json_texts.map(str.encode)),
+    byte_range=_ranges,
+    host=_header_values,
+)
+def test_raw_bodies_and_headers_never_5xx(
+    server: ServerProcess, selection: bytes, bookmarks: bytes, byte_range: str, host: str
+) -> None:
+    with httpx.Client(base_url=server.base, timeout=60) as http:
+        emb = http.get("/api/embeddings").json()[0]["id"]
+        base = f"/api/embeddings/{emb}"
+        _assert_deliberate(http.put(f"{base}/selection", content=selection), "selection")
+        _assert_deliberate(http.put(f"{base}/bookmarks", content=bookmarks), "bookmarks")
+        _assert_deliberate(http.get(f"{base}/bookmarks"), "bookmarks read back")
+        ranged = http.get(f"{base}/vectors", headers={"Range": byte_range.encode("latin-1")})
+        _assert_deliberate(ranged, f"Range {byte_range[:40]!r}")
+        hosted = http.get("/api/health", headers={"Host": host.encode("latin-1")})
+        assert hosted.status_code in (200, 400, 403), (host, hosted.text)

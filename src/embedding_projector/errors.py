@@ -8,7 +8,11 @@ do; the CLI prints it on one line and the server renders it as JSON with
 
 from __future__ import annotations
 
+import errno
 from os import PathLike
+
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+"""``OSError.errno`` values meaning that the disk (or the user's quota on it) is full."""
 
 
 class ProjectorError(Exception):
@@ -82,6 +86,13 @@ class InvalidParameterError(ProjectorError):
 
     status = 400
     code = "invalid_parameter"
+
+
+class InsufficientStorageError(ProjectorError):
+    """The disk a file is being written to is full."""
+
+    status = 507
+    code = "insufficient_storage"
 
 
 class MissingDependencyError(ProjectorError):

@@ -10,7 +10,7 @@ import os
 import secrets
 from pathlib import Path
 
-from embedding_projector.errors import ProjectorError
+from embedding_projector.errors import DISK_FULL, InsufficientStorageError, ProjectorError
 
 Bytes = bytes | bytearray | memoryview
 
@@ -32,7 +32,8 @@ def write_atomic(path: str | os.PathLike[str], data: Bytes) -> None:
     Raises
     ------
     ProjectorError
-        If the folder is missing or not writable; ``path`` is then left untouched.
+        If the folder is missing or not writable, or its disk is full
+        (:class:`InsufficientStorageError`); ``path`` is then left untouched.
     """
     target = Path(path)
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
@@ -50,6 +51,11 @@ def write_atomic(path: str | os.PathLike[str], data: Bytes) -> None:
             temporary.unlink(missing_ok=True)
             raise
     except OSError as error:
+        if error.errno in DISK_FULL:
+            raise InsufficientStorageError(
+                "cannot write the file: its disk is full; free some space and try again",
+                path=target,
+            ) from error
         raise ProjectorError(
             f"cannot write the file: {error.strerror or error}", path=target
         ) from error

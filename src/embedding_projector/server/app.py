@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -15,6 +15,13 @@ from fastapi.staticfiles import StaticFiles
 
 from embedding_projector._version import __version__
 from embedding_projector.dataset.model import Workspace
+from embedding_projector.formats.bookmarks import MAX_BOOKMARKS_BYTES
+from embedding_projector.server.bodies import (
+    DEFAULT_BODY_BYTES,
+    BodyLimitMiddleware,
+    neighbors_body_bytes,
+    selection_body_bytes,
+)
 from embedding_projector.server.engine import ComputeEngine
 from embedding_projector.server.errors import install_error_handlers
 from embedding_projector.server.routes import (
@@ -99,7 +106,18 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
         async def no_bundle() -> str:
             return _NO_BUNDLE
 
-    app.add_middleware(
+    # Bodies that grow with the data are bounded by the largest embedding served.
+    served = state.embeddings.values()
+    bounds: dict[Callable[..., Any], int] = {
+        bookmarks.put_bookmarks: MAX_BOOKMARKS_BYTES,
+        neighbors.neighbors_of_vector: neighbors_body_bytes(served),
+        selection.put_selection: selection_body_bytes(served),
+        # Row numbers, as a selection's: the rows whose metadata or positions are shown.
+        embeddings.get_rows: selection_body_bytes(served),
+        layouts.row_positions: selection_body_bytes(served),
+    }
+    app.add_middleware(BodyLimitMiddleware, default=DEFAULT_BODY_BYTES, bounds=bounds)
+    app.add_middleware(  # outermost: who may ask comes first
         SecurityMiddleware, token=settings.token, loopback_only=is_loopback(settings.host)
     )
     app.openapi = functools.partial(_openapi, app)  # type: ignore[method-assign]

@@ -59,12 +59,26 @@ def _chunks(data: memoryview, start: int, stop: int) -> Iterator[bytes]:
 def _parse_range(header: str, size: int) -> tuple[int, int]:
     match = _RANGE.fullmatch(header.strip())
     if not match or match.group(1) == match.group(2) == "":
-        raise InvalidParameterError(f"unsupported `Range` {header!r}; use one `bytes=a-b` range")
-    first, last = match.groups()
-    if first == "":  # the last N bytes
-        start, stop = max(size - int(last), 0), size
+        raise InvalidParameterError(
+            f"unsupported `Range` {header[:40]!r}; use one `bytes=a-b` range"
+        )
+    first, last = (_at_most(digits, size) for digits in match.groups())
+    if first is None:  # the last N bytes
+        assert last is not None
+        start, stop = size - last, size
     else:
-        start, stop = int(first), min(int(last) + 1, size) if last else size
+        start, stop = first, size if last is None else min(last + 1, size)
     if start >= size or start >= stop:
-        raise RangeNotSatisfiableError(f"`Range` {header!r} is outside the {size} bytes")
+        raise RangeNotSatisfiableError(f"`Range` {header[:40]!r} is outside the {size} bytes")
     return start, stop
+
+
+def _at_most(digits: str, limit: int) -> int | None:
+    """``min(int(digits), limit)`` (None for ""), without converting thousands of digits.
+
+    A client may send any number of digits; Python refuses to convert more than 4,300.
+    """
+    if not digits:
+        return None
+    significant = digits.lstrip("0") or "0"
+    return limit if len(significant) > len(str(limit)) else min(int(significant), limit)

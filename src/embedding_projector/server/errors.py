@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,9 +12,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from embedding_projector.errors import ProjectorError
+from embedding_projector.errors import DISK_FULL, ProjectorError
+from embedding_projector.user_cache import ENV_CACHE_DIR
 
 log = logging.getLogger(__name__)
+_HTTP_CODES = {404: "not_found", 413: "payload_too_large"}
 
 
 def error_response(status: int, code: str, message: str, detail: str | None = None) -> JSONResponse:
@@ -32,7 +35,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        code = "not_found" if exc.status_code == 404 else f"http_{exc.status_code}"
+        code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
         return error_response(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
@@ -42,6 +45,19 @@ def install_error_handlers(app: FastAPI) -> None:
         reason = first.get("msg", "invalid value")
         message = f"`{where}`: {reason}" if where else f"invalid request: {reason}"
         return error_response(400, "invalid_parameter", message, str(exc.errors()[:5]))
+
+    @app.exception_handler(OSError)
+    async def disk_full(request: Request, exc: OSError) -> JSONResponse:
+        # A write of ours (the cache, a bookmarks folder) met a full disk: say so, and where.
+        if exc.errno not in DISK_FULL:
+            raise exc  # anything else is a bug: the handler below answers 500
+        cache_dir = request.app.state.settings.cache_dir
+        where = Path(exc.filename).parent if exc.filename else cache_dir
+        message = (
+            f"{where}: no space left on its disk; free some space there and try again "
+            f"(the cache dir {cache_dir} can be moved with {ENV_CACHE_DIR})"
+        )
+        return error_response(507, "insufficient_storage", message, exc.strerror)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -1,7 +1,9 @@
 """Who may talk to the server.
 
-- On loopback (the default) only requests addressed to a loopback host name are
-  served, which defeats DNS rebinding.
+- On loopback (the default) only requests addressed to this machine are served: a
+  ``Host`` that is a loopback IP literal, or ``localhost`` exactly. A page of another
+  site whose name was rebound to 127.0.0.1 sends its own name (``127.0.0.1.evil.example``
+  is a name, not an address), so DNS rebinding is refused.
 - Beyond loopback a random token is required: given once as ``?token=`` (then kept in
   a cookie), or as ``Authorization: Bearer``; compared in constant time.
 - Requests that change state, and WebSockets, must come from the page itself: a
@@ -11,20 +13,42 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
+import re
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 TOKEN_COOKIE = "projector_token"
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# RFC 9110 Host: a name or IPv4 literal, or an IPv6 literal in brackets; then an optional port.
+_HOST = re.compile(r"(?P<name>\[[^\[\]]*\]|[^:\[\]]*)(?::[0-9]*)?")
 
 
 def is_loopback(host: str) -> bool:
-    """Whether ``host`` (a bind address or a host name) is this machine only."""
-    return host in LOOPBACK_NAMES or host.startswith("127.")
+    """Whether ``host`` (a bind address, or the name part of a ``Host``) is this machine only.
+
+    Only an IP literal is judged by its address (127.0.0.0/8, ``::1``, and IPv4-mapped
+    ``::ffff:127.x.y.z``); a name must be ``localhost`` itself, since any other name
+    (``127.0.0.1.evil.example`` included) resolves wherever its owner wants.
+    """
+    if host.lower() == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def host_name(host: str) -> str | None:
+    """The name or address of a ``Host`` header without its port; None when malformed."""
+    match = _HOST.fullmatch(host)
+    return match.group("name") if match else None
 
 
 class SecurityMiddleware:
@@ -50,8 +74,7 @@ class SecurityMiddleware:
         await self.app(scope, receive, send)
 
     def _refusal(self, scope: Scope, headers: dict[str, str], host: str) -> tuple[int, str] | None:
-        host_name = urlsplit(f"//{host}").hostname or ""
-        if self.loopback_only and not is_loopback(host_name):
+        if self.loopback_only and not is_loopback(host_name(host) or ""):
             return 403, f"host {host!r} refused: this server only answers on loopback"
         origin = headers.get("origin")
         unsafe = scope["type"] == "websocket" or scope.get("method") not in _SAFE_METHODS

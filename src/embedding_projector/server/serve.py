@@ -78,8 +78,17 @@ class PreparedServer:
         """The uvicorn server that will serve :attr:`app` on :attr:`sock`."""
         import uvicorn
 
+        from embedding_projector.server.connections import GuardedH11Protocol
+
         config = uvicorn.Config(
-            self.app, log_level="info" if debug else "warning", access_log=debug
+            self.app,
+            log_level="info" if debug else "warning",
+            access_log=debug,
+            http=GuardedH11Protocol,  # a deadline for request heads, a cap on connections
+            timeout_keep_alive=5,  # seconds a connection may idle between requests
+            # The page never sends on its WebSockets: no big messages to queue up.
+            ws_max_size=2**12,
+            ws_max_queue=4,
         )
         return uvicorn.Server(config)
 

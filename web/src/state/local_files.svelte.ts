@@ -36,6 +36,7 @@ export async function loadVectorsFile(file: File): Promise<void> {
       has_sprite: false,
       sprite: null,
       bookmarks: 0,
+      steps: 1,
       warnings: [],
     };
     resetForEmbedding(info);

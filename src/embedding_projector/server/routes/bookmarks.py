@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from embedding_projector.errors import InvalidParameterError
+from embedding_projector.formats.bookmarks import parse_bookmarks
 from embedding_projector.server import bookmarks_store
 from embedding_projector.server.schemas import BookmarksSaved, json_body
 from embedding_projector.server.state import ServerState, get_state
 
 router = APIRouter()
 State = Annotated[ServerState, Depends(get_state)]
-MAX_BOOKMARKS_BYTES = 256 * 2**20
 
 
 @router.get("/embeddings/{emb_id}/bookmarks")
@@ -31,9 +30,7 @@ def get_bookmarks(emb_id: str, state: State) -> list[dict[str, Any]]:
 async def put_bookmarks(emb_id: str, request: Request, state: State) -> BookmarksSaved:
     """Save the page's bookmarks (a JSON array of objects), atomically, in our own file."""
     embedding = state.embedding(emb_id)
-    body = await request.body()
-    if len(body) > MAX_BOOKMARKS_BYTES:
-        raise InvalidParameterError(f"bookmarks are limited to {MAX_BOOKMARKS_BYTES} bytes")
+    body = await request.body()  # at most MAX_BOOKMARKS_BYTES (see app.py)
     # Parsing and writing big bookmark files (per-point coordinates) must not block the loop.
     states = await run_in_threadpool(_parse_states, body)
     path = await run_in_threadpool(bookmarks_store.save, embedding, emb_id, state.cache_dir, states)
@@ -42,9 +39,10 @@ async def put_bookmarks(emb_id: str, request: Request, state: State) -> Bookmark
 
 def _parse_states(body: bytes) -> list[dict[str, Any]]:
     try:
-        states = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidParameterError(f"the body is not JSON: {exc}") from exc
-    if not isinstance(states, list) or not all(isinstance(s, dict) for s in states):
-        raise InvalidParameterError("the body must be a JSON array of saved states (objects)")
-    return states
+        return parse_bookmarks(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InvalidParameterError(
+            f"bookmarks not saved: the body is not UTF-8 (byte {exc.start})"
+        ) from exc
+    except ValueError as exc:  # one sentence saying what is wrong
+        raise InvalidParameterError(f"bookmarks not saved: {exc}") from exc

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from embedding_projector.errors import InvalidParameterError
+from embedding_projector.server.bodies import JSONOffLoopRoute
 from embedding_projector.server.schemas import Metric, NeighborQuery, Neighbors
 from embedding_projector.server.state import ServerState, get_state
 
-router = APIRouter()
+router = APIRouter(route_class=JSONOffLoopRoute)  # a query may hold N row numbers
 State = Annotated[ServerState, Depends(get_state)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import numpy as np
@@ -21,9 +22,18 @@ State = Annotated[ServerState, Depends(get_state)]
 )
 async def put_selection(emb_id: str, request: Request, state: State) -> SelectionSaved:
     """Replace the selection: the body is the selected row indices as int32 bytes."""
-    rows = int32_rows(await request.body(), state.embedding(emb_id).shape[0])
-    state.select(emb_id, np.unique(rows))
-    return SelectionSaved(selected=int(rows.size))
+    n = state.embedding(emb_id).shape[0]
+    body = await request.body()  # at most 4 bytes a point (the router's bound)
+    # Checking and sorting up to N rows must not block the event loop.
+    rows, count = await asyncio.to_thread(_selected_rows, body, n)
+    state.select(emb_id, rows)
+    return SelectionSaved(selected=count)
+
+
+def _selected_rows(body: bytes, n: int) -> tuple[np.ndarray, int]:
+    """The distinct rows of int32 ``body``, and how many were sent."""
+    rows = int32_rows(body, n)
+    return np.unique(rows), int(rows.size)
 
 
 @router.get(
