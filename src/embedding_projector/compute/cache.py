@@ -11,7 +11,7 @@ Every write goes to a temporary file in the same directory, then ``os.replace``:
 readers in other processes see a whole file or none. A file that fails to load
 (truncated, corrupt) is deleted and treated as missing. When the total size
 passes ``max_bytes``, the least recently used files go first (a read touches
-the file's mtime); shared vectors still in use are kept.
+the file's mtime); shared vectors still in use are kept, and not counted.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class ResultCache:
     directory
         Root directory; created if missing. Default: :func:`default_cache_dir`.
     max_bytes
-        Size cap of ``results/`` and ``vectors/`` together.
+        Size cap of ``results/`` and ``vectors/`` together, the vectors in use left out.
     """
 
     def __init__(self, directory: str | Path | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES):
@@ -118,6 +118,10 @@ class ResultCache:
             for path in folder.iterdir():
                 if path.name.startswith("."):  # a write in progress
                     continue
+                if path.parent == self.vectors_dir and (protected is None or path in protected):
+                    # Vectors in use cannot go, so they do not count: ten million points
+                    # alone take more than the cap, and their results must still be kept.
+                    continue
                 try:
                     info = path.stat()
                 except FileNotFoundError:  # evicted meanwhile by another process
@@ -127,8 +131,6 @@ class ResultCache:
         for _, size, path in sorted(entries):
             if total <= self.max_bytes:
                 break
-            if path.parent == self.vectors_dir and (protected is None or path in protected):
-                continue
             path.unlink(missing_ok=True)
             total -= size
 
