@@ -7,21 +7,17 @@ STAMPS := .build-stamps
 # A persistent numba cache: umap-learn's first compile costs 16-79 s, once per machine.
 export NUMBA_CACHE_DIR ?= $(HOME)/.cache/embedding-projector/numba
 
-# The web bundle is built into the package (git-ignored, shipped in the wheel).
-STATIC := src/embedding_projector/static
-WEB_SOURCES := $(shell find web/src -type f) web/index.html web/package.json \
-	web/vite.config.ts web/svelte.config.js web/tsconfig.json
 # The browser tests and the web benchmark drive Debian's Chromium (never a downloaded one).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: build demo test lint bench docs api-types
+.PHONY: build web demo test lint bench docs api-types
 
 # The HTTP contract the page is built against (docs/decisions.md): committed files written
 # from the server's models; building checks they are current.
 API_SOURCES := $(shell find src/embedding_projector -name '*.py') scripts/api_contract.py
 API_FILES := web/src/api/openapi.json web/test/fixtures/server_config.json
 
-build: $(STAMPS)/python $(STAMPS)/api-contract $(STATIC)/index.html | $(CHROMIUM)
+build: $(STAMPS)/api-contract web | $(CHROMIUM)
 
 $(STAMPS)/python: pyproject.toml
 	@mkdir -p $(STAMPS)
@@ -30,21 +26,18 @@ $(STAMPS)/python: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-$(STAMPS)/npm: web/package-lock.json
-	@mkdir -p $(STAMPS)
-	cd web && npm ci --no-audit --no-fund --loglevel=error
-	@touch $@
-
-$(STATIC)/index.html: $(STAMPS)/npm $(WEB_SOURCES)
-	cd web && npm run --silent build
-	@touch $@
+# The web page is built into the package (git-ignored, shipped in the wheel). hatch_build.py
+# decides, as it does for `python -m build`: `npm ci` when web/node_modules is older than the
+# lock file, `npm run build` when the page is older than web/.
+web: $(STAMPS)/python
+	@$(PY) hatch_build.py
 
 $(STAMPS)/api-contract: $(STAMPS)/python $(API_SOURCES) $(API_FILES)
 	$(PY) scripts/api_contract.py --check
 	@touch $@
 
 # After changing a route or a model: rewrite the contract files and the page's types.
-api-types: $(STAMPS)/python $(STAMPS)/npm
+api-types: web
 	$(PY) scripts/api_contract.py
 	cd web && npm run --silent api-types
 
@@ -60,8 +53,8 @@ test: build
 
 lint: build
 	$(PY) scripts/api_contract.py --check
-	$(VENV)/bin/ruff check src tests benchmarks examples scripts
-	$(VENV)/bin/ruff format --check src tests benchmarks examples scripts
+	$(VENV)/bin/ruff check src tests benchmarks examples scripts hatch_build.py
+	$(VENV)/bin/ruff format --check src tests benchmarks examples scripts hatch_build.py
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	cd web && npm run --silent check && npm run --silent lint

@@ -51,7 +51,9 @@ def _latencies(query: Callable[[int], Any], n: int, repeats: int, build: float) 
 
 def ours(kind: str, n: int, metric: str, repeats: int) -> Timed:
     from embedding_projector.compute import knn
+    from embedding_projector.compute.threads import limit_blas_threads
 
+    limit_blas_threads()  # as in the projector server, which builds the index
     X = _data(kind, n)
     knn.build(X[:1000])  # load numba's kernels outside the timing
     started = time.perf_counter()

@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -57,3 +58,13 @@ def http(server: ServerProcess) -> Iterator[httpx.Client]:
     """An HTTP client of the module's ``server`` fixture (a real server process)."""
     with client(server) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Any]:
+    """Playwright's sync API, once for the session: it keeps an event loop running in this
+    thread, and a second one cannot start while it does. Each browser test launches its
+    Chromium from it (``tests.support.browser.launch_chromium``)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        yield p

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -62,10 +64,47 @@ class ServerProcess:
     def output(self) -> str:
         return "".join(self.lines)
 
+    def worker_pids(self) -> list[int]:
+        """The job workers among the server's child processes (not the resource tracker)."""
+        pids = []
+        # Each thread lists the children it started (a respawned worker: the pool's thread).
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError):  # a thread or child that just ended
+                for child in (task / "children").read_text().split():
+                    cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+                    if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+                        pids.append(int(child))
+        return pids
+
+    def rss_mb(self) -> float:
+        """The server process's resident memory (its workers not included), in MiB."""
+        return rss_mb(self.process.pid)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory (``VmRSS``) of a process, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"process {pid} has no VmRSS (a zombie?)")
+
+
+PROJECTOR = (sys.executable, "-m", "embedding_projector")
+
 
 @contextmanager
-def running_server(*args: str, cache_dir: Path, timeout: float = 60) -> Iterator[ServerProcess]:
-    """Start ``projector ARGS --no-browser`` (on a free port unless ARGS give one), then stop it."""
+def running_server(
+    *args: str,
+    cache_dir: Path,
+    timeout: float = 60,
+    command: Sequence[str] = PROJECTOR,
+    path: str | None = None,
+) -> Iterator[ServerProcess]:
+    """Start ``projector ARGS --no-browser`` (on a free port unless ARGS give one), then stop it.
+
+    ``command`` is how ``projector`` is run (this interpreter's package by default), ``path``
+    the ``PATH`` it gets (this one by default).
+    """
     env = {
         # numba's compiled code is kept across tests (compiling UMAP's kernels takes a minute),
         # everything else goes to the test's own cache dir.
@@ -73,12 +112,11 @@ def running_server(*args: str, cache_dir: Path, timeout: float = 60) -> Iterator
         **os.environ,
         "EMBEDDING_PROJECTOR_CACHE_DIR": str(cache_dir),
         "PYTHONUNBUFFERED": "1",
+        **({"PATH": path} if path is not None else {}),
     }
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "embedding_projector",
+            *command,
             *args,
             "--no-browser",
             *([] if "--port" in args else ["--port", "0"]),
@@ -96,13 +134,18 @@ def running_server(*args: str, cache_dir: Path, timeout: float = 60) -> Iterator
         print(server.output, file=sys.stderr)  # the server's log, for the failure report
         raise
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         server.close()
+
+
+def stop(process: subprocess.Popen[Any], timeout: float = 20) -> None:
+    """Ask a process to end (SIGTERM), and kill it if it has not ended within ``timeout`` s."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def client(server: ServerProcess, **kwargs: object) -> httpx.Client:

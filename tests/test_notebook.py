@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import httpx
 import nbformat
@@ -17,40 +18,48 @@ from embedding_projector.errors import InvalidParameterError
 from tests.conftest import FIXTURES
 
 CELLS = [
-    "import numpy as np, embedding_projector as ep",
-    "vectors = np.random.default_rng(0).normal(size=(200, 12))\n"
-    "p = ep.show(vectors, {'word': [f'w{i}' for i in range(200)], 'n': list(range(200))})",
-    "import httpx\n"
-    "listing = httpx.get(p.url + 'api/embeddings').json()\n"
-    "assert listing[0]['shape'] == [200, 12], listing\n"
-    "print('columns', [c['name'] for c in listing[0]['columns']])\n"
-    "print('selection', p.selection.tolist())",
-    "%load_ext embedding_projector",
-    f"%projector --logdir {FIXTURES / 'tf2_keras_tutorial'} --height 500",
+    "import numpy as np, embedding_projector as ep\n"
+    "vectors = np.random.default_rng(0).normal(size=(200, 12))",
+    "w = ep.show(vectors, {'word': [f'w{i}' for i in range(200)], 'n': list(range(200))})",
+    "print(type(w).__name__, w.selection.tolist(), w.projection, w.layout.shape)",
+    # As a cell's last line, the widget shown by show() is not shown a second time.
+    "ep.show(vectors[:20]).close()\nsmall = ep.show(vectors[:30])\nsmall",
+    "small.close()\n%load_ext embedding_projector",
+    f"m = %projector --logdir {FIXTURES / 'tf2_keras_tutorial'} --height 500\n"
+    "print(m.height, m)\nm.close()",
     "%projector --logdir /no/such/folder",
-    "p.stop(); print(p)",
+    "ep.show(vectors, labels=['a', 'b'])",
+    "w.close(); print(w)",
 ]
 
 
-def test_show_in_a_jupyter_kernel(tmp_path: Path) -> None:
+def widget_views(outputs: list[dict[str, Any]]) -> int:
+    """How many widget views a cell displayed."""
+    return sum(WIDGET_VIEW in o.get("data", {}) for o in outputs)
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def test_show_in_a_jupyter_kernel_is_a_widget(tmp_path: Path) -> None:
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
     env = {"EMBEDDING_PROJECTOR_CACHE_DIR": str(tmp_path / "cache")}
     os.environ.update(env)  # the kernel inherits it
     try:
-        NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+        NotebookClient(notebook, timeout=180, kernel_name="python3", allow_errors=True).execute()
     finally:
         os.environ.pop("EMBEDDING_PROJECTOR_CACHE_DIR")
     outputs = [cell["outputs"] for cell in notebook.cells]
-    shown = [o for o in outputs[1] if o["output_type"] == "display_data"]
-    assert len(shown) == 1
-    html = shown[0]["data"]["text/html"]
-    assert "<iframe" in html and 'src="http://127.0.0.1:' in html
-    text = "".join(o.get("text", "") for o in outputs[2])
-    assert "columns ['word', 'n']" in text and "selection []" in text
-    magic = [o for o in outputs[4] if o["output_type"] == "display_data"]
-    assert 'height="500"' in magic[0]["data"]["text/html"]
-    assert "%projector: /no/such/folder: no such file or folder" in outputs[5][0]["text"]
-    assert "stopped" in outputs[6][0]["text"]
+    assert widget_views(outputs[1]) == 1
+    assert "ProjectorWidget [] None (0, 0)" in outputs[2][0]["text"]
+    assert widget_views(outputs[3]) == 2 and len(outputs[3]) == 2
+    assert widget_views(outputs[5]) == 1
+    assert "500 <ProjectorWidget running, 1 embedding>" in outputs[5][-1]["text"]
+    assert "%projector: /no/such/folder: no such file or folder" in outputs[6][0]["text"]
+    # Bad input: an error naming the argument, and nothing displayed.
+    assert [o["output_type"] for o in outputs[7]] == ["error"]
+    assert "`labels` has 2 rows but there are 200 vectors" in outputs[7][0]["evalue"]
+    assert "<ProjectorWidget stopped, 1 embedding>" in outputs[8][0]["text"]
 
 
 def test_show_from_a_script_reports_the_selection(
@@ -85,8 +94,32 @@ def test_show_from_a_script_reports_the_selection(
         p.stop()
 
 
-def test_show_rejects_bad_input_clearly() -> None:
-    with pytest.raises(InvalidParameterError, match="`vectors` must be N x D"):
-        embedding_projector.show(np.zeros(5), open_browser=False)
-    with pytest.raises(InvalidParameterError, match="NaN or infinite"):
-        embedding_projector.show(np.full((3, 2), np.nan), open_browser=False)
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"vectors": np.zeros(5)}, r"`vectors` must be N x D .* got shape \(5,\)"),
+        ({"vectors": np.zeros((2, 3, 4))}, r"`vectors` must be N x D .* got shape \(2, 3, 4\)"),
+        ({"vectors": np.zeros((0, 4))}, r"`vectors` must be N x D .* got shape \(0, 4\)"),
+        ({"vectors": [["a", "b"], ["c", "d"]]}, r"`vectors` must hold numbers, got dtype <U1"),
+        ({"vectors": [[1.0, 2.0], [3.0]]}, r"`vectors` must be a 2-D array of numbers"),
+        ({"vectors": np.full((3, 2), np.nan)}, r"`vectors` has NaN or infinite values .* row 0"),
+        ({"vectors": np.array([[1.0, 2.0], [np.inf, 0]])}, r"NaN or infinite .* row 1"),
+        ({"vectors": np.ones((3, 2)), "metadata": ["a", "b"]}, r"`metadata` has 2 rows but"),
+        (
+            {"vectors": np.ones((3, 2)), "metadata": {"w": ["a"] * 3, "n": [1, 2]}},
+            r"column 'n' of `metadata` has 2 rows but there are 3 vectors",
+        ),
+        (
+            {"vectors": np.ones((3, 2)), "labels": ["a"], "metadata": ["x"] * 3},
+            r"`labels` has 1 row but there are 3 vectors",
+        ),
+        ({"vectors": np.ones((3, 2)), "images": np.zeros((2, 4, 4))}, r"`images` has 2 images"),
+    ],
+)
+def test_show_rejects_bad_input_before_showing_anything(
+    arguments: dict[str, Any], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EMBEDDING_PROJECTOR_CACHE_DIR", str(tmp_path))
+    with pytest.raises(InvalidParameterError, match=message):
+        embedding_projector.show(**arguments, open_browser=False, port=0)
+    assert not (tmp_path / "sessions").exists() or not any((tmp_path / "sessions").iterdir())

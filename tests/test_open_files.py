@@ -21,6 +21,7 @@ from embedding_projector.errors import (
     NotFoundError,
     UnsupportedFormatError,
 )
+from embedding_projector.formats.npy import npy_layout
 
 RNG = np.random.default_rng(0)
 VECTORS = RNG.normal(size=(30, 6)).astype(np.float32)
@@ -175,7 +176,9 @@ def test_torch_file(tmp_path: Path) -> None:
     path = tmp_path / "e.pt"
     if importlib.util.find_spec("torch") is None:
         path.write_bytes(b"not really")
-        with pytest.raises(MissingDependencyError, match="needs torch: `pip install torch`"):
+        with pytest.raises(
+            MissingDependencyError, match=r"needs torch: `pip install 'torch>=2\.6'`"
+        ):
             embedding_projector.open(path)
         return
     import torch
@@ -184,3 +187,20 @@ def test_torch_file(tmp_path: Path) -> None:
     emb = single(path)
     assert emb.name == "emb.weight"
     np.testing.assert_array_equal(emb.vectors, VECTORS)
+
+
+@pytest.mark.parametrize("layout", ["C float32", "Fortran float64", "big-endian float32"])
+def test_pread_blocks_hold_what_the_map_holds(tmp_path: Path, layout: str) -> None:
+    """The server's read (pread, block after block into one buffer) and the Python API's
+    map give the same numbers, whatever the layout and however the blocks fall."""
+    array = {
+        "C float32": VECTORS,
+        "Fortran float64": np.asfortranarray(VECTORS.astype(np.float64)),
+        "big-endian float32": VECTORS.astype(">f4"),
+    }[layout]
+    np.save(tmp_path / "v.npy", array)
+    stored = npy_layout(tmp_path / "v.npy")
+    for block_bytes in (1, 24, 7 * 24, 2**20):
+        blocks = [stored.float32(block).copy() for block in stored.row_blocks(block_bytes)]
+        np.testing.assert_array_equal(np.concatenate(blocks), VECTORS)
+    np.testing.assert_array_equal(stored.float32(stored.map()), VECTORS)

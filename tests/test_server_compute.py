@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -222,14 +221,26 @@ def test_tsne_streams_layouts_then_a_second_run_is_a_cache_hit(
 
 
 def test_cancel_a_running_tsne(http: httpx.Client, emb: str) -> None:
-    job = project(http, emb, method="tsne", dims=3, seed=1, params={"n_iter": 5000})["id"]
+    spec = {"method": "tsne", "dims": 3, "seed": 1, "params": {"n_iter": 5000}}
+    job = project(http, emb, **spec)["id"]
     deadline = time.monotonic() + 60
-    while http.get(f"/api/jobs/{job}").json()["state"] != "running" and time.monotonic() < deadline:
+    while (http.get(f"/api/jobs/{job}").json()["iteration"] or 0) < 20:
+        assert time.monotonic() < deadline
         time.sleep(0.05)
-    assert http.get(f"/api/jobs/{job}/result").status_code == 409
+    assert http.get(f"/api/jobs/{job}/result").status_code == 409  # running: no result yet
+    started = time.monotonic()
     cancelled = http.delete(f"/api/jobs/{job}")
     assert cancelled.status_code == 200
-    assert wait_done(http, job, timeout=15)["state"] == "cancelled"
+    assert cancelled.json()["state"] == "cancelling"  # not "running" any more
+    assert http.get(f"/api/jobs/{job}").json()["state"] in ("cancelling", "cancelled")
+    assert wait_done(http, job, timeout=5)["state"] == "cancelled"
+    assert time.monotonic() - started < 1.0
+    partial = layout(http, job)  # the layout it had reached
+    assert partial.shape == (999, 3) and np.isfinite(partial).all()
+    # The same request again computes afresh (it does not follow the cancelled job).
+    again = project(http, emb, **spec)
+    assert again["id"] != job and again["state"] in ("queued", "running")
+    http.delete(f"/api/jobs/{again['id']}")
 
 
 def test_health_stays_fast_while_clients_fetch_and_jobs_run(
@@ -277,23 +288,13 @@ def test_a_dead_worker_fails_its_job_and_the_server_goes_on(
     deadline = time.monotonic() + 60
     while http.get(f"/api/jobs/{job}").json()["state"] != "running" and time.monotonic() < deadline:
         time.sleep(0.05)
-    for pid in _worker_pids(server.process.pid):
+    for pid in server.worker_pids():
         os.kill(pid, signal.SIGKILL)
     status = wait_done(http, job, timeout=30)
     assert status["state"] == "failed" and "worker process died" in status["error"]
     assert http.get("/api/health").json() == {"status": "ok"}
     again = wait_done(http, project(http, emb, method="pca", dims=2, seed=9)["id"])
     assert again["state"] == "done"
-
-
-def _worker_pids(parent: int) -> list[int]:
-    children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout
-    pids = []
-    for pid in map(int, children.split()):
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-        if "spawn_main" in cmdline and "resource_tracker" not in cmdline:
-            pids.append(pid)
-    return pids
 
 
 def test_results_survive_a_restart(cache_dir: Path) -> None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from embedding_projector.dataset.opening import open_path
+from embedding_projector.server.app import create_app
+from embedding_projector.server.security import token_cookie
+from embedding_projector.server.settings import Settings
 from tests.conftest import FIXTURES, writable_copy
 from tests.server_process import client, running_server
 
@@ -61,10 +69,72 @@ def test_beyond_loopback_a_token_is_required(tmp_path: Path, keras: str) -> None
             assert http.get("/api/health", params={"token": token[:-1] + "x"}).status_code == 401
             first = http.get("/", params={"token": token})
             assert first.status_code == 200
-            assert "projector_token=" in first.headers["set-cookie"]
+            assert f"{token_cookie(token)}={token};" in first.headers["set-cookie"]
             assert "HttpOnly" in first.headers["set-cookie"]
             # the cookie the browser keeps is enough afterwards
             assert http.get("/api/embeddings").status_code == 200
         with httpx.Client(base_url=server.base) as bearer:
             ok = bearer.get("/api/health", headers={"Authorization": f"Bearer {token}"})
             assert ok.status_code == 200
+
+
+def in_process(**settings: object) -> httpx.AsyncClient:
+    """A client of an app on the tutorial log dir, in this process (no lifespan, no workers)."""
+    app = create_app(open_path(FIXTURES / "tf2_keras_tutorial"), settings=Settings(**settings))  # type: ignore[arg-type]
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:6006"
+    )
+
+
+def in_a_thread(check: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """``asyncio.run(check())`` in a thread of its own: the browser tests' Playwright keeps an
+    event loop running in this one for the whole session."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, check()).result()
+
+
+async def cross_site_write(http: httpx.AsyncClient, headers: dict[str, str]) -> int:
+    """The status of a write that another site's page sends."""
+    forged = await http.put(
+        "/api/embeddings/x/bookmarks",
+        content=b"[]",
+        headers={**headers, "Origin": "http://evil.example"},
+    )
+    return forged.status_code
+
+
+def test_through_a_proxy_other_host_names_need_the_token() -> None:
+    """jupyter-server-proxy forwards the browser's Host (e.g. a JupyterHub's name)."""
+
+    async def check() -> None:
+        async with in_process(token="s3cret-token") as http:
+            assert (await http.get("/api/health")).status_code == 200  # loopback: no token
+            hub = {"Host": "hub.example.org"}
+            refused = await http.get("/api/health", headers=hub)
+            assert refused.status_code == 401
+            assert "a token is required" in refused.json()["error"]["message"]
+            wrong = await http.get("/api/health", headers=hub, params={"token": "s3cret-tokex"})
+            assert wrong.status_code == 401
+            first = await http.get("/", headers=hub, params={"token": "s3cret-token"})
+            assert first.status_code == 200
+            # kept in a cookie of its own, beside another server's behind the same origin
+            cookie = first.headers["set-cookie"]
+            assert cookie.startswith(f"{token_cookie('s3cret-token')}=s3cret-token;")
+            assert token_cookie("s3cret-token") != token_cookie("other-token")
+            http.cookies.set(token_cookie("other-token"), "other-token")
+            assert (await http.get("/api/runs", headers=hub)).status_code == 200
+            assert await cross_site_write(http, hub) == 403
+
+    in_a_thread(check)
+
+
+def test_without_host_judging_any_name_is_served_but_not_cross_site_writes() -> None:
+    """Colab: no browser on the kernel's machine, its proxy forwards an unknown host name."""
+
+    async def check() -> None:
+        async with in_process(judge_host=False) as http:
+            colab = {"Host": "x-colab.example"}
+            assert (await http.get("/api/health", headers=colab)).status_code == 200
+            assert await cross_site_write(http, colab) == 403
+
+    in_a_thread(check)

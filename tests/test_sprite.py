@@ -181,7 +181,7 @@ def test_read_sprite_info_of_our_png_and_a_jpeg(tmp_path: Path) -> None:
 
 
 def test_read_sprite_info_errors(tmp_path: Path) -> None:
-    with pytest.raises(NotFoundError, match=r"missing\.png: sprite image not found"):
+    with pytest.raises(NotFoundError, match=r"missing\.png: file not found"):
         read_sprite_info(tmp_path / "missing.png")
     text = tmp_path / "sprite.png"
     text.write_text("not an image")

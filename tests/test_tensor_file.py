@@ -12,9 +12,9 @@ from hypothesis.extra import numpy as hnp
 
 from embedding_projector.errors import FormatError, NotFoundError
 from embedding_projector.formats.tensor_file import (
-    TensorFileSource,
     is_text_file,
-    read_raw_float32,
+    open_tensor_file,
+    raw_float32_layout,
     read_tensor_tsv,
 )
 from tests.conftest import expected
@@ -35,10 +35,13 @@ def test_fixture_ragged_tsv_names_file_and_line(fixtures_dir: Path) -> None:
 
 
 def test_fixture_raw_bytes(fixtures_dir: Path) -> None:
-    source = TensorFileSource(fixtures_dir / "tensor_bytes" / "tensor.bytes", [64, 8])
+    source = open_tensor_file(fixtures_dir / "tensor_bytes" / "tensor.bytes", [64, 8])
     assert source.shape == (64, 8)
     np.testing.assert_array_equal(source.read(), expected("tensor_bytes__bytes_vectors"))
     assert isinstance(source.read(), np.memmap)
+    np.testing.assert_array_equal(
+        np.concatenate([b.copy() for b in source.blocks()]), source.read()
+    )
 
 
 def test_blank_lines_are_skipped_and_line_numbers_kept(tmp_path: Path) -> None:
@@ -66,7 +69,7 @@ def test_raw_size_mismatch_names_the_shape(tmp_path: Path) -> None:
     path = tmp_path / "t.bytes"
     path.write_bytes(np.zeros(10, "<f4").tobytes())
     with pytest.raises(FormatError, match=r"holds 40 bytes but `tensor_shape` \[3, 4\]"):
-        read_raw_float32(path, [3, 4])
+        raw_float32_layout(path, [3, 4])
 
 
 def test_binary_without_shape_is_refused(tmp_path: Path) -> None:
@@ -74,12 +77,12 @@ def test_binary_without_shape_is_refused(tmp_path: Path) -> None:
     path.write_bytes(np.arange(8, dtype="<f4").tobytes())
     assert not is_text_file(path)
     with pytest.raises(FormatError, match="must give 2 positive sizes"):
-        TensorFileSource(path, [])
+        open_tensor_file(path, [])
 
 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="file not found"):
-        TensorFileSource(tmp_path / "nope.tsv")
+        open_tensor_file(tmp_path / "nope.tsv")
 
 
 @settings(max_examples=100, deadline=None)

@@ -18,8 +18,8 @@ from embedding_projector.errors import (
     ProjectorError,
     UnsupportedFormatError,
 )
+from embedding_projector.formats.crc import masked_crc32c
 from embedding_projector.formats.tf_checkpoint import CheckpointReader
-from embedding_projector.formats.tf_checkpoint.crc import masked_crc32c
 from embedding_projector.formats.tf_checkpoint.wire import BundleEntry, Extent
 from tests.conftest import FIXTURES
 from tests.support.sstable_writer import build_table

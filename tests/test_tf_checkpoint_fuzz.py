@@ -1,4 +1,8 @@
-"""Fuzzing the reader with mutated real indexes: only ProjectorErrors come out, quickly."""
+"""Fuzzing the checkpoint reader past the block CRCs: only ProjectorErrors come out, quickly.
+
+Byte-level mutations of whole ``.index`` and data files are in ``test_reader_fuzz.py``,
+with every other reader's.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from embedding_projector.formats.tf_checkpoint.ordered_code import decode_slice_
 from embedding_projector.formats.tf_checkpoint.sstable import iter_table
 from embedding_projector.formats.tf_checkpoint.wire import DecodeError, parse_entry, parse_header
 from tests.conftest import FIXTURES
+from tests.support.mutation import Edit, mutate, mutations
 from tests.support.sstable_writer import build_table
 from tests.support.tf_bundle_writer import BundleEntry, Extent, encode_entry, encode_header
 
@@ -52,47 +57,10 @@ def open_and_read_all(prefix: Path) -> None:
         pass
 
 
-mutation = st.one_of(
-    st.tuples(st.just("flip"), st.integers(0, 10**6), st.integers(0, 7)),
-    st.tuples(st.just("truncate"), st.integers(0, 10**6), st.just(0)),
-    st.tuples(st.just("insert"), st.integers(0, 10**6), st.binary(min_size=1, max_size=8)),
-    st.tuples(st.just("delete"), st.integers(0, 10**6), st.integers(1, 16)),
-    st.tuples(st.just("overwrite"), st.integers(0, 10**6), st.binary(min_size=1, max_size=8)),
-)
-
-
-def mutate(data: bytes, edits: list[tuple[str, int, int | bytes]]) -> bytes:
-    """Apply byte-level edits, positions taken modulo the current length."""
-    out = bytearray(data)
-    for kind, where, arg in edits:
-        pos = where % (len(out) + 1)
-        if kind == "flip" and pos < len(out) and isinstance(arg, int):
-            out[pos] ^= 1 << arg
-        elif kind == "truncate":
-            del out[pos:]
-        elif kind == "insert" and isinstance(arg, bytes):
-            out[pos:pos] = arg
-        elif kind == "delete" and isinstance(arg, int):
-            del out[pos : pos + arg]
-        elif kind == "overwrite" and isinstance(arg, bytes):
-            out[pos : pos + len(arg)] = arg
-    return bytes(out)
-
-
 @FUZZ
-@given(st.data(), st.lists(mutation, min_size=1, max_size=4))
-def test_mutated_index_files(
-    copies: list[tuple[Path, bytes]], data: st.DataObject, edits: list[tuple[str, int, int | bytes]]
-) -> None:
-    prefix, original = data.draw(st.sampled_from(copies))
-    Path(f"{prefix}.index").write_bytes(mutate(original, edits))
-    open_and_read_all(prefix)
-
-
-@FUZZ
-@given(st.data(), st.lists(mutation, min_size=1, max_size=3))
+@given(st.data(), st.lists(mutations(), min_size=1, max_size=3))
 def test_mutated_entries_with_valid_block_crcs(
-    copies: list[tuple[Path, bytes]], data: st.DataObject, edits: list[tuple[str, int, int | bytes]]
+    copies: list[tuple[Path, bytes]], data: st.DataObject, edits: list[Edit]
 ) -> None:
     """Corrupt the keys and values themselves, so the parsers past the CRC checks are fuzzed."""
     prefix, original = data.draw(st.sampled_from(copies))

@@ -4,6 +4,10 @@ Every error a user can cause (a bad file, a bad parameter, a missing path) is a
 :class:`ProjectorError`. Its message names the file, the place in it and what to
 do; the CLI prints it on one line and the server renders it as JSON with
 ``status``. Anything else that escapes is a bug.
+
+A message is always one readable line: characters that are not printable (a newline,
+a NUL, the raw bytes of a binary file a library quoted back) are escaped, so a
+corrupt file can never write its bytes into a terminal or a log.
 """
 
 from __future__ import annotations
@@ -13,6 +17,31 @@ from os import PathLike
 
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 """``OSError.errno`` values meaning that the disk (or the user's quota on it) is full."""
+
+#: How much of a library's own message is quoted in ours (see :func:`quote_exception`).
+QUOTE_LIMIT = 200
+
+
+def one_line(text: str) -> str:
+    """``text`` with every non-printable character escaped (``\\n``, ``\\x00``, ``\\udc80``)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def quote_text(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` (e.g. a library's message) escaped to one line and cut at ``limit`` characters.
+
+    Libraries quote the bytes they failed on; those of a random file can be anything.
+    """
+    text = one_line(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quote_exception(exc: BaseException, limit: int = QUOTE_LIMIT) -> str:
+    """A library's exception as a short readable clause: ``ValueError: bad header``."""
+    text = quote_text(str(exc), limit)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class ProjectorError(Exception):
@@ -38,10 +67,10 @@ class ProjectorError(Exception):
         path: str | PathLike[str] | None = None,
         detail: str | None = None,
     ) -> None:
-        self.path = None if path is None else str(path)
-        self.message = message
-        self.detail = detail
-        super().__init__(f"{self.path}: {message}" if self.path else message)
+        self.path = None if path is None else one_line(str(path))
+        self.message = one_line(message)
+        self.detail = None if detail is None else one_line(detail)
+        super().__init__(f"{self.path}: {self.message}" if self.path else self.message)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r})"
@@ -58,6 +87,17 @@ class ChecksumError(FormatError):
     """Stored bytes do not match their checksum: the file is corrupt."""
 
     code = "checksum_mismatch"
+
+
+class FileChangedError(ProjectorError):
+    """A file changed (re-saved, truncated, replaced) after it was opened.
+
+    Raised instead of reading the new bytes through the old layout (or a memory map of
+    a shorter file, which would crash the process); reopening the file is the remedy.
+    """
+
+    status = 409
+    code = "file_changed"
 
 
 class UnsupportedFormatError(ProjectorError):

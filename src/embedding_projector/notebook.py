@@ -1,9 +1,11 @@
 """The projector from Python: ``show(vectors, metadata)`` and ``serve(path)``.
 
-Both start the server in a background thread of this process and return a
-:class:`Projector` handle: its ``url``, the rows the user selects in the page
-(``selection``, kept current), and ``stop()``. In Jupyter the page is displayed
-inline (an iframe to that server); in a script, the browser opens.
+In a notebook (Jupyter, VS Code, Colab, marimo), ``show()`` and ``%projector`` return a
+:class:`~embedding_projector.widget.ProjectorWidget`: the page in the cell's output, its
+data over the notebook's own connection, its selection, colours and layout as traits.
+In a script, ``show()`` and ``serve()`` start the server in a background thread of this
+process and return a :class:`Projector` handle: its ``url``, the rows the user selects
+in the page (``selection``, kept current), and ``stop()``; the browser opens.
 
 ``%load_ext embedding_projector`` adds ``%projector --logdir DIR`` (or ``%projector
 PATH``), as ``%tensorboard`` does.
@@ -27,12 +29,18 @@ import numpy as np
 from embedding_projector.dataset.model import Workspace
 from embedding_projector.dataset.opening import open_path
 from embedding_projector.errors import InvalidParameterError, ProjectorError
-from embedding_projector.server.serve import PreparedServer, open_browser_later, prepare_server
+from embedding_projector.notebook_proxy import LOCAL, notebook_route
+from embedding_projector.server.serve import (
+    PreparedServer,
+    new_token,
+    open_browser_later,
+    prepare_server,
+)
 from embedding_projector.server.settings import DEFAULT_PORT
 from embedding_projector.server.state import ServerState
 from embedding_projector.user_cache import default_cache_dir
+from embedding_projector.widget import DEFAULT_HEIGHT, ProjectorWidget, in_marimo
 
-DEFAULT_HEIGHT = 720
 _STARTED_WITHIN = 30.0
 _running: list[Projector] = []
 
@@ -103,8 +111,12 @@ def show(
     open_browser: bool | None = None,
     height: int = DEFAULT_HEIGHT,
     projection: str | None = None,
-) -> Projector:
-    """Show vectors in the projector: inline in Jupyter, in the browser from a script.
+) -> ProjectorWidget | Projector:
+    """Show vectors in the projector: a widget in a notebook, the browser from a script.
+
+    The arguments are checked first: what is wrong with them raises
+    :class:`~embedding_projector.errors.InvalidParameterError`, naming the argument, before
+    anything is shown.
 
     Parameters
     ----------
@@ -121,20 +133,28 @@ def show(
     name
         The embedding's name in the page.
     port
-        Where to serve; the next free port when busy.
+        Outside a notebook: where to serve; the next free port when busy.
     open_browser
-        Open a browser tab; by default only outside Jupyter.
+        Outside a notebook: open a browser tab (by default, yes).
     height
-        Height of the inline view in Jupyter, in pixels.
+        Height of the widget in a notebook, in pixels.
     projection
         The projection to show first (``pca``, ``tsne``, ``umap``, ``custom``).
 
     Returns
     -------
-    Projector
-        ``.url``, ``.selection`` (the rows selected in the page), ``.stop()``.
+    ProjectorWidget | Projector
+        In a notebook, the widget (displayed): ``.selection``, ``.color_by``,
+        ``.label_by``, ``.projection``, ``.dims``, ``.layout``. From a script, the server:
+        ``.url``, ``.selection`` (the rows selected in the page), ``.stop()``, ``.wait()``.
     """
-    folder = _session_logdir(name, vectors, _metadata_table(metadata, labels), images)
+    from embedding_projector.formats.arrays import float32_matrix
+
+    matrix = float32_matrix(_numeric(vectors))
+    table = _metadata_table(metadata, labels, matrix.shape[0])
+    folder = _session_logdir(name, matrix, table, images)
+    if _in_notebook() or in_marimo():
+        return _widget(open_path(folder), height=height, projection=projection)
     return serve(folder, port=port, open_browser=open_browser, height=height, projection=projection)
 
 
@@ -149,23 +169,42 @@ def serve(
     """Serve a log dir, any input of :func:`embedding_projector.open`, or a workspace.
 
     The server runs in a background thread; in a script, call ``.wait()`` to keep it
-    running until Ctrl-C. Displayed inline in Jupyter, like :func:`show`.
+    running until Ctrl-C. Displayed inline in Jupyter, like :func:`show`: through the
+    Jupyter server's proxy (``<base_url>proxy/<port>/``) when jupyter-server-proxy is
+    installed, through Colab's proxy in Colab, so that a browser on another machine than the
+    kernel shows it too.
     """
     workspace = (
         path_or_workspace if isinstance(path_or_workspace, Workspace)
         else open_path(path_or_workspace)
     )  # fmt: skip
-    prepared = prepare_server(workspace, port=port, projection=projection, say=print)
-    projector = Projector(prepared)
     inline = _in_notebook()
+    route = notebook_route() if inline else LOCAL
+    prepared = prepare_server(
+        workspace,
+        port=port,
+        projection=projection,
+        say=print,
+        token=new_token() if route.needs_token else None,
+        judge_host=route.judge_host,
+    )
+    projector = Projector(prepared)
+    bound = prepared.sock.getsockname()[1]
+    url = route.url(projector.url, bound, prepared.token)
     if inline:
-        from IPython.display import IFrame, display
-
-        display(IFrame(projector.url, width="100%", height=height))  # type: ignore[no-untyped-call]
+        route.display(url, bound, height)
     if open_browser if open_browser is not None else not inline:
         open_browser_later(projector.url, delay=0)
-    print(f"Embedding Projector at {projector.url}")
+    print(f"Embedding Projector at {url}{route.note(projector.url)}")
     return projector
+
+
+def _widget(workspace: Workspace, *, height: int, projection: str | None) -> ProjectorWidget:
+    """The widget of ``workspace``, displayed in the cell when this is Jupyter."""
+    widget = ProjectorWidget(workspace, height=height, projection=projection)
+    if _in_notebook():
+        widget.display_once()
+    return widget
 
 
 def _in_notebook() -> bool:
@@ -177,7 +216,7 @@ def _in_notebook() -> bool:
     return hasattr(get_ipython(), "kernel")
 
 
-def _metadata_table(metadata: Any, labels: Any) -> Any:
+def _metadata_table(metadata: Any, labels: Any, n_rows: int) -> Any:
     """Metadata as a pyarrow Table (or None), with ``labels`` as a first ``label`` column."""
     import pyarrow as pa
 
@@ -185,10 +224,15 @@ def _metadata_table(metadata: Any, labels: Any) -> Any:
         return None
     columns: dict[str, Any] = {}
     if labels is not None:
-        columns["label"] = list(labels)
+        columns["label"] = _one_per_row("`labels`", list(labels), n_rows)
     if metadata is not None:
         if isinstance(metadata, dict):
-            table = pa.table({str(k): list(v) for k, v in metadata.items()})
+            table = pa.table(
+                {
+                    str(k): _one_per_row(f"column {str(k)!r} of `metadata`", list(v), n_rows)
+                    for k, v in metadata.items()
+                }
+            )
         elif hasattr(metadata, "to_arrow"):  # polars
             table = metadata.to_arrow()
         elif hasattr(metadata, "columns") and hasattr(metadata, "to_dict"):  # pandas
@@ -197,6 +241,7 @@ def _metadata_table(metadata: Any, labels: Any) -> Any:
             table = metadata
         else:
             table = pa.table({"label" if labels is None else "metadata": list(metadata)})
+        _one_per_row("`metadata`", range(table.num_rows), n_rows)
         for column_name in table.column_names:
             if column_name in columns:
                 raise InvalidParameterError(f"`metadata` repeats the column {column_name!r}")
@@ -204,18 +249,27 @@ def _metadata_table(metadata: Any, labels: Any) -> Any:
     return pa.table(columns)
 
 
-def _session_logdir(name: str, vectors: Any, metadata: Any, images: Any) -> Path:
+def _one_per_row(what: str, values: Any, n_rows: int) -> Any:
+    """``values``, when there is one per vector."""
+    if len(values) != n_rows:
+        count = len(values)
+        raise InvalidParameterError(
+            f"{what} has {count} row{'s' * (count != 1)} but there are {n_rows} vectors; "
+            "give one per row"
+        )
+    return values
+
+
+def _session_logdir(name: str, matrix: np.ndarray, metadata: Any, images: Any) -> Path:
     """A log dir in the cache holding these data, named by their content.
 
     Showing the same data again reuses it, so computed projections come from the cache.
     """
     import xxhash
 
-    from embedding_projector.formats.arrays import float32_matrix
     from embedding_projector.formats.tsv_writer import metadata_to_tsv
     from embedding_projector.projector import save_embeddings
 
-    matrix = float32_matrix(_numeric(vectors))
     digest = xxhash.xxh3_128(name.encode())
     digest.update(f"{matrix.shape}".encode())
     digest.update(matrix.data.cast("B"))
@@ -245,25 +299,24 @@ def _numeric(vectors: Any) -> Any:
     return vectors
 
 
-def projector_magic(line: str) -> Projector | None:
-    """``%projector --logdir DIR`` or ``%projector PATH [--port N] [--height PX]``."""
+def projector_magic(line: str) -> ProjectorWidget | None:
+    """``%projector --logdir DIR`` or ``%projector PATH [--height PX] [--projection P]``."""
     parser = argparse.ArgumentParser(prog="%projector", exit_on_error=False, add_help=False)
     parser.add_argument("path", nargs="?")
     parser.add_argument("--logdir")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--height", type=int, default=DEFAULT_HEIGHT)
     parser.add_argument("--projection", choices=["pca", "tsne", "umap", "custom"])
     try:
         args = parser.parse_args(shlex.split(line))
     except (argparse.ArgumentError, SystemExit) as exc:
-        print(f"%projector: {exc}; usage: %projector --logdir DIR [--port N] [--height PX]")
+        print(f"%projector: {exc}; usage: %projector --logdir DIR [--height PX]")
         return None
     target = args.logdir or args.path
     if not target:
         print("%projector: give a log dir: %projector --logdir DIR")
         return None
     try:
-        return serve(target, port=args.port, height=args.height, projection=args.projection)
+        return _widget(open_path(target), height=args.height, projection=args.projection)
     except ProjectorError as exc:  # one line in the notebook, as on the command line
         print(f"%projector: {exc}")
         return None

@@ -20,6 +20,7 @@ their metadata and thumbnails in a layout TensorBoard 2.21 opens as well::
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -31,6 +32,7 @@ import numpy as np
 from embedding_projector.errors import InvalidParameterError, ProjectorError
 from embedding_projector.formats.arrays import float32_matrix, to_numpy
 from embedding_projector.formats.atomic import write_atomic
+from embedding_projector.formats.files import real_path
 from embedding_projector.formats.projector_config import (
     PROJECTOR_CONFIG_NAME,
     read_projector_config,
@@ -220,9 +222,16 @@ def _check_name_free(
 
 
 def _asset_paths(entry: EmbeddingInfoMessage, root: Path) -> list[Path]:
-    """The resolved files an entry names (relative paths are relative to ``root``)."""
-    paths = [entry.tensor_path, entry.metadata_path, entry.bookmarks_path, entry.sprite.image_path]
-    return [(root / os.path.expanduser(path)).resolve() for path in paths if path]
+    """The resolved files an entry names (relative paths are relative to ``root``).
+
+    A path that cannot be resolved (a symlink loop, a NUL byte) names none of our folders.
+    """
+    named = [entry.tensor_path, entry.metadata_path, entry.bookmarks_path, entry.sprite.image_path]
+    paths = []
+    for path in filter(None, named):
+        with contextlib.suppress(ProjectorError):
+            paths.append(real_path(root / os.path.expanduser(path), missing_ok=True))
+    return paths
 
 
 def _tensor_file(matrix: np.ndarray) -> tuple[str, bytes | memoryview]:

@@ -12,7 +12,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from embedding_projector.compute.jobs import CANCEL_GRACE, JobManager, JobNotReadyError
+from embedding_projector.compute import jobs as jobs_module
+from embedding_projector.compute.jobs import (
+    CANCEL_GRACE,
+    MAX_FINISHED_JOBS,
+    JobManager,
+    JobNotReadyError,
+)
+from embedding_projector.compute.jobstate import JobExpiredError
 from embedding_projector.errors import InvalidParameterError, NotFoundError
 
 
@@ -96,13 +103,57 @@ def test_pause_resume_perturb_and_cancel(manager: JobManager, blobs: np.ndarray)
     while manager.status(job)["iteration"] == paused_at:
         time.sleep(0.02)
     started = time.monotonic()
-    manager.cancel(job)
-    status = wait_for(manager, job, ("cancelled",), timeout=CANCEL_GRACE + 5)
-    assert time.monotonic() - started < CANCEL_GRACE + 1
+    assert manager.cancel(job)["state"] == "cancelling"
+    assert manager.status(job)["state"] in ("cancelling", "cancelled")
+    with pytest.raises(JobNotReadyError):
+        manager.pause(job)  # being stopped: no more control
+    status = wait_for(manager, job, ("cancelled",), timeout=5)
+    assert time.monotonic() - started < 1.0
     assert status["has_layout"]
     assert manager.result(job).shape == (600, 2)  # the partial layout
     with pytest.raises(JobNotReadyError):
         manager.pause(job)
+
+
+def test_asking_again_while_a_job_is_cancelling_starts_a_new_one(
+    manager: JobManager, blobs: np.ndarray
+) -> None:
+    spec = {"method": "tsne", "dims": 2, "seed": 21, "params": {"n_iter": 5000}}
+    first = manager.submit(blobs, spec)
+    wait_for(manager, first, ("running",))
+    manager.cancel(first)
+    again = manager.submit(blobs, spec)  # the page changed its mind back
+    assert again != first
+    assert manager.status(again)["state"] in ("queued", "running")
+    manager.cancel(again)
+    for job in (first, again):
+        assert wait_for(manager, job, ("cancelled",), timeout=5)["state"] == "cancelled"
+
+
+def test_a_job_that_does_not_stop_in_time_is_killed_and_its_worker_replaced(
+    tmp_path: Path, blobs: np.ndarray
+) -> None:
+    with JobManager(n_workers=1, cache_dir=tmp_path) as jobs:
+        # A cold worker imports umap and compiles its kernels for seconds after its
+        # first report, deaf to a stop meanwhile.
+        job = jobs.submit(blobs, {"method": "umap", "seed": 0})
+        wait_for(jobs, job, ("running",))
+        while jobs.status(job)["message"] != "finding nearest neighbours":
+            time.sleep(0.01)
+        (before,) = jobs._pool.workers
+        started = time.monotonic()
+        assert jobs.cancel(job)["state"] == "cancelling"
+        status = wait_for(jobs, job, ("cancelled", "failed", "done"), timeout=5)
+        assert status["state"] == "cancelled", status
+        assert CANCEL_GRACE <= time.monotonic() - started < 1.0
+        assert not status["has_layout"]  # it had none to keep
+        with pytest.raises(JobNotReadyError):
+            jobs.result(job)
+        # A new worker takes the next job.
+        after = jobs.submit(blobs, {"method": "pca"})
+        assert wait_for(jobs, after, ("done", "failed"))["state"] == "done"
+        (replacement,) = jobs._pool.workers
+        assert replacement is not before and not alive(before.process.pid)
 
 
 def test_a_failing_job_reports_its_error(manager: JobManager, tmp_path: Path) -> None:
@@ -125,7 +176,7 @@ def test_a_crashed_worker_fails_its_job_and_is_replaced(
 ) -> None:
     job = manager.submit(blobs, {"method": "tsne", "params": {"n_iter": 5000}, "seed": 3})
     wait_for(manager, job, ("running",))
-    worker = next(w for w in manager._workers if w.job is not None and w.job.id == job)
+    worker = next(w for w, running in manager._running.items() if running.id == job)
     os.kill(worker.process.pid, 9)
     status = wait_for(manager, job, ("done", "failed", "cancelled"))
     assert status["state"] == "failed"
@@ -167,7 +218,7 @@ def test_cache_hit_across_managers(tmp_path: Path, blobs: np.ndarray) -> None:
         job = first.submit(blobs, spec)
         assert wait_for(first, job, ("done", "failed"))["state"] == "done"
         expected = first.result(job).tobytes()
-        pids = [w.process.pid for w in first._workers]
+        pids = [w.process.pid for w in first._pool.workers]
     assert not any(alive(pid) for pid in pids)  # close() leaves no process behind
     with JobManager(n_workers=1, cache_dir=tmp_path) as second:
         started = time.monotonic()
@@ -204,3 +255,55 @@ def test_the_same_projection_asked_twice_while_running_is_one_job(
     assert other != first
     for job in (first, other):
         manager.cancel(job)
+
+
+def test_finished_jobs_are_forgotten_beyond_a_count_and_say_so(
+    manager: JobManager, blobs: np.ndarray
+) -> None:
+    key = manager.register(blobs)
+    first = manager.submit(key, {"method": "pca", "dims": 2})
+    wait_for(manager, first, ("done",))
+    components = [[0, 1], [1, 2], [2, 3], [3, 4]]
+    ids = [
+        manager.submit(key, {"method": "pca", "params": {"components": components[i % 4]}})
+        for i in range(1_000)
+    ]
+    assert len(manager._jobs) <= MAX_FINISHED_JOBS
+    assert len(manager._finished) <= MAX_FINISHED_JOBS
+    for recent in ids[-MAX_FINISHED_JOBS:]:
+        assert manager.status(recent)["state"] == "done"
+    np.testing.assert_array_equal(manager.result(ids[-1]), manager.result(ids[-5]))
+    for gone in (first, ids[0]):
+        with pytest.raises(JobExpiredError, match="ask for the projection again") as expired:
+            manager.status(gone)
+        assert expired.value.status == 404 and expired.value.code == "job_expired"
+        with pytest.raises(JobExpiredError):
+            manager.result(gone)
+    # Asking again is a cache hit, under a new id.
+    again = manager.submit(key, {"method": "pca", "dims": 2})
+    assert manager.status(again)["cached"]
+    # An id that was never ours is not "expired".
+    with pytest.raises(NotFoundError, match="no job") as unknown:
+        manager.status("no-such-job")
+    assert not isinstance(unknown.value, JobExpiredError)
+
+
+def test_finished_jobs_are_forgotten_beyond_a_size(
+    manager: JobManager, blobs: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = manager.register(blobs)
+    wait_for(manager, manager.submit(key, {"method": "pca"}), ("done",))
+    one = manager._jobs[manager.submit(key, {"method": "pca"})].nbytes
+    assert one == 600 * 10 * 4  # all ten components are held
+    monkeypatch.setattr(jobs_module, "MAX_HELD_BYTES", 3 * one)
+    ids = [manager.submit(key, {"method": "pca"}) for _ in range(20)]
+    assert manager._held_bytes <= 3 * one
+    assert manager._held_bytes == sum(job.nbytes for job in manager._finished.values())
+    assert [manager.status(job)["state"] for job in ids[-3:]] == ["done"] * 3
+    with pytest.raises(JobExpiredError):
+        manager.status(ids[-4])
+    # The newest job is kept whatever its size: its page is about to read it.
+    monkeypatch.setattr(jobs_module, "MAX_HELD_BYTES", 1)
+    newest = manager.submit(key, {"method": "pca"})
+    assert list(manager._finished) == [newest]
+    assert manager.result(newest).shape == (600, 2)

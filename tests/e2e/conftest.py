@@ -10,17 +10,16 @@ import pytest
 
 from tests.support.browser import CHROMIUM, launch_chromium
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 REPO = Path(__file__).resolve().parents[2]
 STATIC = REPO / "src" / "embedding_projector" / "static"
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def browser(playwright: Any) -> Iterator[Any]:
     assert (STATIC / "index.html").is_file(), "the web bundle is missing: run `make build`"
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make build`"
-    with playwright_api.sync_playwright() as p:
-        browser = launch_chromium(p.chromium)
-        yield browser
-        browser.close()
+    browser = launch_chromium(playwright.chromium)
+    yield browser
+    browser.close()

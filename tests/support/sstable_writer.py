@@ -18,7 +18,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable
 
-from embedding_projector.formats.tf_checkpoint.crc import masked_crc32c
+from embedding_projector.formats.crc import masked_crc32c
 from embedding_projector.formats.tf_checkpoint.sstable import FOOTER_SIZE, TABLE_MAGIC
 
 BLOCK_SIZE = 262_144

@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from embedding_projector.formats.tf_checkpoint.crc import crc32c, mask
+from embedding_projector.formats.crc import crc32c, mask
 from embedding_projector.formats.tf_checkpoint.index import Box
 from embedding_projector.formats.tf_checkpoint.wire import BundleEntry, Extent
 

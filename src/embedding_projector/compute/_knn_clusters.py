@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embedding_projector.compute.threads import map_in_threads, single_threaded_blas
+from embedding_projector.compute.threads import map_in_threads
 
 #: Clusters for N rows: N / _ROWS_PER_CLUSTER, at most _MAX_CLUSTERS (a query ranks
 #: them all, and each must hold enough rows for its skip to pay).
@@ -66,20 +66,19 @@ def find(
     rng = np.random.default_rng(0)
     sample = rows(np.sort(rng.choice(n, min(n, _SAMPLE_PER_CLUSTER * n_clusters), replace=False)))
     centres = sample[rng.choice(sample.shape[0], n_clusters, replace=False)]
-    with single_threaded_blas():
-        for _ in range(_ROUNDS):
-            labels = _nearest(sample, centres)
-            members = labels[:, None] == np.arange(n_clusters)
-            counts = members.sum(axis=0)
-            sums = members.T.astype(np.float64) @ sample
-            filled = counts > 0  # an emptied cluster keeps its centre
-            centres[filled] = sums[filled] / counts[filled, None]
-        centres32 = centres.astype(np.float32)
-        starts = range(0, n, 65_536)
-        parts = map_in_threads(
-            lambda start: _nearest(blocks(slice(start, start + 65_536)), centres32), starts
-        )
-        labels = np.concatenate(list(parts))
+    for _ in range(_ROUNDS):
+        labels = _nearest(sample, centres)
+        members = labels[:, None] == np.arange(n_clusters)
+        counts = members.sum(axis=0)
+        sums = members.T.astype(np.float64) @ sample
+        filled = counts > 0  # an emptied cluster keeps its centre
+        centres[filled] = sums[filled] / counts[filled, None]
+    centres32 = centres.astype(np.float32)
+    starts = range(0, n, 65_536)
+    parts = map_in_threads(
+        lambda start: _nearest(blocks(slice(start, start + 65_536)), centres32), starts
+    )
+    labels = np.concatenate(list(parts))
     used, labels = np.unique(labels, return_inverse=True)
     return Clusters(centres[used], labels.astype(np.int64))
 

@@ -8,10 +8,16 @@ or ``$EMBEDDING_PROJECTOR_CACHE_DIR``)::
     numba/               numba's compiled-code cache
 
 Every write goes to a temporary file in the same directory, then ``os.replace``:
-readers in other processes see a whole file or none. A file that fails to load
-(truncated, corrupt) is deleted and treated as missing. When the total size
-passes ``max_bytes``, the least recently used files go first (a read touches
-the file's mtime); shared vectors still in use are kept, and not counted.
+readers in other processes see a whole file or none, and a file is never changed
+in place (so a memory map of it stays valid). Temporary files of writes killed
+midway are removed when a cache is opened. A file that fails to load (truncated,
+corrupt) is deleted and treated as missing. When the total size passes
+``max_bytes``, the least recently used files go first (a read touches the file's
+mtime); shared vectors still in use are kept, and not counted.
+
+A shared-vectors file is named by the hash of its content, and that is checked
+before one found on disk is used: a file damaged or replaced behind our back is
+written again, never trusted.
 """
 
 from __future__ import annotations
@@ -20,15 +26,18 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
+import threading
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
-from embedding_projector.compute.hashing import content_hash
+from embedding_projector.compute.hashing import content_hash, hash_blocks, row_blocks
+from embedding_projector.errors import FileChangedError, ProjectorError
+from embedding_projector.formats.atomic import atomic_writer, remove_stale_temporaries
+from embedding_projector.formats.npy import npy_layout
 from embedding_projector.user_cache import default_cache_dir
 
 #: Default size cap of the cache directory.
@@ -59,6 +68,10 @@ class ResultCache:
         self.vectors_dir = self.directory / "vectors"
         for folder in (self.results_dir, self.vectors_dir):
             folder.mkdir(parents=True, exist_ok=True)
+            remove_stale_temporaries(folder)
+        # Vectors files whose content this process hashed: their identity then, and key.
+        self._verified: dict[Path, tuple[tuple[int, int, int, int], str]] = {}
+        self._verified_lock = threading.Lock()
 
     # -- results -------------------------------------------------------------
 
@@ -81,9 +94,8 @@ class ResultCache:
     def put(self, key: str, result: np.ndarray, meta: dict[str, Any] | None = None) -> None:
         """Store ``result`` (and JSON-able ``meta``) under ``key``, atomically, then evict."""
         array, text = np.ascontiguousarray(result), np.array(json.dumps(meta or {}))
-        _write_atomic(
-            self.results_dir / f"{key}.npz", lambda f: np.savez(f, result=array, meta=text)
-        )
+        with atomic_writer(self.results_dir / f"{key}.npz", sync=False) as file:
+            np.savez(file, result=array, meta=text)
         self.evict()
 
     # -- shared vectors ------------------------------------------------------
@@ -91,13 +103,66 @@ class ResultCache:
     def store_vectors(self, X: np.ndarray) -> tuple[str, Path]:
         """Write float32 ``X`` once under its content hash; returns ``(hash, path)``."""
         key = content_hash(X)
+        return key, self._stored(key, X.shape, lambda: row_blocks(X))
+
+    def store_vector_blocks(
+        self, shape: tuple[int, int], blocks: Callable[[], Iterable[np.ndarray]]
+    ) -> tuple[str, Path]:
+        """Write vectors given as blocks of rows once under their content hash.
+
+        ``blocks()`` yields consecutive float32 row blocks; it is called once to hash them
+        and, when no valid copy is stored yet, a second time to write them. Memory stays
+        at one block.
+
+        Raises
+        ------
+        FileChangedError
+            When the two passes read different content (the source changed meanwhile).
+        ProjectorError
+            From ``blocks`` itself.
+        """
+        key = hash_blocks(shape, blocks())
+        return key, self._stored(key, shape, blocks)
+
+    def _stored(
+        self, key: str, shape: tuple[int, ...], blocks: Callable[[], Iterable[np.ndarray]]
+    ) -> Path:
+        """The vectors file of ``key``: the one found if it holds that content, else written."""
         path = self.vectors_path(key)
-        if _is_valid_npy(path, X.shape):
+        if self._holds(path, key, shape):
             _touch(path)
-        else:
-            array = np.ascontiguousarray(X, dtype=np.float32)
-            _write_atomic(path, lambda f: np.save(f, array))
-        return key, path
+            self._remember(path, key)  # as touched: a later change is seen by its mtime
+            return path
+        with atomic_writer(path, sync=False) as file:
+            header = {"descr": "<f4", "fortran_order": False, "shape": tuple(shape)}
+            np.lib.format.write_array_header_1_0(file, header)
+            if hash_blocks(shape, _written(file, blocks())) != key:
+                raise FileChangedError(
+                    "the vectors changed while they were being copied for the workers; "
+                    "open them again"
+                )
+        self._remember(path, key)
+        return path
+
+    def _holds(self, path: Path, key: str, shape: tuple[int, ...]) -> bool:
+        """Whether ``path`` is a float32 ``.npy`` of ``shape`` whose content hashes to ``key``.
+
+        Read with ``pread``, never mapped: whatever is found there is not trusted yet.
+        """
+        try:
+            with self._verified_lock:
+                if self._verified.get(path) == (_identity(path.stat()), key):
+                    return True
+            stored = npy_layout(path)
+            if stored.shape != tuple(shape) or stored.dtype != np.dtype("<f4"):
+                return False
+            return hash_blocks(shape, stored.row_blocks()) == key
+        except (OSError, ProjectorError):
+            return False
+
+    def _remember(self, path: Path, key: str) -> None:
+        with contextlib.suppress(OSError), self._verified_lock:
+            self._verified[path] = (_identity(path.stat()), key)
 
     def vectors_path(self, key: str) -> Path:
         """Where the vectors of content hash ``key`` are stored."""
@@ -135,25 +200,17 @@ class ResultCache:
             total -= size
 
 
-def _write_atomic(path: Path, write: Any) -> None:
-    """Write through ``write(file)`` to a temporary file, then rename it over ``path``."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            write(file)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
+    """What says a file is still the one that was hashed."""
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
-def _is_valid_npy(path: Path, shape: tuple[int, ...]) -> bool:
-    """True if ``path`` is a whole float32 ``.npy`` of ``shape``."""
-    try:
-        array = np.load(path, mmap_mode="r")
-    except (OSError, ValueError):
-        return False
-    return bool(array.shape == shape and array.dtype == np.float32)
+def _written(file: BinaryIO, blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    """Write each block to ``file`` as float32 as it passes, and pass it on."""
+    for block in blocks:
+        data = np.ascontiguousarray(block, dtype="<f4")
+        file.write(data.data)
+        yield data
 
 
 def _touch(path: Path) -> None:

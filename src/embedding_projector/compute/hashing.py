@@ -9,6 +9,8 @@ could craft one could equally write the cache files.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import numpy as np
 
 #: Rows hashed at once; bounds the copy made for a non-contiguous input.
@@ -29,11 +31,25 @@ def content_hash(X: np.ndarray) -> str:
         32 lowercase hex digits. Equal arrays (same shape, same float32 values,
         bit for bit) give equal hashes, whatever their memory layout.
     """
+    return hash_blocks(X.shape, row_blocks(X))
+
+
+def row_blocks(X: np.ndarray) -> Iterator[np.ndarray]:
+    """``X`` in blocks of consecutive rows (views), so that copies stay small."""
+    for start in range(0, X.shape[0], _BLOCK_ROWS):
+        yield X[start : start + _BLOCK_ROWS]
+
+
+def hash_blocks(shape: tuple[int, ...], blocks: Iterable[np.ndarray]) -> str:
+    """:func:`content_hash` of the array made of ``blocks`` of consecutive rows.
+
+    The hash does not depend on where the blocks are cut; they are converted to
+    C-contiguous float32 one at a time.
+    """
     import xxhash
 
     hasher = xxhash.xxh3_128()
-    hasher.update(f"float32:{X.shape}".encode())
-    for start in range(0, X.shape[0], _BLOCK_ROWS):
-        block = np.ascontiguousarray(X[start : start + _BLOCK_ROWS], dtype=np.float32)
-        hasher.update(block.data)
+    hasher.update(f"float32:{tuple(shape)}".encode())
+    for block in blocks:
+        hasher.update(np.ascontiguousarray(block, dtype=np.float32).data)
     return str(hasher.hexdigest())

@@ -1,10 +1,17 @@
 """The job engine: projections in worker processes, with progress, control and a cache.
 
-One :class:`JobManager` per server. It keeps ``n_workers`` spawned worker
-processes alive between jobs (a spawned worker takes about a second to import
-numpy and our modules, and UMAP's numba kernels are compiled once per process),
-shares the vectors with them through a content-addressed ``.npy`` that they
-memory-map, and follows them from one reader thread.
+One :class:`JobManager` per server. It queues jobs and schedules them on a
+:class:`.pool.WorkerPool` of ``n_workers`` spawned processes kept alive between
+jobs (a spawned worker takes about a second to import numpy and our modules,
+and UMAP's numba kernels are compiled once per process), shares the vectors
+with them through a content-addressed ``.npy`` that they memory-map, and
+applies what they report (:mod:`.messages`) to the jobs (:mod:`.jobstate`).
+
+Finished jobs are kept for a while, so that their page can read the result,
+then forgotten: the newest :data:`MAX_FINISHED_JOBS`, within
+:data:`MAX_HELD_BYTES` of results. Their results stay in the disk cache, so
+asking again is a cache hit; asking about a forgotten job is a 404 that says so
+(:class:`.jobstate.JobExpiredError`).
 
 From an event loop: :meth:`JobManager.register` and :meth:`JobManager.submit`
 take time that grows with the data (hashing and writing the vectors once;
@@ -31,81 +38,48 @@ Typical use from FastAPI::
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-import multiprocessing
+import itertools
 import os
-import queue
 import threading
-import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from embedding_projector.compute import worker as worker_module
 from embedding_projector.compute.cache import DEFAULT_MAX_BYTES, ResultCache, result_key
-from embedding_projector.compute.jobstate import TERMINAL, Job, JobNotReadyError, Watcher
+from embedding_projector.compute.jobstate import (
+    ON_A_WORKER,
+    TERMINAL,
+    Job,
+    JobExpiredError,
+    JobNotReadyError,
+    Watcher,
+)
+from embedding_projector.compute.messages import (
+    Action,
+    Control,
+    Event,
+    Ready,
+    Run,
+    Warmed,
+    WarmUp,
+)
+from embedding_projector.compute.pool import WorkerPool, WorkerProcess
 from embedding_projector.compute.spec import JobSpec, parse_spec
 from embedding_projector.compute.validation import check_vectors
 from embedding_projector.errors import InvalidParameterError, NotFoundError
 
-log = logging.getLogger(__name__)
-
-#: Seconds a running job has to honour a cancel before its worker is killed.
-CANCEL_GRACE = 2.0
-#: Workers dying before they report ready, in a row, after which none is respawned.
-_MAX_START_FAILURES = 3
-#: Tells a worker's sender thread to stop.
-_CLOSED = object()
-
-
-class _Worker:
-    """A worker process and the two pipes to it."""
-
-    def __init__(self, context: Any, cache: ResultCache) -> None:
-        command_recv, self.commands = context.Pipe(duplex=False)
-        self.events, event_send = context.Pipe(duplex=False)
-        args = (command_recv, event_send, str(cache.directory), cache.max_bytes)
-        self.process = context.Process(target=worker_module.main, args=args, daemon=True)
-        self.process.start()
-        command_recv.close()
-        event_send.close()
-        # Messages go out from a thread of their own: pickling a task (t-SNE labels
-        # of a million points) must not happen under the manager's lock.
-        self._outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        threading.Thread(target=self._send_loop, name="jobs-sender", daemon=True).start()
-        self.job: Job | None = None
-        self.warming = False
-        self.warm = False
-        self.ready = False
-        self.dead = False
-        self.kill_at: float | None = None
-
-    @property
-    def idle(self) -> bool:
-        return self.job is None and not self.warming and not self.dead
-
-    def send(self, message: Any) -> None:
-        """Queue a message for the worker; returns at once."""
-        self._outbox.put(message)
-
-    def _send_loop(self) -> None:
-        while (message := self._outbox.get()) is not _CLOSED:
-            # A dead worker's pipe is broken: the reader thread notices and cleans up.
-            with contextlib.suppress(OSError):
-                self.commands.send(message)
-
-    def kill(self) -> None:
-        self._outbox.put(_CLOSED)
-        self.process.kill()
-        self.process.join(timeout=5)
-        self.commands.close()
-        self.events.close()
+#: Seconds a job asked to stop has to stop by itself before its worker is killed
+#: (docs/decisions.md has the measurements behind it).
+CANCEL_GRACE = 0.5
+#: Finished jobs kept in memory (the newest), for their status and result.
+MAX_FINISHED_JOBS = 128
+#: Bytes of results and layouts that finished jobs may hold together (the newest is
+#: always kept, whatever its size).
+MAX_HELD_BYTES = 256 * 2**20
 
 
 class JobManager:
@@ -129,19 +103,26 @@ class JobManager:
         max_cache_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.cache = ResultCache(cache_dir, max_bytes=max_cache_bytes)
-        # A spawned (not forked) worker starts clean even though the server has threads.
-        self._context = multiprocessing.get_context("spawn")
         self._lock = threading.RLock()
+        self._cache_reads = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._queue: deque[Job] = deque()
+        # Ended jobs, oldest first, and the bytes they hold.
+        self._finished: OrderedDict[str, Job] = OrderedDict()
+        self._held_bytes = 0
+        # Job ids are "<this manager>-<n>": an id of ours that is gone has expired.
+        self._id_prefix = uuid.uuid4().hex[:16]
+        self._counter = itertools.count()
         self._vectors: dict[str, tuple[Path, tuple[int, int]]] = {}
+        # Scheduling: which worker runs which job, which are (being) warmed for UMAP.
+        self._running: dict[WorkerProcess, Job] = {}
+        self._warm: set[WorkerProcess] = set()
+        self._warming: set[WorkerProcess] = set()
         self._warm_wanted = False
         self._closed = False
-        self._start_failures = 0
         count = n_workers if n_workers is not None else os.cpu_count() or 1
-        self._workers = [_Worker(self._context, self.cache) for _ in range(max(1, count))]
-        self._reader = threading.Thread(target=self._read_events, name="jobs-reader", daemon=True)
-        self._reader.start()
+        self._pool = WorkerPool(count, self.cache, self)
+        self._pool.start()  # its reader thread calls us back: everything above is set
 
     def __enter__(self) -> JobManager:
         return self
@@ -187,13 +168,18 @@ class JobManager:
                 raise NotFoundError(f"no vectors registered under `{key}`")
             path, shape = self._vectors[key]
         parsed = parse_spec(spec, *shape)
-        job = Job(uuid.uuid4().hex, parsed, result_key(parsed.cache_parts(key)), path)
-        cached = self.cache.get(job.cache_key)
+        cache_key = result_key(parsed.cache_parts(key))
+        # One read at a time: np.load parses the header with ast.literal_eval, which
+        # CPython < 3.11.8 / 3.12.2 may fail with a SystemError when two threads do it
+        # at once (python/cpython#106905); concurrent page loads did, 1 in ~1,000.
+        with self._cache_reads:
+            cached = self.cache.get(cache_key)
         with self._lock:
             self._check_open()
-            twin = self._unfinished_twin(job)
+            twin = self._unfinished_twin(cache_key, parsed.components)
             if twin is not None:
                 return twin.id  # the same projection is under way: follow that one
+            job = Job(self._new_id(), parsed, cache_key, path, on_end=self._retire)
             self._jobs[job.id] = job
             if cached is not None:
                 job.finish_cached(*cached)
@@ -246,13 +232,12 @@ class JobManager:
         state, never a backlog.
         """
         with self._lock:
-            self._job(job_id)
-        return self._events(job_id)
+            job = self._job(job_id)
+        return self._events(job)
 
-    async def _events(self, job_id: str) -> AsyncIterator[dict[str, Any]]:
+    async def _events(self, job: Job) -> AsyncIterator[dict[str, Any]]:
         watcher = Watcher(asyncio.get_running_loop())
         with self._lock:
-            job = self._job(job_id)
             job.watchers.add(watcher)
         try:
             while True:
@@ -269,19 +254,24 @@ class JobManager:
     # -- controlling ---------------------------------------------------------
 
     def cancel(self, job_id: str) -> dict[str, Any]:
-        """Stop a job; a running one keeps its partial layout. Returns its status."""
+        """Stop a job; a running one keeps its partial layout. Returns its status.
+
+        A queued job is ``cancelled`` at once; a running one is ``cancelling``
+        until its worker stops it (at its next progress report), and is
+        ``cancelled`` :data:`CANCEL_GRACE` seconds later at the latest, with the
+        last layout it streamed: its worker is then killed (and replaced).
+        """
         with self._lock:
             job = self._job(job_id)
             if job.state == "queued":
                 self._queue.remove(job)
                 job.end("cancelled", message="cancelled before it started")
             elif job.state == "running" and job.worker is not None:
-                worker = job.worker
-                if worker.kill_at is None:
-                    worker.kill_at = time.monotonic() + CANCEL_GRACE
-                    job.message = "cancelling"
-                    job.touch()
-                    worker.send(("stop", job.id))
+                job.stop()
+                job.worker.send(Control(job.id, "stop"))
+                deadline = threading.Timer(CANCEL_GRACE, self._stop_by_force, (job,))
+                deadline.daemon = True
+                deadline.start()
             return job.status()
 
     def pause(self, job_id: str) -> dict[str, Any]:
@@ -296,14 +286,14 @@ class JobManager:
         """Shake a running t-SNE's layout (TensorBoard's "Perturb") and keep optimising."""
         return self._control(job_id, "perturb")
 
-    def _control(self, job_id: str, command: str) -> dict[str, Any]:
+    def _control(self, job_id: str, action: Action) -> dict[str, Any]:
         with self._lock:
             job = self._job(job_id)
             if job.spec.method != "tsne":
-                raise InvalidParameterError(f"`{command}` applies to t-SNE jobs only")
+                raise InvalidParameterError(f"`{action}` applies to t-SNE jobs only")
             if job.state != "running" or job.worker is None:
                 raise JobNotReadyError(f"job {job_id} is {job.state}, not running")
-            job.worker.send((command, job.id))
+            job.worker.send(Control(job.id, action))
             return job.status()
 
     # -- shutting down -------------------------------------------------------
@@ -314,34 +304,105 @@ class JobManager:
             if self._closed:
                 return
             self._closed = True
-            for job in self._jobs.values():
+            for job in list(self._jobs.values()):
                 if job.state not in TERMINAL:
                     job.end("cancelled", message="the server is shutting down")
             self._queue.clear()
-            workers = list(self._workers)
-        for worker in workers:
-            worker.send(None)
-        self._reader.join(timeout=5)  # it stops within one wait() round; then close the pipes
-        deadline = time.monotonic() + 2.0
-        for worker in workers:
-            worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
-            worker.kill()
+        self._pool.close()  # without the lock: the pool's reader thread may be waiting for it
+
+    # -- what the pool reports (from its reader thread) ----------------------
+
+    def received(self, worker: WorkerProcess, event: Event) -> None:
+        """Apply a worker's message, then give idle workers work."""
+        with self._lock:
+            match event:
+                case Ready():
+                    pass
+                case Warmed():
+                    self._warming.discard(worker)
+                    self._warm.add(worker)
+                case _:
+                    job = self._running.get(worker)
+                    if job is not None and job.id == event.job_id:
+                        job.apply(event)
+                        if job.state in TERMINAL:
+                            self._release(worker, job)
+            self._dispatch()
+
+    def lost(self, worker: WorkerProcess) -> None:
+        """A worker died: its job fails (or is cancelled, if it was being stopped)."""
+        with self._lock:
+            self._warm.discard(worker)
+            self._warming.discard(worker)
+            job = self._running.pop(worker, None)
+            if job is not None and not self._closed and job.state in ON_A_WORKER:
+                if job.state == "cancelling":
+                    job.end("cancelled", message="cancelled")
+                else:
+                    code = worker.process.exitcode
+                    job.end("failed", error=f"the worker process died (exit code {code})")
+            self._fail_queue_if_no_worker()
+
+    def joined(self, worker: WorkerProcess) -> None:
+        """A replacement worker started: give it work."""
+        with self._lock:
+            self._dispatch()
+
+    def _stop_by_force(self, job: Job) -> None:
+        """The grace is over: a job still cancelling ends now, and its worker is killed."""
+        with self._lock:
+            if job.state != "cancelling" or self._closed:
+                return  # it stopped by itself (or ended otherwise) in time
+            worker = job.worker
+            job.end("cancelled", message="cancelled")
+            del self._running[worker]
+            self._pool.kill(worker)  # replaced once its process is gone (joined())
 
     # -- internals (called with the lock held) -------------------------------
 
-    def _job(self, job_id: str) -> Job:
-        try:
-            return self._jobs[job_id]
-        except KeyError:
-            raise NotFoundError(f"no job `{job_id}`") from None
+    def _new_id(self) -> str:
+        return f"{self._id_prefix}-{next(self._counter)}"
 
-    def _unfinished_twin(self, job: Job) -> Job | None:
-        """A queued or running job computing exactly what ``job`` asks for (a reloaded page)."""
+    def _job(self, job_id: str) -> Job:
+        job = self._jobs.get(job_id)
+        if job is not None:
+            return job
+        prefix, _, number = job_id.partition("-")
+        if prefix == self._id_prefix and number.isdecimal():
+            raise JobExpiredError(
+                f"job `{job_id}` ended a while ago and was dropped from memory (the server "
+                f"keeps its {MAX_FINISHED_JOBS} newest finished jobs); ask for the projection "
+                "again: a finished one comes from the cache at once"
+            )
+        raise NotFoundError(f"no job `{job_id}` (jobs do not outlive the server that ran them)")
+
+    def _unfinished_twin(self, cache_key: str, components: tuple[int, ...]) -> Job | None:
+        """A queued or running job computing exactly this (a reloaded page asks again).
+
+        A job being cancelled is no twin: asking again after a cancel starts afresh.
+        """
         for other in self._jobs.values():
-            same = (other.cache_key, other.spec.components) == (job.cache_key, job.spec.components)
-            if same and other.state not in TERMINAL:
+            same = (other.cache_key, other.spec.components) == (cache_key, components)
+            if same and other.state in ("queued", "running"):
                 return other
         return None
+
+    def _retire(self, job: Job) -> None:
+        """A job ended: keep it among the newest finished ones, forget the oldest beyond that."""
+        self._finished[job.id] = job
+        self._held_bytes += job.nbytes
+        while len(self._finished) > 1 and (
+            len(self._finished) > MAX_FINISHED_JOBS or self._held_bytes > MAX_HELD_BYTES
+        ):
+            _, oldest = self._finished.popitem(last=False)
+            self._held_bytes -= oldest.nbytes
+            self._jobs.pop(oldest.id, None)
+
+    def _release(self, worker: WorkerProcess, job: Job) -> None:
+        """``job`` ended on ``worker``, which is free again."""
+        del self._running[worker]
+        if job.spec.method == "umap":
+            self._warm.add(worker)  # it compiled UMAP's kernels
 
     def _check_open(self) -> None:
         if self._closed:
@@ -349,119 +410,43 @@ class JobManager:
 
     def _dispatch(self) -> None:
         """Give queued jobs, then wanted warm-ups, to idle workers."""
-        while self._queue:
-            idle = [w for w in self._workers if w.idle]
-            if not idle:
-                return
+        if self._closed:
+            return
+        workers = self._pool.workers
+        idle = [w for w in workers if w not in self._running and w not in self._warming]
+        while self._queue and idle:
             job = self._queue.popleft()
             # A UMAP job prefers a worker whose numba kernels are already compiled.
-            warm = [w for w in idle if w.warm] if job.spec.method == "umap" else []
+            warm = [w for w in idle if w in self._warm] if job.spec.method == "umap" else []
             chosen = (warm or idle)[0]
-            chosen.job = job
+            idle.remove(chosen)
+            self._running[chosen] = job
             job.start(chosen)
-            chosen.send(
-                ("run", worker_module.Task(job.id, job.spec, job.vectors_path, job.cache_key))
-            )
+            chosen.send(Run(job.id, job.spec, job.vectors_path, job.cache_key))
         if self._warm_wanted:
-            warmed = sum(w.warm or w.warming for w in self._workers)
-            for candidate in self._workers:
-                if warmed >= max(1, len(self._workers) - 1):
+            warmed = sum(w in self._warm or w in self._warming for w in workers)
+            for candidate in idle:
+                if warmed >= max(1, len(workers) - 1):
                     break
-                if candidate.idle and not candidate.warm:
-                    candidate.warming = True
-                    candidate.send(("warm",))
+                if candidate not in self._warm:
+                    self._warming.add(candidate)
+                    candidate.send(WarmUp())
                     warmed += 1
-
-    def _read_events(self) -> None:
-        """The reader thread: applies worker messages, notices dead workers, enforces cancels."""
-        while True:
-            with self._lock:
-                if self._closed:
-                    return
-                workers = list(self._workers)
-            by_conn = {w.events: w for w in workers}
-            by_sentinel = {w.process.sentinel: w for w in workers}
-            try:
-                for item in wait([*by_conn, *by_sentinel], timeout=0.2):
-                    if isinstance(item, Connection) and item in by_conn:
-                        self._receive(by_conn[item])
-                    elif item in by_sentinel:
-                        self._worker_died(by_sentinel[item])
-                self._enforce_cancels()
-            except Exception:  # a bug here must not leave every job hanging
-                log.exception("job manager reader thread")
-
-    def _receive(self, worker: _Worker) -> bool:
-        """Apply one message from ``worker``; False at the end of its pipe."""
-        try:
-            message = worker.events.recv()
-        except (EOFError, OSError):
-            return False  # the sentinel reports the death
-        with self._lock:
-            kind = message[0]
-            if kind == "ready":
-                worker.ready = True
-                self._start_failures = 0
-            elif kind == "warmed":
-                worker.warming, worker.warm = False, True
-            else:
-                job = self._jobs.get(message[1])
-                if job is not None and job.state == "running":
-                    job.apply(kind, message[2:])
-                    if job.state in TERMINAL:
-                        worker.job, worker.kill_at = None, None
-                        if job.spec.method == "umap":
-                            worker.warm = True
-            self._dispatch()
-        return True
-
-    def _worker_died(self, dead: _Worker) -> None:
-        dead.process.join(timeout=1)  # reap it: its sentinel fired, so this is immediate
-        with self._lock:
-            dead.dead = True  # never dispatch to it, even while its last words are read
-            # Apply whatever the worker said before it died.
-            # (A closed pipe polls as readable: stop at its end.)
-            while not dead.events.closed and _poll(dead.events) and self._receive(dead):
-                pass
-            if self._closed or dead not in self._workers:
-                return
-            job = dead.job
-            if job is not None and job.state not in TERMINAL:
-                if dead.kill_at is not None:
-                    job.end("cancelled", message="cancelled")
-                else:
-                    code = dead.process.exitcode
-                    job.end("failed", error=f"the worker process died (exit code {code})")
-            dead.kill()
-            if not dead.ready:
-                self._start_failures += 1
-            if self._start_failures >= _MAX_START_FAILURES:
-                self._workers.remove(dead)
-                self._fail_queue_if_no_worker()
-                return
-            self._workers[self._workers.index(dead)] = _Worker(self._context, self.cache)
-            self._dispatch()
 
     def _fail_queue_if_no_worker(self) -> None:
         """Workers that die before they start (a broken install) must not be respawned forever."""
-        if self._workers:
+        if not self._pool.exhausted:
             return
         while self._queue:
             self._queue.popleft().end("failed", error="worker processes fail to start")
 
-    def _enforce_cancels(self) -> None:
-        now = time.monotonic()
-        with self._lock:
-            late = [w for w in self._workers if w.kill_at is not None and now >= w.kill_at]
-        for worker in late:
-            worker.process.kill()  # the sentinel fires next and _worker_died finishes up
 
-
-def _poll(conn: Connection) -> bool:
-    try:
-        return conn.poll()
-    except (EOFError, OSError):
-        return False
-
-
-__all__ = ["CANCEL_GRACE", "JobManager", "JobNotReadyError", "JobSpec"]
+__all__ = [
+    "CANCEL_GRACE",
+    "MAX_FINISHED_JOBS",
+    "MAX_HELD_BYTES",
+    "JobExpiredError",
+    "JobManager",
+    "JobNotReadyError",
+    "JobSpec",
+]

@@ -8,17 +8,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from embedding_projector.compute.messages import (
+    Cancelled,
+    Done,
+    Failed,
+    JobEvent,
+    Layout,
+    Progressed,
+)
 from embedding_projector.compute.spec import JobSpec
-from embedding_projector.errors import ProjectorError
+from embedding_projector.errors import NotFoundError, ProjectorError
 
-#: A job is "queued", then "running", then ends in one of these states.
+#: A job is "queued", then "running" ("cancelling" once asked to stop), then ends in
+#: one of these states.
 TERMINAL = frozenset({"done", "failed", "cancelled"})
+#: The states in which a worker is computing the job.
+ON_A_WORKER = frozenset({"running", "cancelling"})
 
 
 class JobNotReadyError(ProjectorError):
@@ -26,6 +39,12 @@ class JobNotReadyError(ProjectorError):
 
     status = 409
     code = "job_not_ready"
+
+
+class JobExpiredError(NotFoundError):
+    """The job ended a while ago and was dropped from memory; its result is in the cache."""
+
+    code = "job_expired"
 
 
 class Watcher:
@@ -50,7 +69,15 @@ class Watcher:
 class Job:
     """A job's state, its latest layout and its watchers."""
 
-    def __init__(self, job_id: str, spec: JobSpec, cache_key: str, vectors_path: Path) -> None:
+    def __init__(
+        self,
+        job_id: str,
+        spec: JobSpec,
+        cache_key: str,
+        vectors_path: Path,
+        *,
+        on_end: Callable[[Job], None],
+    ) -> None:
         self.id = job_id
         self.spec = spec
         self.cache_key = cache_key
@@ -71,6 +98,7 @@ class Job:
         self.created = time.time()
         self.started: float | None = None
         self.finished: float | None = None
+        self._on_end = on_end
 
     # -- transitions ---------------------------------------------------------
 
@@ -83,21 +111,30 @@ class Job:
         self.result, self.meta, self.cached = result, meta, True
         self.end("done", message="from the cache")
 
-    def apply(self, kind: str, payload: tuple[Any, ...]) -> None:
-        """Apply a worker message (see :mod:`.worker`) about this job."""
-        if kind == "progress":
-            self.progress, self.iteration, self.message, self.paused = payload
-        elif kind == "layout":
-            self.set_layout(payload[0])
-        elif kind == "done":
-            self.result, self.meta = payload
-            self.end("done", message="done")
-        elif kind == "cancelled":
-            if payload[0] is not None:
-                self.set_layout(payload[0])
-            self.end("cancelled", message="cancelled")
-        elif kind == "failed":
-            self.end("failed", error=payload[0])
+    def stop(self) -> None:
+        """Asked to stop while a worker computes it: ``cancelling`` until the worker stops."""
+        self.state, self.message, self.paused = "cancelling", "cancelling", False
+        self.touch()
+
+    def apply(self, event: JobEvent) -> None:
+        """Apply a worker's message about this job (running or cancelling)."""
+        match event:
+            case Progressed():
+                self.progress, self.iteration = event.fraction, event.iteration
+                if self.state == "running":  # "cancelling" stays what the user sees
+                    self.message, self.paused = event.message, event.paused
+            case Layout():
+                self.set_layout(event.coordinates)
+            case Done():
+                # Finished before it saw a stop: the whole result beats a partial one.
+                self.result, self.meta = event.result, event.meta
+                self.end("done", message="done")
+            case Cancelled():
+                if event.partial is not None:
+                    self.set_layout(event.partial)
+                self.end("cancelled", message="cancelled")
+            case Failed():
+                self.end("failed", error=event.error)
         if self.state not in TERMINAL:
             self.touch()
 
@@ -111,7 +148,18 @@ class Job:
         if state == "done":
             self.progress = 1.0
             self.layout_version += 1
+        # An ended job keeps only what it shows: the result, or a cancelled job's partial
+        # layout. Supervision labels (a Python object per point) are not needed any more.
+        if state != "cancelled":
+            self.layout = None
+        self.spec = dataclasses.replace(self.spec, labels=None)
         self.touch()
+        self._on_end(self)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays it holds (its result and its latest layout)."""
+        return sum(a.nbytes for a in (self.result, self.layout) if a is not None)
 
     def touch(self) -> None:
         """Tell the watchers that something changed."""

@@ -4,9 +4,10 @@ The scatter matrix is accumulated block by block: each block is centred in
 float64 (so small variances survive a large common offset), cast to float32 and
 multiplied in float32 (``X.T @ X``, half the work of float64), and the blocks'
 products are summed in float64. Blocks are small (they stay in the CPU cache)
-and go to one thread per core, each with single-threaded BLAS: OpenBLAS's own
-threads wait for each other by spinning, which made the same products ten times
-slower when other processes shared the cores. The matrix is then diagonalised
+and go to one thread per core. The processes that run it (the job workers) keep
+BLAS to one thread (:func:`.threads.limit_blas_threads`): OpenBLAS's own threads
+wait for each other by spinning, which made the same products ten times slower
+when other processes shared the cores. The matrix is then diagonalised
 in float64 (``scipy.linalg.eigh``, top eigenpairs only). docs/decisions.md has
 the measurements: ~2 s at 1M x 128, variance ratios within 1e-7 of float64.
 """
@@ -21,7 +22,7 @@ import numpy as np
 from embedding_projector.compute.params import param
 from embedding_projector.compute.preprocess import centroid
 from embedding_projector.compute.progress import Callback, Progress, report, within
-from embedding_projector.compute.threads import map_in_threads, single_threaded_blas
+from embedding_projector.compute.threads import map_in_threads
 from embedding_projector.compute.validation import check_int, check_vectors
 from embedding_projector.errors import InvalidParameterError
 
@@ -114,9 +115,8 @@ def run(
     """
     X = check_vectors(X, min_samples=2)
     n_components = check_int("n_components", n_components, low=1, high=MAX_COMPONENTS)
-    with single_threaded_blas():
-        basis = _fit([X], n_components, within(callback, 0.0, 0.75))
-        coordinates = _project(X, basis, within(callback, 0.75, 1.0))
+    basis = _fit([X], n_components, within(callback, 0.0, 0.75))
+    coordinates = _project(X, basis, within(callback, 0.75, 1.0))
     return PCAResult(coordinates, basis.explained_variance_ratio, basis.components, basis.mean)
 
 
@@ -161,8 +161,7 @@ def fit(
     if sum(X.shape[0] for X in checked) < 2:
         raise InvalidParameterError("`arrays` must have at least 2 rows in all")
     n_components = check_int("n_components", n_components, low=1, high=MAX_COMPONENTS)
-    with single_threaded_blas():
-        return _fit(checked, n_components, callback)
+    return _fit(checked, n_components, callback)
 
 
 def project(X: np.ndarray, basis: Basis, *, callback: Callback | None = None) -> np.ndarray:
@@ -188,8 +187,7 @@ def project(X: np.ndarray, basis: Basis, *, callback: Callback | None = None) ->
         raise InvalidParameterError(
             f"`X` has {X.shape[1]} dimensions, the basis {basis.mean.shape[0]}"
         )
-    with single_threaded_blas():
-        return _project(X, basis, callback)
+    return _project(X, basis, callback)
 
 
 def _fit(arrays: Sequence[np.ndarray], n_components: int, callback: Callback | None) -> Basis:

@@ -1,16 +1,7 @@
 """The worker process of :mod:`.jobs`: runs one job at a time, for as long as the server lives.
 
-Messages from the manager (``commands`` pipe): ``("run", Task)``, ``("warm",)``,
-``("stop" | "pause" | "resume" | "perturb", job_id)`` and ``None`` to exit.
-Messages to the manager (``events`` pipe)::
-
-    ("ready", pid)                      once started
-    ("progress", job_id, fraction, iteration, message, paused)
-    ("layout", job_id, float32 array)   intermediate layout, throttled
-    ("done", job_id, result, meta)
-    ("cancelled", job_id, partial or None)
-    ("failed", job_id, message)
-    ("warmed",)                          UMAP's kernels are compiled in this process
+It reads :data:`.messages.Command` s from its ``commands`` pipe and answers with
+:data:`.messages.Event` s on its ``events`` pipe (see :mod:`.messages`).
 """
 
 from __future__ import annotations
@@ -20,15 +11,28 @@ import os
 import signal
 import threading
 import time
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from embedding_projector.compute.messages import (
+    Cancelled,
+    Control,
+    Done,
+    Exit,
+    Failed,
+    Layout,
+    Progressed,
+    Ready,
+    Run,
+    Warmed,
+    WarmUp,
+)
 from embedding_projector.compute.progress import Progress, Stopped
 from embedding_projector.compute.spec import JobSpec
+from embedding_projector.compute.threads import limit_blas_threads
 from embedding_projector.errors import ProjectorError
 
 log = logging.getLogger(__name__)
@@ -41,16 +45,6 @@ LAYOUT_INTERVAL = 0.25
 _LAYOUT_BANDWIDTH = 20e6
 
 
-@dataclass(frozen=True)
-class Task:
-    """One job for a worker: the spec, where the vectors are, where to cache the result."""
-
-    job_id: str
-    spec: JobSpec
-    vectors_path: Path
-    cache_key: str
-
-
 def main(commands: Connection, events: Connection, cache_dir: str, max_bytes: int) -> None:
     """Entry point of a worker process (``multiprocessing`` spawn target)."""
     from embedding_projector.compute.cache import ResultCache
@@ -61,24 +55,27 @@ def main(commands: Connection, events: Connection, cache_dir: str, max_bytes: in
     # Below the server in the scheduler: the page stays responsive while every core computes.
     os.nice(10)
     os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(cache_dir) / "numba"))
+    # Once for the life of the process: PCA's threads each run one-thread BLAS.
+    limit_blas_threads()
     _exit_with_parent()
     cache = ResultCache(cache_dir, max_bytes=max_bytes)
-    events.send(("ready", os.getpid()))
+    events.send(Ready(os.getpid()))
     while True:
         try:
-            message = commands.recv()
+            command = commands.recv()
         except (EOFError, OSError):
             return
-        if message is None:
-            return
-        if message[0] == "run" and not _run(message[1], commands, events, cache):
-            return
-        elif message[0] == "warm":
-            from embedding_projector.compute import umap
+        match command:
+            case Exit():
+                return
+            case Run() if not _run(command, commands, events, cache):
+                return
+            case WarmUp():
+                from embedding_projector.compute import umap
 
-            umap.warm_up()
-            events.send(("warmed",))
-        # Anything else is a control message for a job that has already ended.
+                umap.warm_up()
+                events.send(Warmed())
+            # Anything else is a control message for a job that has already ended.
 
 
 def _exit_with_parent() -> None:
@@ -93,26 +90,26 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
-def _run(task: Task, commands: Connection, events: Connection, cache: Any) -> bool:
+def _run(task: Run, commands: Connection, events: Connection, cache: Any) -> bool:
     """Run one job and report how it ended; False if the manager asked the worker to exit."""
     controller = _Controller(task.job_id, commands, events)
     try:
         result, meta = execute(task.spec, np.load(task.vectors_path, mmap_mode="r"), controller)
     except Stopped as stop:
-        events.send(("cancelled", task.job_id, stop.partial))
+        events.send(Cancelled(task.job_id, stop.partial))
         return not controller.exit_requested
     except ProjectorError as error:
-        events.send(("failed", task.job_id, str(error)))
+        events.send(Failed(task.job_id, str(error)))
         return True
     except Exception as error:  # a job's failure must never take the worker down
         log.exception("job %s failed", task.job_id)
-        events.send(("failed", task.job_id, f"{type(error).__name__}: {error}"))
+        events.send(Failed(task.job_id, f"{type(error).__name__}: {error}"))
         return True
     try:
         cache.put(task.cache_key, result, meta)
     except OSError as error:  # a full disk costs the cache, not the result
         log.warning("could not cache job %s: %s", task.job_id, error)
-    events.send(("done", task.job_id, result, meta))
+    events.send(Done(task.job_id, result, meta))
     return True
 
 
@@ -146,38 +143,38 @@ class _Controller:
             self.last_progress = now
         layout = progress.embedding
         if layout is not None and now - self.last_layout >= _layout_interval(layout):
-            self.events.send(("layout", self.job_id, np.array(layout, dtype=np.float32)))
+            self.events.send(Layout(self.job_id, np.array(layout, dtype=np.float32)))
             self.last_layout = now
         return False
 
     def _send_progress(self, progress: Progress, *, paused: bool) -> None:
-        message = ("progress", self.job_id, progress.fraction, progress.iteration)
-        self.events.send((*message, progress.message, paused))
+        self.events.send(
+            Progressed(self.job_id, progress.fraction, progress.iteration, progress.message, paused)
+        )
 
     def _stop_requested(self, progress: Progress) -> bool:
         """Apply pending control messages; while paused, wait for resume or stop."""
         paused = False
         while paused or self.commands.poll():
             try:
-                message = self.commands.recv()
+                command = self.commands.recv()
             except (EOFError, OSError):  # the manager is gone
-                message = None
-            if message is None:
+                command = Exit()
+            if isinstance(command, Exit):
                 self.exit_requested = True
                 return True
-            command, job_id = message
-            if job_id != self.job_id:  # meant for a job that has ended
-                continue
-            if command == "stop":
+            if not isinstance(command, Control) or command.job_id != self.job_id:
+                continue  # meant for a job that has ended
+            if command.action == "stop":
                 return True
-            if command in ("pause", "resume"):
-                paused = command == "pause"
+            if command.action in ("pause", "resume"):
+                paused = command.action == "pause"
                 self._send_progress(progress, paused=paused)
-            elif command == "perturb" and progress.embedding is not None:
+            elif command.action == "perturb" and progress.embedding is not None:
                 from embedding_projector.compute import tsne
 
                 tsne.perturb(progress.embedding)
-                self.events.send(("layout", self.job_id, np.array(progress.embedding, np.float32)))
+                self.events.send(Layout(self.job_id, np.array(progress.embedding, np.float32)))
         return False
 
 

@@ -24,6 +24,7 @@ from embedding_projector.dataset.checkpoints import (
 from embedding_projector.dataset.steps import StepSpec
 from embedding_projector.errors import FormatError, NotFoundError, ProjectorError
 from embedding_projector.formats.arrays import ArraySource
+from embedding_projector.formats.stored import StoredArray
 from embedding_projector.formats.tf_checkpoint import CheckpointReader, TensorInfo
 
 OPTIMIZER_SLOT = ".OPTIMIZER_SLOT"
@@ -40,13 +41,17 @@ def is_embedding(key: str, shape: tuple[int, ...], dtype: str) -> bool:
 
 
 def array_source(reader: CheckpointReader, info: TensorInfo) -> ArraySource:
-    """The vectors of a 2-D tensor of the checkpoint, read on demand as float32."""
+    """The vectors of a 2-D tensor of the checkpoint, read on demand as float32.
+
+    An unsliced tensor stays where it is stored (mapped, or read with ``pread``: see
+    :class:`ArraySource`); a partitioned one is joined in memory.
+    """
     shape = (int(info.shape[0]), int(info.shape[1]))
     return ArraySource(reader.prefix, shape, info.dtype, _reader_of(reader, info.name))
 
 
-def _reader_of(reader: CheckpointReader, key: str) -> Callable[[], np.ndarray]:
-    return lambda: reader.read_float32(key)
+def _reader_of(reader: CheckpointReader, key: str) -> Callable[[], np.ndarray | StoredArray]:
+    return lambda: reader.locate(key)
 
 
 class CheckpointSteps:
@@ -61,6 +66,8 @@ class CheckpointSteps:
     resolve
         Resolves a path the state file names, refusing one outside the opened folder
         (:func:`.paths.resolve_inside` with the run's folders bound).
+    root
+        The opened folder: every file of a step is opened inside it.
 
     Each other index is read once, on the first listing of any embedding's steps; a
     checkpoint that does not hold the embedding's tensor (another model's) is not one
@@ -68,17 +75,22 @@ class CheckpointSteps:
     """
 
     def __init__(
-        self, prefix: Path, reader: CheckpointReader, resolve: Callable[[str, str], Path]
+        self,
+        prefix: Path,
+        reader: CheckpointReader,
+        resolve: Callable[[str, str], Path],
+        root: Path,
     ) -> None:
         self._prefix = prefix
         self._resolve = resolve
+        self._root = root
         self._readers: dict[Path, CheckpointReader | ProjectorError] = {prefix.resolve(): reader}
         self._lock = threading.Lock()
 
     def specs(self, key: str, source: ArraySource) -> list[StepSpec]:
         """The steps of tensor ``key``, whose vectors in the run's checkpoint are ``source``."""
         specs = []
-        for prefix in checkpoint_prefixes(self._prefix.parent):
+        for prefix in checkpoint_prefixes(self._prefix.parent, self._root):
             number, label = checkpoint_number(prefix), prefix.name
             reader = self._reader(prefix)
             if prefix.resolve() == self._prefix.resolve():
@@ -102,7 +114,7 @@ class CheckpointSteps:
                             "does not exist beside it (deleted, or not copied along?)",
                             path=prefix.parent / STATE_FILE,
                         )
-                    self._readers[key] = CheckpointReader(prefix)
+                    self._readers[key] = CheckpointReader(prefix, root=self._root)
                 except ProjectorError as exc:
                     self._readers[key] = exc
             return self._readers[key]

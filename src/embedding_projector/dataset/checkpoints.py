@@ -44,17 +44,23 @@ def prefix_exists(prefix: Path) -> bool:
     return Path(str(prefix) + INDEX_SUFFIX).is_file()
 
 
-def latest_checkpoint(folder: Path) -> CheckpointLookup:
-    """The latest checkpoint in ``folder``: named by its state file, else the newest index."""
+def latest_checkpoint(folder: Path, root: Path | None = None) -> CheckpointLookup:
+    """The latest checkpoint in ``folder``: named by its state file, else the newest index.
+
+    The state file is read inside ``root`` (see :func:`..formats.files.open_inside`).
+    """
     lookup = CheckpointLookup(looked_in=[folder])
     state_path = folder / STATE_FILE
     if state_path.is_file():
-        named = _from_state_file(state_path, lookup)
+        named = _from_state_file(state_path, lookup, root)
         if named is not None:
             lookup.prefix = named
             return lookup
+    # is_file() leaves out dangling and looping symlinks, whose stat() would fail.
     indexes = sorted(
-        folder.glob("*" + INDEX_SUFFIX), key=lambda p: (p.stat().st_mtime, p.name), reverse=True
+        (p for p in folder.glob("*" + INDEX_SUFFIX) if p.is_file()),
+        key=lambda p: (p.stat().st_mtime, p.name),
+        reverse=True,
     )
     if indexes:
         lookup.prefix = indexes[0].with_suffix("")
@@ -70,10 +76,10 @@ def latest_checkpoint(folder: Path) -> CheckpointLookup:
     return lookup
 
 
-def _from_state_file(state_path: Path, lookup: CheckpointLookup) -> Path | None:
+def _from_state_file(state_path: Path, lookup: CheckpointLookup, root: Path | None) -> Path | None:
     """The prefix a state file names, also when it holds another machine's absolute path."""
     try:
-        state = read_checkpoint_state(state_path)
+        state = read_checkpoint_state(state_path, root=root)
     except ProjectorError as exc:
         lookup.warnings.append(f"{exc}; looking for checkpoint files instead")
         return None
@@ -90,7 +96,12 @@ def _from_state_file(state_path: Path, lookup: CheckpointLookup) -> Path | None:
 
 
 def _locate(named: str, folder: Path) -> Path | None:
-    """The checkpoint a state file in ``folder`` names: as written, else beside the file."""
+    """The checkpoint a state file in ``folder`` names: as written, else beside the file.
+
+    A name with a NUL byte names no file.
+    """
+    if "\0" in named:
+        return None
     candidate = Path(os.path.expanduser(named))
     if not candidate.is_absolute():
         candidate = folder / candidate
@@ -101,23 +112,28 @@ def _locate(named: str, folder: Path) -> Path | None:
     return beside if prefix_exists(beside) else None
 
 
-def checkpoint_prefixes(folder: Path) -> list[Path]:
+def checkpoint_prefixes(folder: Path, root: Path | None = None) -> list[Path]:
     """Every checkpoint of ``folder``, by the number TensorFlow appends to its name.
 
     Those the ``checkpoint`` state file lists (``all_model_checkpoint_paths`` and the
     latest), found as :func:`latest_checkpoint` finds the latest, and every ``*.index``
     file in the folder. A listed checkpoint that exists nowhere is returned beside the
     state file, where it was looked for: the caller reports it missing. Checkpoints
-    without a number come first, by name.
+    without a number come first, by name. The state file is read inside ``root``; a name
+    with a NUL byte in it names nothing.
     """
     listed: list[str] = []
     state_path = folder / STATE_FILE
     if state_path.is_file():
         with contextlib.suppress(ProjectorError):  # reported when the run was opened
-            state = read_checkpoint_state(state_path)
+            state = read_checkpoint_state(state_path, root=root)
             listed = [*state.all_model_checkpoint_paths, state.model_checkpoint_path]
     found = {
-        *(_locate(named, folder) or folder / Path(named).name for named in listed if named),
+        *(
+            _locate(named, folder) or folder / Path(named).name
+            for named in listed
+            if named and "\0" not in named
+        ),
         *(prefix_of(index) for index in folder.glob("*" + INDEX_SUFFIX)),
     }
     unique = {prefix.resolve(): prefix for prefix in sorted(found)}
@@ -135,19 +151,23 @@ def checkpoint_number(prefix: Path) -> int | None:
     return None if match is None else int(match.group(1))
 
 
-def resolve_configured(named: str, config_dir: Path) -> CheckpointLookup:
+def resolve_configured(named: str, config_dir: Path, root: Path | None = None) -> CheckpointLookup:
     """The checkpoint a config's ``model_checkpoint_path`` names (a prefix or a folder).
 
     Relative paths are relative to the config's folder, not the working directory; an
     absolute path that no longer exists (a moved log dir) falls back to the same name
     beside the config.
     """
+    if "\0" in named:
+        return CheckpointLookup(
+            warnings=[f"{config_dir}: `model_checkpoint_path` {named!r} has a NUL byte; ignored"]
+        )
     path = Path(os.path.expanduser(named.removesuffix(INDEX_SUFFIX)))
     path = path if path.is_absolute() else config_dir / path
     if prefix_exists(path):
         return CheckpointLookup(prefix=path)
     if path.is_dir():
-        return latest_checkpoint(path)
+        return latest_checkpoint(path, root)
     beside = config_dir / path.name
     if prefix_exists(beside):
         return CheckpointLookup(

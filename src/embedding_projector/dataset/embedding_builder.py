@@ -27,10 +27,11 @@ from embedding_projector.dataset.names import canonical_tensor_name, display_nam
 from embedding_projector.dataset.paths import resolve_inside
 from embedding_projector.dataset.steps import StepSpec, split_step_name
 from embedding_projector.errors import ProjectorError
+from embedding_projector.formats.arrays import ArraySource
 from embedding_projector.formats.bookmarks import read_bookmarks
 from embedding_projector.formats.protos import EmbeddingInfo, ProjectorConfig
 from embedding_projector.formats.sprite import read_sprite_info
-from embedding_projector.formats.tensor_file import TensorFileSource
+from embedding_projector.formats.tensor_file import open_tensor_file
 from embedding_projector.formats.tf_checkpoint import CheckpointReader
 
 
@@ -161,12 +162,10 @@ def _add_file_embedding(run: Run, name: str, members: Members, assets: _Assets) 
     )
 
 
-def _file_source(entry: EmbeddingInfo, assets: _Assets) -> TensorFileSource:
+def _file_source(entry: EmbeddingInfo, assets: _Assets) -> ArraySource:
     """The vectors of a ``tensor_path``, parsed now: a broken file is reported at once."""
     path = assets.resolve(entry.tensor_path, "tensor_path")
-    source = TensorFileSource(path, list(entry.tensor_shape))
-    source.shape  # noqa: B018 - parse now: a broken file is reported when the run opens
-    return source
+    return open_tensor_file(path, list(entry.tensor_shape), root=assets.root)
 
 
 def _add_checkpoint_embeddings(
@@ -178,7 +177,7 @@ def _add_checkpoint_embeddings(
 ) -> None:
     try:
         assets.resolve(str(prefix) + ".index", "model_checkpoint_path")
-        reader = CheckpointReader(prefix)
+        reader = CheckpointReader(prefix, root=assets.root)
         variables = reader.variables()
     except ProjectorError as exc:
         run.warnings.append(f"checkpoint not loaded: {exc}")
@@ -194,7 +193,7 @@ def _add_checkpoint_embeddings(
     ordered = [by_canonical[n] for n in configured if n in by_canonical]
     ordered += [k for k in keys if k not in ordered]
     names = [display_name(k) for k in ordered]
-    steps = CheckpointSteps(prefix, reader, assets.resolve)
+    steps = CheckpointSteps(prefix, reader, assets.resolve, assets.root)
     for key, name in zip(ordered, names, strict=True):
         entry = configured.get(canonical_tensor_name(key)) or _shared_entry(key, shared)
         source = array_source(reader, variables[key])
@@ -251,9 +250,12 @@ class _Assets:
             tensor_name=tensor_name,
             run=run,
             source=source,
-            load_metadata=_metadata_loader(metadata_path) if metadata_path else None,
+            root=self.root,
+            load_metadata=_metadata_loader(metadata_path, self.root) if metadata_path else None,
             metadata_path=metadata_path,
-            load_bookmarks=(lambda: read_bookmarks(bookmarks_path)) if bookmarks_path else None,
+            load_bookmarks=(
+                (lambda: read_bookmarks(bookmarks_path, root=self.root)) if bookmarks_path else None
+            ),
             bookmarks_path=bookmarks_path,
             sprite=sprite,
             warnings=warnings,
@@ -269,7 +271,8 @@ class _Assets:
             warnings.append(f"{exc}; ignored")
             return None
         if not path.is_file():
-            warnings.append(f"`{field}` {raw!r}: {path} does not exist; ignored")
+            what = "is not a regular file" if path.exists() else "does not exist"
+            warnings.append(f"`{field}` {raw!r}: {path} {what}; ignored")
             return None
         return path
 
@@ -287,11 +290,11 @@ class _Assets:
             )
             return None
         try:
-            size = read_sprite_info(image_path)
+            size = read_sprite_info(image_path, root=self.root)
         except ProjectorError as exc:
             warnings.append(f"{exc}; sprite ignored")
             return None
-        sprite = Sprite(image_path, (dims[0], dims[1]), size)
+        sprite = Sprite(image_path, (dims[0], dims[1]), size, root=self.root)
         if sprite.capacity < n:
             warnings.append(
                 f"sprite {image_path}: a {size[0]}×{size[1]} atlas of {dims[0]}×{dims[1]} "
@@ -301,5 +304,5 @@ class _Assets:
         return sprite
 
 
-def _metadata_loader(path: Path) -> Callable[[int], Any]:
-    return lambda n: load_metadata(path, n)
+def _metadata_loader(path: Path, root: Path) -> Callable[[int], Any]:
+    return lambda n: load_metadata(path, n, root=root)

@@ -71,7 +71,8 @@ def find_runs(root: Path) -> list[RunLayout]:
     used = {layout.checkpoint.prefix.parent for layout in layouts if layout.checkpoint.prefix}
     for folder in checkpoint_dirs:
         if folder not in used and folder not in configs:
-            layouts.append(RunLayout(folder, None, ProjectorConfig(), latest_checkpoint(folder)))
+            lookup = latest_checkpoint(folder, root)
+            layouts.append(RunLayout(folder, None, ProjectorConfig(), lookup))
     return sorted(layouts, key=lambda layout: layout.folder.relative_to(root).parts)
 
 
@@ -97,7 +98,7 @@ def _config_layout(folder: Path, config_paths: list[Path], root: Path) -> RunLay
             "as TensorBoard does"
         )
     try:
-        layout.config = read_projector_config(config_path)
+        layout.config = read_projector_config(config_path, root=root)
     except ProjectorError as exc:
         layout.warnings.append(str(exc))
     layout.checkpoint = _checkpoint_for(layout, root)
@@ -109,13 +110,13 @@ def _checkpoint_for(layout: RunLayout, root: Path) -> CheckpointLookup:
     config = layout.config
     config_dir = layout.config_path.parent if layout.config_path else layout.folder
     if config.model_checkpoint_path:
-        return resolve_configured(config.model_checkpoint_path, config_dir)
+        return resolve_configured(config.model_checkpoint_path, config_dir, root)
     if config.model_checkpoint_dir:
-        return resolve_configured(config.model_checkpoint_dir, config_dir)
-    lookup = latest_checkpoint(layout.folder)
+        return resolve_configured(config.model_checkpoint_dir, config_dir, root)
+    lookup = latest_checkpoint(layout.folder, root)
     parent = layout.folder.parent
     if lookup.prefix is None and layout.folder != root and parent.is_relative_to(root):
-        parent_lookup = latest_checkpoint(parent)
+        parent_lookup = latest_checkpoint(parent, root)
         parent_lookup.looked_in[:0] = lookup.looked_in
         parent_lookup.warnings[:0] = lookup.warnings
         return parent_lookup

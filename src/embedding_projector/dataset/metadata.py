@@ -17,9 +17,10 @@ ColumnKind = Literal["numeric", "categorical", "text"]
 MAX_CATEGORIES = 50
 
 
-def load_metadata(path: Path, n: int) -> tuple[pa.Table, list[str]]:
-    """Read a metadata file and fit it to ``n`` vectors: the table and the warnings."""
-    return fit_metadata(read_metadata_table(path), n, path)
+def load_metadata(path: Path, n: int, *, root: Path | None = None) -> tuple[pa.Table, list[str]]:
+    """Read a metadata file (inside ``root``) and fit it to ``n`` vectors: the table and the
+    warnings."""
+    return fit_metadata(read_metadata_table(path, root=root), n, path)
 
 
 def fit_metadata(table: pa.Table, n: int, path: Path) -> tuple[pa.Table, list[str]]:

@@ -40,7 +40,20 @@ class TensorSource(Protocol):
         ...
 
     def read(self) -> np.ndarray:
-        """The vectors as a C-contiguous float32 ``(N, D)`` array, memory-mapped where possible."""
+        """The vectors as a C-contiguous float32 ``(N, D)`` array, memory-mapped where possible.
+
+        Read once; every later call checks that a mapped file is unchanged
+        (:class:`~embedding_projector.errors.FileChangedError` otherwise).
+        """
+        ...
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """The vectors as float32 blocks of consecutive rows, never memory-mapping a file.
+
+        What a long-lived process (the server) reads: a file cut short while mapped would
+        crash it, while here it is a :class:`~embedding_projector.errors.FileChangedError`.
+        A block may be overwritten by the next one: use or copy it before the next.
+        """
         ...
 
 
@@ -53,6 +66,8 @@ class Sprite:
     """Width and height of one thumbnail, in pixels."""
     image_size: tuple[int, int]
     """Width and height of the whole atlas, in pixels."""
+    root: Path | None = None
+    """The folder the image must be inside when it is read (``None``: wherever it is)."""
 
     @property
     def grid(self) -> tuple[int, int]:
@@ -80,6 +95,9 @@ class Embedding:
         Name of the run: its folder relative to the opened root (``"."`` for the root).
     source
         Where the vectors are read from.
+    root
+        The folder every file of the embedding must be inside when it is opened (the
+        opened log dir, or the folder of a file opened directly).
     load_metadata
         Called with ``N``; returns the metadata table fitted to ``N`` rows and its warnings.
         ``None`` means no metadata file: the table is a single ``index`` column.
@@ -110,6 +128,7 @@ class Embedding:
         tensor_name: str,
         run: str,
         source: TensorSource,
+        root: Path,
         load_metadata: Callable[[int], tuple[pa.Table, list[str]]] | None = None,
         metadata_path: Path | None = None,
         load_bookmarks: Callable[[], list[dict[str, Any]]] | None = None,
@@ -122,6 +141,7 @@ class Embedding:
         self.tensor_name = tensor_name
         self.run = run
         self.source = source
+        self.root = root
         self.metadata_path = metadata_path
         self.bookmarks_path = bookmarks_path
         self.sprite = sprite
@@ -129,7 +149,6 @@ class Embedding:
         self._load_bookmarks = load_bookmarks
         self._warnings = list(warnings or [])
         self._load_steps = load_steps
-        self._vectors: np.ndarray | None = None
         self._steps: tuple[Step, ...] | None = None
         self._lock = threading.RLock()
 
@@ -159,11 +178,16 @@ class Embedding:
 
     @property
     def vectors(self) -> np.ndarray:
-        """float32 ``(N, D)``, memory-mapped where the file allows; read once."""
-        with self._lock:  # a server's threads may ask at the same time: read once
-            if self._vectors is None:
-                self._vectors = self.source.read()
-            return self._vectors
+        """float32 ``(N, D)``, memory-mapped where the file allows; read once.
+
+        A mapped file that changed since it was opened (re-saved, truncated) raises
+        :class:`~embedding_projector.errors.FileChangedError` here, on every access:
+        open it again to see the new content. An array already taken from here still maps
+        the old file; as with ``np.load(mmap_mode="r")``, cutting that file short while
+        the array is in use crashes the process.
+        """
+        with self._lock:  # threads may ask at the same time: read once
+            return self.source.read()
 
     @property
     def steps(self) -> tuple[Step, ...]:

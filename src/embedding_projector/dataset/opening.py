@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import pyarrow as pa
 
@@ -21,23 +22,30 @@ from embedding_projector.errors import (
     UnsupportedFormatError,
 )
 from embedding_projector.formats.arrays import ArraySource, FileEmbeddings
+from embedding_projector.formats.files import real_path
 from embedding_projector.formats.npy import read_npy, read_npz
 from embedding_projector.formats.protos import ProjectorConfig
 from embedding_projector.formats.safetensors import read_safetensors
 from embedding_projector.formats.sprite import read_sprite_info
 from embedding_projector.formats.tables import embeddings_from_table, read_table_file
-from embedding_projector.formats.tensor_file import read_raw_float32
+from embedding_projector.formats.tensor_file import raw_float32_layout
 from embedding_projector.formats.torch_pt import read_torch
 
 PathLike = str | os.PathLike[str]
 
 
-def _read_table_embeddings(path: Path) -> FileEmbeddings:
-    return embeddings_from_table(path, read_table_file(path))
+class Reader(Protocol):
+    """A reader of direct inputs: the file and the folder it must be inside."""
+
+    def __call__(self, path: Path, *, root: Path | None = None) -> FileEmbeddings: ...
+
+
+def _read_table_embeddings(path: Path, *, root: Path | None = None) -> FileEmbeddings:
+    return embeddings_from_table(path, read_table_file(path, root=root))
 
 
 # Built-in readers of direct inputs, by file suffix.
-READERS: dict[str, Callable[[Path], FileEmbeddings]] = {
+READERS: dict[str, Reader] = {
     ".npy": read_npy,
     ".npz": read_npz,
     ".safetensors": read_safetensors,
@@ -86,7 +94,7 @@ def open_path(
     ProjectorError
         With a message naming the file and what is wrong.
     """
-    target = Path(os.path.expanduser(os.fspath(path))).resolve()
+    target = real_path(os.path.expanduser(os.fspath(path)), missing_ok=True)
     if (sprite is None) != (sprite_size is None):
         raise InvalidParameterError("`sprite` and `sprite_size` go together: give both or neither")
     prefix = _checkpoint_prefix(target)
@@ -123,17 +131,16 @@ def _open_checkpoint(prefix: Path) -> Workspace:
 
 
 def _open_file(path: Path, shape: Sequence[int] | None) -> Workspace:
-    suffix = path.suffix.lower()
+    suffix, root = path.suffix.lower(), path.parent
     if suffix in RAW_SUFFIXES:
         if shape is None:
             raise InvalidParameterError(
                 f"{path}: raw float32 bytes need their shape: give `shape=(N, D)`"
             )
-        contents = FileEmbeddings(
-            [(path.stem, ArraySource.of(path, read_raw_float32(path, shape)))]
-        )
+        stored = raw_float32_layout(path, shape, root=root)
+        contents = FileEmbeddings([(path.stem, ArraySource.stored(stored, "float32"))])
     elif suffix in READERS:
-        contents = READERS[suffix](path)
+        contents = READERS[suffix](path, root=root)
     else:
         known = ", ".join(sorted({*READERS, *RAW_SUFFIXES}))
         raise UnsupportedFormatError(
@@ -141,16 +148,21 @@ def _open_file(path: Path, shape: Sequence[int] | None) -> Workspace:
             "or a TensorFlow checkpoint",
             path=path,
         )
-    run = Run(name=".", path=path.parent)
+    run = Run(name=".", path=root)
     table = contents.metadata
     load_metadata = None if table is None else functools.partial(_fit_table, table, path)
     for name, source in contents.tensors:
         run.embeddings.append(
             Embedding(
-                name=name, tensor_name=name, run=".", source=source, load_metadata=load_metadata
+                name=name,
+                tensor_name=name,
+                run=".",
+                source=source,
+                root=root,
+                load_metadata=load_metadata,
             )
         )
-    return Workspace(root=path.parent, runs=[run])
+    return Workspace(root=root, runs=[run])
 
 
 def _fit_table(table: pa.Table, path: Path, n: int) -> tuple[pa.Table, list[str]]:
@@ -163,17 +175,22 @@ def _attach_assets(
     sprite: PathLike | None,
     sprite_size: Sequence[int] | None,
 ) -> None:
-    """Metadata and sprite files given by the caller apply to every embedding opened."""
-    metadata_path = None if metadata is None else Path(metadata).absolute()
+    """Metadata and sprite files given by the caller apply to every embedding opened.
+
+    Each is read inside the folder it was in when named: replacing it by a symlink to
+    elsewhere later does not make that file readable.
+    """
+    metadata_path = None if metadata is None else real_path(metadata, missing_ok=True)
     if metadata_path is not None and not metadata_path.is_file():
         raise NotFoundError("metadata file not found", path=metadata_path)
     atlas = None
     if sprite is not None and sprite_size is not None:
-        atlas = _sprite(Path(sprite).absolute(), sprite_size)
+        atlas = _sprite(real_path(sprite, missing_ok=True), sprite_size)
     for embedding in workspace:
         if metadata_path is not None:
             embedding.replace_metadata(
-                metadata_path, functools.partial(load_metadata, metadata_path)
+                metadata_path,
+                functools.partial(load_metadata, metadata_path, root=metadata_path.parent),
             )
         if atlas is not None:
             embedding.sprite = atlas
@@ -184,4 +201,5 @@ def _sprite(path: Path, size: Sequence[int]) -> Sprite:
         raise InvalidParameterError(
             f"`sprite_size` must be a thumbnail's width and height in pixels, got {list(size)}"
         )
-    return Sprite(path, (int(size[0]), int(size[1])), read_sprite_info(path))
+    size_px = read_sprite_info(path, root=path.parent)
+    return Sprite(path, (int(size[0]), int(size[1])), size_px, root=path.parent)

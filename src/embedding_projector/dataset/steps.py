@@ -114,7 +114,6 @@ class Step:
         self._opened = False
         self._source: TensorSource | None = None
         self._error: ProjectorError | None = None
-        self._vectors: np.ndarray | None = None
 
     def __repr__(self) -> str:
         return (
@@ -179,21 +178,27 @@ class Step:
     def vectors(self) -> np.ndarray:
         """float32 ``(N, D)``, memory-mapped where the file allows; read once.
 
+        As :attr:`Embedding.vectors`: a mapped file that changed since it was opened
+        raises :class:`~embedding_projector.errors.FileChangedError` on every access.
+
         Raises
         ------
         ProjectorError
             The reader's error when the step is unavailable; a step whose vectors fail to
             read (a corrupt data file) is unavailable from then on.
         """
+        return self.read_with(self._read)
+
+    def read_with(self, read: Callable[[TensorSource], np.ndarray]) -> np.ndarray:
+        """The vectors as ``read`` gets them from the step's source (the server reads
+        without a memory map); errors as for :attr:`vectors`."""
         with self._lock:
             source = self._header()
             if source is None:
                 assert self._error is not None
                 raise self._error
-            if self._vectors is None:
-                try:
-                    self._vectors = self._read(source)
-                except ProjectorError as exc:
-                    self._error = exc
-                    raise
-            return self._vectors
+            try:
+                return read(source)
+            except ProjectorError as exc:
+                self._error = exc
+                raise

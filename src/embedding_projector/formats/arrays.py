@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from embedding_projector.errors import FormatError, InvalidParameterError
+from embedding_projector.formats.stored import StoredArray, as_float32
 
 # Stored types that hold vector components; anything else (strings, objects, complex) does not.
 _NUMERIC_KINDS = "biuf"
@@ -33,27 +34,35 @@ def check_matrix(array: np.ndarray, *, path: Path, what: str) -> np.ndarray:
     what
         How to call it in the message (e.g. ``"the array"``, ``"tensor 'emb'"``).
     """
-    if array.dtype.kind not in _NUMERIC_KINDS:
-        raise FormatError(f"{what} holds {array.dtype} values; vectors must be numbers", path=path)
-    if array.ndim != 2:
-        raise FormatError(
-            f"{what} has shape {array.shape}; an embedding is 2-D (N vectors × D dimensions)",
-            path=path,
-        )
-    if array.shape[0] == 0 or array.shape[1] == 0:
-        raise FormatError(f"{what} is empty (shape {array.shape})", path=path)
+    check_matrix_layout(array.shape, array.dtype, path=path, what=what)
     return array
 
 
-def as_float32(array: np.ndarray) -> np.ndarray:
-    """C-contiguous little-endian float32, without a copy when it already is (memmaps stay)."""
-    if array.dtype == np.dtype("<f4") and array.flags.c_contiguous:
-        return array
-    return np.ascontiguousarray(array, dtype="<f4")
+def check_matrix_layout(
+    shape: tuple[int, ...], dtype: np.dtype[Any], *, path: Path, what: str
+) -> None:
+    """:func:`check_matrix` on a shape and dtype read from a header."""
+    if dtype.kind not in _NUMERIC_KINDS:
+        raise FormatError(f"{what} holds {dtype} values; vectors must be numbers", path=path)
+    if len(shape) != 2:
+        raise FormatError(
+            f"{what} has shape {shape}; an embedding is 2-D (N vectors × D dimensions)",
+            path=path,
+        )
+    if min(shape) < 0:
+        raise FormatError(
+            f"{what} has a negative size in its shape {shape}: the file is corrupt", path=path
+        )
+    if min(shape) == 0:
+        raise FormatError(f"{what} is empty (shape {shape})", path=path)
+
+
+#: Rows per block when an in-memory array is handed out in blocks.
+_BLOCK_ROWS = 65_536
 
 
 class ArraySource:
-    """Vectors read on demand by ``load`` (a memory-mapped ``.npy``, a checkpoint tensor, ...).
+    """Vectors read on demand by ``load``: an array, or where one is stored in a file.
 
     Parameters
     ----------
@@ -64,26 +73,83 @@ class ArraySource:
     dtype
         The element type as stored.
     load
-        Returns the array; called once, on first :meth:`read`.
+        Returns the array (in memory) or a :class:`~.stored.StoredArray`; called once,
+        on first use.
+
+    Notes
+    -----
+    A stored array is memory-mapped by :meth:`read` (no copy) and read with ``pread`` by
+    :meth:`blocks`: the server only uses the latter, so that no file of the user is ever
+    mapped in its process (a file cut short under a map crashes the process).
     """
 
     def __init__(
-        self, path: Path, shape: tuple[int, int], dtype: str, load: Callable[[], np.ndarray]
+        self,
+        path: Path,
+        shape: tuple[int, int],
+        dtype: str,
+        load: Callable[[], np.ndarray | StoredArray],
     ) -> None:
         self.path = path
         self.shape = shape
         self.dtype = dtype
         self._load = load
+        self._data: np.ndarray | StoredArray | None = None
+        self._float32: np.ndarray | None = None
 
     @classmethod
     def of(cls, path: Path, array: np.ndarray) -> ArraySource:
-        """A source for an array already at hand (in memory or memory-mapped)."""
+        """A source for an array already in memory."""
         n, d = array.shape
         return cls(path, (int(n), int(d)), dtype_name(array.dtype), lambda: array)
 
+    @classmethod
+    def stored(cls, stored: StoredArray, dtype: str) -> ArraySource:
+        """A source for a 2-D array stored in a file (``dtype``: its name as stored)."""
+        n, d = stored.shape
+        return cls(stored.path, (int(n), int(d)), dtype, lambda: stored)
+
+    def _loaded(self) -> np.ndarray | StoredArray:
+        if self._data is None:
+            self._data = self._load()
+        return self._data
+
     def read(self) -> np.ndarray:
-        """float32 ``(N, D)``; zero-copy for float32 arrays."""
-        return as_float32(self._load())
+        """float32 ``(N, D)``, memory-mapped where stored as float32; read once.
+
+        Raises
+        ------
+        FileChangedError
+            When the file changed since it was opened (checked on every call).
+        """
+        data = self._loaded()
+        if isinstance(data, StoredArray):
+            data.check_unchanged()
+            if self._float32 is None:
+                self._float32 = data.float32(data.map())
+        elif self._float32 is None:
+            self._float32 = as_float32(data)
+        return self._float32
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """float32 blocks of consecutive rows, C-contiguous, without a memory map of the file.
+
+        A block may be overwritten by the next one (see :meth:`.StoredArray.row_blocks`):
+        use it, or copy it, before asking for the next.
+
+        Raises
+        ------
+        FileChangedError
+            When the file changed since it was opened, also while it is being read.
+        """
+        data = self._loaded()
+        if isinstance(data, StoredArray):
+            for block in data.row_blocks():
+                yield data.float32(block)
+        else:
+            array = self.read()
+            for start in range(0, array.shape[0], _BLOCK_ROWS):
+                yield array[start : start + _BLOCK_ROWS]
 
 
 @dataclass

@@ -27,9 +27,12 @@ MAX_INT_DIGITS = 20
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def read_bookmarks(path: Path) -> list[dict[str, Any]]:
-    """Read TensorBoard's bookmarks format: a JSON array of objects (an empty file is none)."""
-    text = read_text(path)
+def read_bookmarks(path: Path, *, root: Path | None = None) -> list[dict[str, Any]]:
+    """Read TensorBoard's bookmarks format: a JSON array of objects (an empty file is none).
+
+    The file is opened inside ``root`` (see :func:`.files.open_inside`).
+    """
+    text = read_text(path, root)
     try:
         return parse_bookmarks(text)
     except ValueError as exc:

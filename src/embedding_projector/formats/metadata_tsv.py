@@ -29,13 +29,15 @@ _NUMBER = re.compile(
 _INT64_MAX = 2**63 - 1
 
 
-def read_metadata_tsv(path: Path) -> pa.Table:
+def read_metadata_tsv(path: Path, *, root: Path | None = None) -> pa.Table:
     """Read a metadata TSV into a table with one row per data line.
 
     Parameters
     ----------
     path
         The TSV file.
+    root
+        The folder it must be inside (see :func:`.files.open_inside`).
 
     Returns
     -------
@@ -43,7 +45,7 @@ def read_metadata_tsv(path: Path) -> pa.Table:
         Numeric columns as int64 (all integers) or float64, the others as strings;
         missing values are nulls.
     """
-    lines = [line for line in split_lines(read_text(path)) if line.strip()]
+    lines = [line for line in split_lines(read_text(path, root)) if line.strip()]
     if not lines:
         return pa.table({SINGLE_COLUMN_NAME: pa.array([], pa.string())})
     if "\t" in lines[0]:

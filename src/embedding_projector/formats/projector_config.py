@@ -14,8 +14,9 @@ from typing import Any
 
 from google.protobuf import text_format
 
-from embedding_projector.errors import FormatError, NotFoundError, ProjectorError
+from embedding_projector.errors import FormatError, quote_text
 from embedding_projector.formats.atomic import write_atomic
+from embedding_projector.formats.files import read_inside
 from embedding_projector.formats.protos import (
     CheckpointState,
     CheckpointStateMessage,
@@ -27,13 +28,17 @@ PROJECTOR_CONFIG_NAME = "projector_config.pbtxt"
 """The file name TensorBoard looks for in a run folder."""
 
 
-def read_projector_config(path: str | os.PathLike[str]) -> ProjectorConfigMessage:
+def read_projector_config(
+    path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None
+) -> ProjectorConfigMessage:
     """Parse a ``projector_config.pbtxt`` file.
 
     Parameters
     ----------
     path
         The config file. Paths inside it are relative to its folder.
+    root
+        The folder it must be inside (see :func:`.files.open_inside`).
 
     Returns
     -------
@@ -50,16 +55,20 @@ def read_projector_config(path: str | os.PathLike[str]) -> ProjectorConfigMessag
     ProjectorError
         If it cannot be read (permissions, a folder).
     """
-    return _parse_text_proto(Path(path), ProjectorConfig(), "a projector config")
+    return _parse_text_proto(Path(path), root, ProjectorConfig(), "a projector config")
 
 
-def read_checkpoint_state(path: str | os.PathLike[str]) -> CheckpointStateMessage:
+def read_checkpoint_state(
+    path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None
+) -> CheckpointStateMessage:
     """Parse TensorFlow's ``checkpoint`` state file (a ``CheckpointState`` in text format).
 
     Parameters
     ----------
     path
         The state file, usually named ``checkpoint``, beside the checkpoint files.
+    root
+        The folder it must be inside (see :func:`.files.open_inside`).
 
     Returns
     -------
@@ -72,7 +81,7 @@ def read_checkpoint_state(path: str | os.PathLike[str]) -> CheckpointStateMessag
     NotFoundError, FormatError, ProjectorError
         As for :func:`read_projector_config`.
     """
-    return _parse_text_proto(Path(path), CheckpointState(), "a checkpoint state file")
+    return _parse_text_proto(Path(path), root, CheckpointState(), "a checkpoint state file")
 
 
 def write_projector_config(
@@ -97,9 +106,11 @@ def write_projector_config(
     return path
 
 
-def _parse_text_proto(path: Path, message: Any, what: str) -> Any:
+def _parse_text_proto(
+    path: Path, root: str | os.PathLike[str] | None, message: Any, what: str
+) -> Any:
     """Parse ``path`` into ``message``, turning every failure into a :class:`ProjectorError`."""
-    text = _read_utf8(path)
+    text = _read_utf8(path, root)
     try:
         text_format.Parse(text, message)
     except text_format.ParseError as error:
@@ -111,16 +122,9 @@ def _parse_text_proto(path: Path, message: Any, what: str) -> Any:
     return message
 
 
-def _read_utf8(path: Path) -> str:
+def _read_utf8(path: Path, root: str | os.PathLike[str] | None) -> str:
     """The text of ``path``, which must be UTF-8 (as protobuf text format requires)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as error:
-        raise NotFoundError("no such file", path=path) from error
-    except OSError as error:
-        raise ProjectorError(
-            f"cannot read the file: {error.strerror or error}", path=path
-        ) from error
+    data = read_inside(path, root)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -142,4 +146,4 @@ def _reason(error: text_format.ParseError) -> str:
     message = str(error)
     line, column = error.GetLine(), error.GetColumn()
     prefix = f"{line}:{column} : " if column is not None else f"{line} : "
-    return message.removeprefix(prefix) if line is not None else message
+    return quote_text(message.removeprefix(prefix) if line is not None else message)

@@ -3,7 +3,8 @@
 The format is small enough to read directly: an 8-byte little-endian header
 length, a JSON header ``{name: {dtype, shape, data_offsets}}``, then the raw
 little-endian bytes. Reading it ourselves keeps tensors memory-mapped (the
-``safetensors`` package copies them into numpy) and needs no dependency.
+``safetensors`` package copies them into numpy) and needs no dependency. Every
+header entry is checked for the types the format prescribes before it is used.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from embedding_projector.errors import FormatError
+from embedding_projector.errors import FormatError, quote_exception
 from embedding_projector.formats.arrays import ArraySource, FileEmbeddings
-from embedding_projector.formats.text import os_error
+from embedding_projector.formats.files import FileIdentity, open_inside
+from embedding_projector.formats.stored import StoredArray
 
 _DTYPES = {
     "F64": "<f8",
@@ -37,30 +39,30 @@ _DTYPES = {
 _MAX_HEADER = 100 * 2**20  # the format's own limit
 
 
-def read_safetensors(path: Path) -> FileEmbeddings:
+def read_safetensors(path: Path, *, root: Path | None = None) -> FileEmbeddings:
     """Every 2-D tensor of the file is an embedding, named by its key."""
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as f:
-            head = f.read(8)
-            if len(head) < 8:
-                raise FormatError("is too short to be a safetensors file", path=path)
-            (header_len,) = struct.unpack("<Q", head)
-            if not 2 <= header_len <= min(_MAX_HEADER, size - 8):
-                raise FormatError(
-                    f"is not a safetensors file (header length {header_len} at offset 0 "
-                    f"does not fit in {size} bytes)",
-                    path=path,
-                )
-            header = _parse_header(f.read(header_len), path)
-    except OSError as exc:
-        raise os_error(path, exc) from exc
+    with open_inside(path, root) as opened:
+        size = opened.identity.size
+        head = opened.file.read(8)
+        if len(head) < 8:
+            raise FormatError("is too short to be a safetensors file", path=path)
+        (header_len,) = struct.unpack("<Q", head)
+        if not 2 <= header_len <= min(_MAX_HEADER, size - 8):
+            raise FormatError(
+                f"is not a safetensors file (header length {header_len} at offset 0 "
+                f"does not fit in {size} bytes)",
+                path=path,
+            )
+        header = _parse_header(opened.pread(8, header_len), path)
     data_start = 8 + header_len
-    tensors = [
-        (name, _source(path, name, info, data_start, size))
-        for name, info in header.items()
-        if name != "__metadata__" and len(info.get("shape", ())) == 2
-    ]
+    tensors = []
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        entry = _entry(name, info, path)
+        if len(entry[1]) == 2:
+            stored = _stored(path, root, opened.identity, data_start, name, entry)
+            tensors.append((name, ArraySource.stored(stored, _stored_name(entry[0]))))
     if not tensors:
         raise FormatError("holds no 2-D tensor to use as an embedding", path=path)
     return FileEmbeddings(tensors)
@@ -69,43 +71,81 @@ def read_safetensors(path: Path) -> FileEmbeddings:
 def _parse_header(raw: bytes, path: Path) -> dict[str, Any]:
     try:
         header = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"has a corrupt JSON header ({exc})", path=path) from exc
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError and integers beyond Python's digit limit.
+        raise FormatError(
+            f"has a corrupt JSON header ({quote_exception(exc)})", path=path
+        ) from None
     if not isinstance(header, dict):
         raise FormatError("has a header that is not a JSON object", path=path)
     return header
 
 
-def _source(path: Path, name: str, info: Any, data_start: int, size: int) -> ArraySource:
-    """A lazily memory-mapped tensor, after checking its entry against the file."""
-    try:
-        dtype_code, (n, d), (begin, end) = info["dtype"], info["shape"], info["data_offsets"]
-        n, d, begin, end = int(n), int(d), int(begin), int(end)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise FormatError(f"tensor {name!r} has a malformed header entry", path=path) from exc
+def _entry(name: str, info: Any, path: Path) -> tuple[str, list[int], int, int]:
+    """``dtype, shape, begin, end`` of a header entry, each of the type the format says."""
+    if not isinstance(info, dict):
+        raise FormatError(f"tensor {name!r} has a header entry that is not an object", path=path)
+    dtype_code: Any = info.get("dtype")
+    shape: Any = info.get("shape")
+    offsets: Any = info.get("data_offsets")
+    if (
+        not isinstance(dtype_code, str)
+        or not _is_int_list(shape)
+        or not _is_int_list(offsets)
+        or len(offsets) != 2
+        or not 0 <= offsets[0] <= offsets[1]
+    ):
+        raise FormatError(
+            f"tensor {name!r} has a malformed header entry (it needs a `dtype` string, a "
+            "`shape` of sizes and `data_offsets` [begin, end] with 0 <= begin <= end)",
+            path=path,
+        )
+    return dtype_code, shape, offsets[0], offsets[1]
+
+
+def _is_int_list(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
+    )
+
+
+def _stored(
+    path: Path,
+    root: Path | None,
+    identity: FileIdentity,
+    data_start: int,
+    name: str,
+    entry: tuple[str, list[int], int, int],
+) -> StoredArray:
+    """Where a 2-D tensor lies, after checking its entry against the file."""
+    dtype_code, (n, d), begin, end = entry
     if dtype_code not in _DTYPES:
         raise FormatError(
-            f"tensor {name!r} has dtype {dtype_code}, which is not a supported number type",
+            f"tensor {name!r} has dtype {dtype_code!r}, which is not a supported number type",
             path=path,
         )
     dtype = np.dtype(_DTYPES[dtype_code])
-    if n <= 0 or d <= 0 or end - begin != n * d * dtype.itemsize or data_start + end > size:
+    fits = end - begin == n * d * dtype.itemsize and data_start + end <= identity.size
+    if n <= 0 or d <= 0 or not fits:
         raise FormatError(
             f"tensor {name!r} (shape [{n}, {d}], {dtype_code}) does not match its byte range "
             f"{begin}..{end}: the file is truncated or corrupt",
             path=path,
         )
-
-    def load() -> np.ndarray:
-        array = np.memmap(path, dtype=dtype, mode="r", offset=data_start + begin, shape=(n, d))
-        return _bfloat16_to_float32(array) if dtype_code == "BF16" else array
-
-    stored = (
-        "bfloat16" if dtype_code == "BF16" else ("bool" if dtype_code == "BOOL" else dtype.name)
+    return StoredArray(
+        path,
+        root,
+        identity,
+        data_start + begin,
+        dtype,
+        (n, d),
+        bfloat16=dtype_code == "BF16",
+        what=f"tensor {name!r}",
     )
-    return ArraySource(path, (n, d), stored, load)
 
 
-def _bfloat16_to_float32(bits: np.ndarray) -> np.ndarray:
-    """bfloat16 is the top half of a float32: shift the 16 bits into place."""
-    return (bits.astype("<u4") << 16).view("<f4")
+def _stored_name(dtype_code: str) -> str:
+    """The stored dtype's name, as :attr:`Embedding.dtype` reports it."""
+    if dtype_code == "BF16":
+        return "bfloat16"
+    return "bool" if dtype_code == "BOOL" else np.dtype(_DTYPES[dtype_code]).name

@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import logging
 import os
+import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +20,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
-from embedding_projector.errors import (
-    FormatError,
-    InvalidParameterError,
-    NotFoundError,
-    ProjectorError,
-)
+from embedding_projector.errors import FormatError, InvalidParameterError, quote_exception
+from embedding_projector.formats.files import open_inside
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +29,11 @@ MAX_SPRITE_PX = 8192
 """TensorBoard's largest atlas width and height (``MAX_SPRITE_IMAGE_SIZE_PX``)."""
 
 _CHANNELS = (1, 3, 4)  # grey, RGB, RGBA
+
+# What Pillow's header parsers raise on a corrupt file: SyntaxError for a broken PNG
+# chunk, ValueError for a text or ICC chunk that inflates past its limit, zlib.error
+# for a broken one, struct.error for a short field.
+_PILLOW_ERRORS = (OSError, SyntaxError, ValueError, EOFError, zlib.error, struct.error, IndexError)
 
 
 @dataclass(frozen=True)
@@ -145,13 +148,17 @@ def tile_images(images: np.ndarray, columns: int) -> np.ndarray:
     return grid.transpose(0, 2, 1, 3, 4).reshape(rows * height, columns * width, channels)
 
 
-def read_sprite_info(path: str | os.PathLike[str]) -> tuple[int, int]:
+def read_sprite_info(
+    path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None
+) -> tuple[int, int]:
     """Width and height of an atlas image, reading only its header.
 
     Parameters
     ----------
     path
         A PNG or JPEG file (any format Pillow identifies is accepted).
+    root
+        The folder it must be inside (see :func:`.files.open_inside`).
 
     Returns
     -------
@@ -163,26 +170,28 @@ def read_sprite_info(path: str | os.PathLike[str]) -> tuple[int, int]:
     NotFoundError
         If the file does not exist.
     FormatError
-        If it is not an image Pillow can identify, or too large to decode safely.
+        If it is not an image Pillow can identify, a corrupt one, or too large to decode
+        safely (also a text or colour-profile chunk that inflates past Pillow's limit).
     ProjectorError
         If it cannot be read.
     """
     path = Path(path)
-    try:
-        # Image.open parses the header only; pixels are decoded on first access.
-        with Image.open(path) as image:
-            width, height = image.size
-            return width, height
-    except FileNotFoundError as error:
-        raise NotFoundError("sprite image not found", path=path) from error
-    except UnidentifiedImageError as error:
-        raise FormatError(
-            "not an image, or a corrupt one (a PNG or JPEG sprite atlas was expected)",
-            path=path,
-        ) from error
-    except Image.DecompressionBombError as error:
-        raise FormatError(f"sprite image too large to decode safely: {error}", path=path) from error
-    except OSError as error:
-        raise ProjectorError(
-            f"cannot read the sprite image: {error.strerror or error}", path=path
-        ) from error
+    with open_inside(path, root) as opened:
+        try:
+            # Image.open parses the header only; pixels are decoded on first access.
+            with Image.open(opened.file) as image:
+                width, height = image.size
+                return width, height
+        except UnidentifiedImageError:
+            raise FormatError(
+                "not an image, or a corrupt one (a PNG or JPEG sprite atlas was expected)",
+                path=path,
+            ) from None
+        except Image.DecompressionBombError as error:
+            raise FormatError(
+                f"sprite image too large to decode safely: {error}", path=path
+            ) from None
+        except _PILLOW_ERRORS as error:
+            raise FormatError(
+                f"a corrupt sprite image ({quote_exception(error)})", path=path
+            ) from None

@@ -11,55 +11,61 @@ A table holds its vectors in one of two shapes:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
 
-from embedding_projector.errors import FormatError
+from embedding_projector.errors import FormatError, quote_exception
 from embedding_projector.formats.arrays import ArraySource, FileEmbeddings, check_matrix
+from embedding_projector.formats.files import open_inside
 from embedding_projector.formats.metadata_tsv import read_metadata_tsv
-from embedding_projector.formats.text import os_error
 
 
-def read_table_file(path: Path) -> pa.Table:
-    """Read a Parquet, Arrow (file or stream), Feather, CSV or TSV file as a table."""
+def read_table_file(path: Path, *, root: Path | None = None) -> pa.Table:
+    """Read a Parquet, Arrow (file or stream), Feather, CSV or TSV file as a table.
+
+    The table is read into memory, not memory-mapped: a server holding a map of a file
+    that is then cut short would crash on the next read of it.
+    """
     suffix = path.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            import pyarrow.parquet as pq
+    with open_inside(path, root) as opened:
+        try:
+            if suffix in (".parquet", ".pq"):
+                import pyarrow.parquet as pq
 
-            return pq.read_table(path, memory_map=True)
-        if suffix in (".arrow", ".feather", ".ipc", ".arrows"):
-            return _read_arrow(path)
-        return _read_delimited(path, "," if suffix == ".csv" else "\t")
-    except OSError as exc:
-        if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
-            raise os_error(path, exc) from exc
-        raise FormatError(f"could not be read as a {suffix} table: {exc}", path=path) from exc
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise FormatError(f"could not be read as a {suffix} table: {exc}", path=path) from exc
+                return pq.read_table(opened.file)
+            if suffix in (".arrow", ".feather", ".ipc", ".arrows"):
+                return _read_arrow(opened.file)
+            return _read_delimited(opened.file, "," if suffix == ".csv" else "\t")
+        except (pa.ArrowException, OSError, ValueError, TypeError, IndexError) as exc:
+            # pyarrow raises ArrowException subclasses (its I/O errors are OSErrors too)
+            # and, from a few decoders, plain ValueError, TypeError or IndexError.
+            raise FormatError(
+                f"could not be read as a {suffix} table ({quote_exception(exc)})", path=path
+            ) from None
 
 
-def _read_arrow(path: Path) -> pa.Table:
+def _read_arrow(file: BinaryIO) -> pa.Table:
     """Feather v1/v2 and the Arrow IPC file format, else the IPC stream format."""
     import pyarrow.feather as feather
 
     try:
-        return feather.read_table(path, memory_map=True)
+        return feather.read_table(file, memory_map=False)
     except pa.ArrowInvalid:
-        with pa.memory_map(str(path)) as source:
-            return pa.ipc.open_stream(source).read_all()
+        file.seek(0)
+        return pa.ipc.open_stream(file).read_all()
 
 
-def _read_delimited(path: Path, delimiter: str) -> pa.Table:
+def _read_delimited(file: BinaryIO, delimiter: str) -> pa.Table:
     """CSV/TSV with a header row, or without one when the first row is all numbers."""
     from pyarrow import csv
 
-    with path.open("rb") as f:
-        first = f.readline().decode("utf-8-sig", errors="replace").rstrip("\r\n")
+    first = file.readline().decode("utf-8-sig", errors="replace").rstrip("\r\n")
+    file.seek(0)
     headerless = bool(first) and all(_is_number(cell) for cell in first.split(delimiter))
     return csv.read_csv(
-        path,
+        file,
         read_options=csv.ReadOptions(autogenerate_column_names=headerless),
         # TensorBoard's TSVs have no quoting; CSVs follow RFC 4180.
         parse_options=csv.ParseOptions(
@@ -152,9 +158,9 @@ def _numeric_columns_matrix(table: pa.Table, dims: list[str], path: Path) -> np.
     return np.column_stack([table.column(n).to_numpy() for n in dims])
 
 
-def read_metadata_table(path: Path) -> pa.Table:
+def read_metadata_table(path: Path, *, root: Path | None = None) -> pa.Table:
     """A metadata file given beside vectors: TensorBoard's TSV rules for ``.tsv``/``.txt``,
     a table with a header row for the other table formats."""
     if path.suffix.lower() in (".tsv", ".txt", ""):
-        return read_metadata_tsv(path)
-    return read_table_file(path)
+        return read_metadata_tsv(path, root=root)
+    return read_table_file(path, root=root)

@@ -7,25 +7,46 @@ sniffing the first bytes instead of parsing a binary file as text.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from embedding_projector.errors import FormatError
-from embedding_projector.formats.text import decode_text, os_error, read_bytes, split_lines
+from embedding_projector.formats.arrays import ArraySource
+from embedding_projector.formats.files import FileIdentity, open_inside
+from embedding_projector.formats.stored import StoredArray
+from embedding_projector.formats.text import decode_text, read_text, split_lines
 
 _SNIFF_BYTES = 65536
 
 
-def is_text_file(path: Path) -> bool:
+def open_tensor_file(
+    path: Path, tensor_shape: Sequence[int] = (), *, root: Path | None = None
+) -> ArraySource:
+    """The vectors of a ``tensor_path`` file: a TSV is parsed now, raw bytes read lazily.
+
+    Raises
+    ------
+    FormatError
+        A TSV that is not a matrix of numbers, or raw bytes whose size does not match
+        ``tensor_shape``.
+    """
+    with open_inside(path, root) as opened:
+        head = opened.file.read(_SNIFF_BYTES)
+        if _looks_like_text(head):
+            text = decode_text(head + opened.read_all(), path)
+            return ArraySource.of(path, parse_tensor_tsv(text, path))
+    return ArraySource.stored(_raw_layout(path, tensor_shape, root, opened.identity), "float32")
+
+
+def is_text_file(path: Path, *, root: Path | None = None) -> bool:
     """Whether ``path`` looks like UTF-8 text (no NUL byte, decodes) in its first 64 KiB."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(_SNIFF_BYTES)
-    except OSError as exc:
-        raise os_error(path, exc) from exc
+    with open_inside(path, root) as opened:
+        return _looks_like_text(opened.file.read(_SNIFF_BYTES))
+
+
+def _looks_like_text(head: bytes) -> bool:
     if b"\0" in head:
         return False
     try:
@@ -36,7 +57,13 @@ def is_text_file(path: Path) -> bool:
     return True
 
 
-def read_tensor_tsv(path: Path) -> np.ndarray:
+def read_tensor_tsv(path: Path, *, root: Path | None = None) -> np.ndarray:
+    """Parse a tensor TSV file: tab-separated floats, one vector a line (see
+    :func:`parse_tensor_tsv`)."""
+    return parse_tensor_tsv(read_text(path, root), path)
+
+
+def parse_tensor_tsv(text: str, path: Path) -> np.ndarray:
     """Parse tab-separated floats, one vector a line, blank lines skipped.
 
     Raises
@@ -44,11 +71,7 @@ def read_tensor_tsv(path: Path) -> np.ndarray:
     FormatError
         For ragged rows or cells that are not numbers, naming the line and column.
     """
-    numbered = [
-        (number, line)
-        for number, line in enumerate(split_lines(decode_text(read_bytes(path), path)), 1)
-        if line.strip()
-    ]
+    numbered = [(number, line) for number, line in enumerate(split_lines(text), 1) if line.strip()]
     if not numbered:
         raise FormatError("holds no vectors (the file is empty)", path=path)
     first_number, first_line = numbered[0]
@@ -84,54 +107,27 @@ def _first_bad_cell(path: Path, numbered: Sequence[tuple[int, str]]) -> FormatEr
     return FormatError("holds a value that is not a number", path=path)
 
 
-def read_raw_float32(path: Path, shape: Sequence[int]) -> np.ndarray:
-    """Memory-map raw little-endian float32 bytes as an ``(N, D)`` array."""
+def raw_float32_layout(
+    path: Path, shape: Sequence[int], *, root: Path | None = None
+) -> StoredArray:
+    """Where the raw little-endian float32 ``(N, D)`` array of ``path`` lies (all of it)."""
+    with open_inside(path, root) as opened:
+        return _raw_layout(path, shape, root, opened.identity)
+
+
+def _raw_layout(
+    path: Path, shape: Sequence[int], root: Path | None, identity: FileIdentity
+) -> StoredArray:
     if len(shape) != 2 or min(shape) <= 0:
         raise FormatError(
             f"is binary, so `tensor_shape` must give 2 positive sizes [N, D], got {list(shape)}",
             path=path,
         )
     n, d = int(shape[0]), int(shape[1])
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise os_error(path, exc) from exc
-    if size != n * d * 4:
+    if identity.size != n * d * 4:
         raise FormatError(
-            f"holds {size:,} bytes but `tensor_shape` [{n}, {d}] of float32 needs "
+            f"holds {identity.size:,} bytes but `tensor_shape` [{n}, {d}] of float32 needs "
             f"{n * d * 4:,}: check the shape in projector_config.pbtxt",
             path=path,
         )
-    return np.memmap(path, dtype="<f4", mode="r", shape=(n, d))
-
-
-class TensorFileSource:
-    """The vectors of a config entry's ``tensor_path`` (TSV text or raw float32)."""
-
-    def __init__(self, path: Path, tensor_shape: Sequence[int] = ()) -> None:
-        self.path = path
-        self._tensor_shape = tuple(int(s) for s in tensor_shape)
-        self._binary = not is_text_file(path)
-        if self._binary:
-            # Validate now: a wrong shape is an error when the run is opened, not later.
-            read_raw_float32(path, self._tensor_shape)
-
-    @property
-    def dtype(self) -> str:
-        """Always ``float32``: both layouts are read as float32."""
-        return "float32"
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        """``(N, D)``: from ``tensor_shape`` for raw bytes; a TSV is parsed to know it."""
-        if self._binary:
-            return self._tensor_shape[0], self._tensor_shape[1]
-        n, d = self.read().shape
-        return n, d
-
-    @functools.cache  # noqa: B019 - one source per embedding, kept as long as it is
-    def read(self) -> np.ndarray:
-        """The vectors as float32 ``(N, D)``."""
-        if self._binary:
-            return read_raw_float32(self.path, self._tensor_shape)
-        return read_tensor_tsv(self.path)
+    return StoredArray(path, root, identity, 0, np.dtype("<f4"), (n, d))

@@ -1,36 +1,20 @@
-"""Reading files with errors a user can act on (missing, unreadable, not text)."""
+"""Reading text files with errors a user can act on (missing, unreadable, not text)."""
 
 from __future__ import annotations
 
-import errno
+import os
 from pathlib import Path
 
-from embedding_projector.errors import FormatError, NotFoundError, ProjectorError
+from embedding_projector.errors import FormatError
+from embedding_projector.formats.files import read_inside
 
 
-def os_error(path: Path, exc: OSError) -> ProjectorError:
-    """Turn an ``OSError`` from opening or reading ``path`` into a clear error."""
-    if isinstance(exc, FileNotFoundError):
-        return NotFoundError("file not found", path=path)
-    if isinstance(exc, IsADirectoryError):
-        return FormatError("is a folder, expected a file", path=path)
-    if isinstance(exc, PermissionError):
-        return ProjectorError("permission denied: make the file readable", path=path)
-    reason = exc.strerror or errno.errorcode.get(exc.errno or 0, "") or str(exc)
-    return ProjectorError(f"cannot read the file ({reason})", path=path)
+def read_text(path: Path, root: str | os.PathLike[str] | None = None) -> str:
+    """The file (opened inside ``root``, see :func:`.files.open_inside`) decoded as UTF-8.
 
-
-def read_bytes(path: Path) -> bytes:
-    """The whole file, or a :class:`ProjectorError` naming it."""
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise os_error(path, exc) from exc
-
-
-def read_text(path: Path) -> str:
-    """The file decoded as UTF-8 (a byte-order mark is dropped)."""
-    return decode_text(read_bytes(path), path)
+    A byte-order mark is dropped.
+    """
+    return decode_text(read_inside(path, root), path)
 
 
 def decode_text(data: bytes, path: Path) -> str:

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from embedding_projector._version import __version__
 from embedding_projector.dataset.model import Workspace
 from embedding_projector.formats.bookmarks import MAX_BOOKMARKS_BYTES
+from embedding_projector.server import bookmarks_store
 from embedding_projector.server.bodies import (
     DEFAULT_BODY_BYTES,
     BodyLimitMiddleware,
@@ -58,6 +59,10 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # What bookmark saves killed midway left behind (never a save still under way).
+        await asyncio.to_thread(
+            bookmarks_store.remove_stale_saves, state.embeddings.items(), settings.cache_dir
+        )
         # Workers start with the server and stop with it (Ctrl-C included).
         state.engine = ComputeEngine(cache_dir=settings.cache_dir, n_workers=settings.workers)
         state.engine.start()
@@ -118,7 +123,9 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
     }
     app.add_middleware(BodyLimitMiddleware, default=DEFAULT_BODY_BYTES, bounds=bounds)
     app.add_middleware(  # outermost: who may ask comes first
-        SecurityMiddleware, token=settings.token, loopback_only=is_loopback(settings.host)
+        SecurityMiddleware,
+        token=settings.token,
+        loopback_only=is_loopback(settings.host) and settings.judge_host,
     )
     app.openapi = functools.partial(_openapi, app)  # type: ignore[method-assign]
     return app

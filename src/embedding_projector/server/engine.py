@@ -1,23 +1,38 @@
-"""The server's compute: the job engine, and per-embedding vectors keys and kNN indexes.
+"""The server's compute: the job engine, and per-embedding vectors, keys and kNN indexes.
 
-Everything slow (hashing the vectors for the workers, building a neighbour index)
-runs in a thread, once per embedding, behind a per-key lock: the event loop never
-waits on it, and concurrent first requests share one build.
+Everything slow (copying the vectors, hashing them for the workers, building a
+neighbour index) runs in a thread, once per embedding, behind a per-key lock: the event
+loop never waits on it, and concurrent first requests share one build. The keys name
+embeddings the server serves (routes look the id up first), so what is kept here is
+bounded by the workspace, not by the number of requests: at most one vectors key and
+two indexes (plain and spherized) per embedding.
+
+The server never memory-maps a user's file. A file cut short under a map (a user
+re-running their ``np.save`` script, a truncated checkpoint shard) kills the process
+with ``SIGBUS`` on the next touch, and Python cannot catch that. The vectors are read
+once with ``pread`` (a short read is a :class:`FileChangedError` for that request) into
+the content-addressed copy the workers map anyway, in the cache dir, and the server maps
+that copy: it is only ever replaced whole, never changed in place.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from embedding_projector.compute import knn
+from embedding_projector.compute.cache import ResultCache
 from embedding_projector.compute.jobs import JobManager
-from embedding_projector.dataset.model import Embedding
+from embedding_projector.dataset.model import Embedding, TensorSource
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class ComputeEngine:
@@ -37,14 +52,32 @@ class ComputeEngine:
         """Stop every worker (Ctrl-C, or the end of a test)."""
         self.jobs.close()
 
+    async def vectors(self, emb_id: str, embedding: Embedding) -> np.ndarray:
+        """The vectors, as the server reads them: a map of our own copy (see the module)."""
+        cache = self.jobs.cache
+        return await self._once(("vectors", emb_id), lambda: read_vectors(cache, embedding.source))
+
+    async def step_vectors(self, emb_id: str, embedding: Embedding, index: int) -> np.ndarray:
+        """The vectors of one step of the embedding, read as :meth:`vectors` reads them."""
+        step = embedding.steps[index]
+        if step.default:  # the embedding's own vectors
+            return await self.vectors(emb_id, embedding)
+        cache = self.jobs.cache
+        return await self._once(
+            ("step", emb_id, str(index)),
+            lambda: step.read_with(lambda source: read_vectors(cache, source)),
+        )
+
     async def vectors_key(self, emb_id: str, embedding: Embedding) -> str:
         """The workers' key for these vectors (hashed and shared once)."""
-        return await self._once(("vectors", emb_id), lambda: self.jobs.register(embedding.vectors))
+        vectors = await self.vectors(emb_id, embedding)
+        return await self._once(("key", emb_id), lambda: self.jobs.register(vectors))
 
     async def neighbor_index(self, emb_id: str, embedding: Embedding, *, spherize: bool) -> Any:
         """The exact kNN index of these vectors (built once per space)."""
+        vectors = await self.vectors(emb_id, embedding)
         key = ("knn", emb_id, str(spherize))
-        return await self._once(key, lambda: knn.build(embedding.vectors, spherize=spherize))
+        return await self._once(key, lambda: knn.build(vectors, spherize=spherize))
 
     def prefetch_neighbor_index(self, emb_id: str, embedding: Embedding) -> None:
         """Start building the (unspherized) kNN index now, so the first click finds it ready.
@@ -56,9 +89,45 @@ class ComputeEngine:
         self._background.add(task)  # a reference, or the task may be collected mid-way
         task.add_done_callback(self._background.discard)
 
+    def _copy(self, embedding: Embedding) -> np.ndarray:
+        source = embedding.source
+        try:
+            _, path = self.jobs.cache.store_vector_blocks(source.shape, source.blocks)
+        except OSError as exc:  # the cache dir is full or read-only: keep them in memory
+            log.warning(
+                "cannot copy the vectors to the cache dir (%s); reading them into memory", exc
+            )
+            return np.concatenate(list(source.blocks()))
+        copy: np.ndarray = np.load(path, mmap_mode="r")
+        return copy
+
     async def _once(self, key: tuple[str, ...], build: Callable[[], T]) -> T:
         async with self._locks[key]:
             if key not in self._built:
                 self._built[key] = await asyncio.to_thread(build)
             built: T = self._built[key]
             return built
+
+
+def read_vectors(cache: ResultCache, source: TensorSource) -> np.ndarray:
+    """The vectors read with ``pread`` into their copy in ``cache``, and that copy mapped.
+
+    When the cache dir cannot take the copy (full, read-only), they are read into memory.
+    """
+    try:
+        _, path = cache.store_vector_blocks(source.shape, source.blocks)
+    except OSError as exc:
+        log.warning("cannot copy the vectors into the cache dir (%s); reading them", exc)
+        return _in_memory(source)
+    copy: np.ndarray = np.load(path, mmap_mode="r")
+    return copy
+
+
+def _in_memory(source: TensorSource) -> np.ndarray:
+    """The vectors read block by block into memory (no map of the user's file)."""
+    out = np.empty(source.shape, np.float32)
+    row = 0
+    for block in source.blocks():
+        out[row : row + len(block)] = block
+        row += len(block)
+    return out

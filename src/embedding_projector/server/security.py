@@ -6,22 +6,25 @@
   is a name, not an address), so DNS rebinding is refused.
 - Beyond loopback a random token is required: given once as ``?token=`` (then kept in
   a cookie), or as ``Authorization: Bearer``; compared in constant time.
+- A loopback server reached through a proxy that forwards the browser's own ``Host``
+  (jupyter-server-proxy does) has a token too: requests addressed to another name need it,
+  which a rebinding page cannot know; loopback names still need none.
 - Requests that change state, and WebSockets, must come from the page itself: a
   foreign ``Origin`` is refused (no CORS, and no cross-site requests either).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 import json
 import re
-from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-TOKEN_COOKIE = "projector_token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # RFC 9110 Host: a name or IPv4 literal, or an IPv6 literal in brackets; then an optional port.
 _HOST = re.compile(r"(?P<name>\[[^\[\]]*\]|[^:\[\]]*)(?::[0-9]*)?")
@@ -51,8 +54,17 @@ def host_name(host: str) -> str | None:
     return match.group("name") if match else None
 
 
+def token_cookie(token: str) -> str:
+    """The cookie that keeps ``token``: one name per server, as cookies ignore ports and
+    several servers can sit behind one Jupyter server."""
+    return f"projector_token_{hashlib.sha256(token.encode()).hexdigest()[:8]}"
+
+
 class SecurityMiddleware:
-    """ASGI middleware applying the rules of this module to HTTP and WebSocket requests."""
+    """ASGI middleware applying the rules of this module to HTTP and WebSocket requests.
+
+    ``loopback_only``: the server listens on loopback and judges host names.
+    """
 
     def __init__(self, app: ASGIApp, *, token: str | None, loopback_only: bool) -> None:
         self.app = app
@@ -74,22 +86,24 @@ class SecurityMiddleware:
         await self.app(scope, receive, send)
 
     def _refusal(self, scope: Scope, headers: dict[str, str], host: str) -> tuple[int, str] | None:
-        if self.loopback_only and not is_loopback(host_name(host) or ""):
+        loopback_host = is_loopback(host_name(host) or "")
+        if self.loopback_only and not loopback_host and not self.token:
             return 403, f"host {host!r} refused: this server only answers on loopback"
         origin = headers.get("origin")
         unsafe = scope["type"] == "websocket" or scope.get("method") not in _SAFE_METHODS
         if unsafe and origin and urlsplit(origin).netloc != host:
             return 403, f"cross-origin request from {origin!r} refused"
-        if self.token and not self._authorized(scope, headers):
+        token_needed = self.token is not None and not (self.loopback_only and loopback_host)
+        if token_needed and not self._authorized(scope, headers):
             return 401, "a token is required: open the URL the server printed (with ?token=...)"
         return None
 
     def _authorized(self, scope: Scope, headers: dict[str, str]) -> bool:
         assert self.token is not None
-        cookie = SimpleCookie(headers.get("cookie", ""))
+        cookies = cookie_parser(headers.get("cookie", ""))
         candidates = [
             _query_token(scope),
-            cookie[TOKEN_COOKIE].value if TOKEN_COOKIE in cookie else None,
+            cookies.get(token_cookie(self.token)),
             headers.get("authorization", "").removeprefix("Bearer ").strip() or None,
         ]
         expected = self.token.encode()
@@ -106,7 +120,7 @@ def _setting_cookie(send: Send, token: str) -> Send:
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
-            cookie = f"{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+            cookie = f"{token_cookie(token)}={token}; Path=/; HttpOnly; SameSite=Strict"
             message.setdefault("headers", []).append((b"set-cookie", cookie.encode()))
         await send(message)
 

@@ -48,9 +48,14 @@ def bind_socket(host: str, port: int, *, on_busy: Callable[[int, int], None]) ->
     )
 
 
+def new_token() -> str:
+    """A random token (192 bits)."""
+    return secrets.token_urlsafe(24)
+
+
 def token_for(host: str) -> str | None:
     """A random token when the server is reachable beyond this machine, else none."""
-    return None if is_loopback(host) else secrets.token_urlsafe(24)
+    return None if is_loopback(host) else new_token()
 
 
 def url_for(host: str, port: int, token: str | None, fragment: str = "") -> str:
@@ -102,12 +107,21 @@ def prepare_server(
     lod_threshold: int | None = None,
     workers: int | None = None,
     say: Callable[[str], None],
+    token: str | None = None,
+    judge_host: bool = True,
 ) -> PreparedServer:
-    """The app for ``workspace``, listening on ``port`` or the next free one."""
+    """The app for ``workspace``, listening on ``port`` or the next free one.
+
+    ``token`` and ``judge_host`` are for a loopback server reached through a proxy (see
+    :class:`~embedding_projector.server.settings.Settings`); beyond loopback a token is
+    always made.
+    """
     from embedding_projector.server.app import create_app
 
-    token = token_for(host)
-    settings = Settings(host=host, port=port, token=token, projection=projection)
+    token = token_for(host) or token
+    settings = Settings(
+        host=host, port=port, token=token, judge_host=judge_host, projection=projection
+    )
     if workers is not None:
         settings = replace(settings, workers=workers)
     if lod_threshold is not None:
@@ -115,7 +129,8 @@ def prepare_server(
     sock = bind_socket(
         host, port, on_busy=lambda asked, got: say(f"port {asked} is busy; using {got}")
     )
-    url = url_for(host, sock.getsockname()[1], token)
+    # On loopback, loopback names need no token: the URL of this machine goes without it.
+    url = url_for(host, sock.getsockname()[1], None if is_loopback(host) else token)
     return PreparedServer(create_app(workspace, settings=settings), sock, url, token)
 
 
@@ -134,7 +149,12 @@ def run_server(
     debug: bool = False,
 ) -> None:
     """Open ``target``, serve it until Ctrl-C, printing the URL (and opening it)."""
+    from embedding_projector.compute.threads import limit_blas_threads
     from embedding_projector.dataset.opening import open_path
+
+    # This process is ours (not a notebook kernel): its neighbour-index builds split
+    # their products over threads, each with one-thread BLAS.
+    limit_blas_threads()
 
     workspace = open_path(target, metadata=metadata, sprite=sprite, sprite_size=sprite_size)
     prepared = prepare_server(

@@ -22,7 +22,11 @@ class Settings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     token: str | None = None
-    """Required on every request when set (always set beyond loopback)."""
+    """Required on every request when set (always set beyond loopback); on loopback, set for a
+    proxy, only on requests addressed to other host names (see ``security``)."""
+    judge_host: bool = True
+    """On loopback, refuse requests addressed to other host names (DNS rebinding). Off only
+    where no browser runs on this machine and a proxy forwards requests (Google Colab)."""
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     """Compute worker processes."""
     cache_dir: Path = field(default_factory=default_cache_dir)

@@ -1,10 +1,12 @@
-// Typed client of the HTTP API (docs/api.md). URLs are relative to the page, so the app also
-// works behind a proxy or under a sub-path.
+// Typed client of the HTTP API (docs/api.md), over a transport: HTTP from the page the server
+// serves, or the Jupyter comm in the notebook widget (transport.ts).
 
 import { tableFromIPC } from 'apache-arrow';
 import type { Table } from 'apache-arrow';
 
-import { ApiError, NETWORK_ERROR_CODE, errorFromResponse } from './api_error';
+import { errorFromResponse } from './api_error';
+import { httpTransport } from './transport';
+import type { JobSocket, Transport } from './transport';
 import type {
   CustomProjectionRequest,
   EmbeddingInfo,
@@ -34,18 +36,23 @@ export interface NeighborsQuery {
   spherize: boolean;
 }
 
-export class ApiClient {
-  constructor(private readonly base: URL = new URL('api/', document.baseURI)) {}
+/** A sprite atlas, decoded, and an object URL of its image (for CSS thumbnails). */
+export interface SpriteImage {
+  bitmap: ImageBitmap;
+  url: string;
+}
 
-  url(path: string): string {
-    return new URL(path, this.base).toString();
+export class ApiClient {
+  constructor(private transport: Transport = httpTransport()) {}
+
+  /** Talk to the server another way from now on (the notebook widget's comm). */
+  useTransport(transport: Transport): void {
+    this.transport = transport;
   }
 
-  /** ws:// URL of a path, for the job streams. */
-  socketUrl(path: string): string {
-    const url = new URL(path, this.base);
-    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    return url.toString();
+  /** The job stream of a path relative to the API (null where streams cannot open). */
+  openStream(path: string): JobSocket | null {
+    return this.transport.openSocket(path);
   }
 
   config(): Promise<ServerConfig> {
@@ -75,14 +82,12 @@ export class ApiClient {
     return tableFromIPC(new Uint8Array(await this.bytes(`embeddings/${enc(id)}/rows`, undefined, int32Body(rows))));
   }
 
-  async sprite(id: string): Promise<ImageBitmap> {
-    const response = await this.fetch(`embeddings/${enc(id)}/sprite`);
+  /** The atlas; its `url` is the caller's to revoke (`URL.revokeObjectURL`). */
+  async sprite(id: string): Promise<SpriteImage> {
+    const blob = await (await this.fetch(`embeddings/${enc(id)}/sprite`)).blob();
     // No premultiplication or colour conversion: thumbnails are drawn as stored.
-    return createImageBitmap(await response.blob(), { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
-  }
-
-  spriteUrl(id: string): string {
-    return this.url(`embeddings/${enc(id)}/sprite`);
+    const bitmap = await createImageBitmap(blob, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+    return { bitmap, url: URL.createObjectURL(blob) };
   }
 
   bookmarks(id: string): Promise<unknown[]> {
@@ -200,13 +205,7 @@ export class ApiClient {
   // ---- transport -------------------------------------------------------------------------
 
   private async fetch(path: string, init?: RequestInit): Promise<Response> {
-    let response: Response;
-    try {
-      response = await fetch(this.url(path), init);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new ApiError(0, NETWORK_ERROR_CODE, `The server did not answer (${reason}). Is \`projector\` still running?`);
-    }
+    const response = await this.transport.fetch(path, init);
     if (!response.ok) throw await errorFromResponse(response);
     return response;
   }

@@ -1,10 +1,11 @@
 // Following a projection job: its status changes and, for t-SNE and UMAP, its intermediate
-// layouts. A WebSocket carries both (JSON text frames, and a binary float32 frame after each
-// `{"type": "layout"}` header); where it cannot open (a proxy without WebSockets), the job is
-// polled instead.
+// layouts. The job stream carries both (JSON text frames, and a binary float32 frame after each
+// `{"type": "layout"}` header): a WebSocket, or the widget's comm; where it cannot open (a proxy
+// without WebSockets), the job is polled instead.
 
 import { ApiError } from './api_error';
 import type { ApiClient } from './client';
+import type { JobSocket } from './transport';
 import { FINAL_JOB_STATES } from './types';
 import type { ErrorFrame, JobStatus, LayoutFrame, StatusFrame } from './types';
 
@@ -34,9 +35,8 @@ export function followJob(api: ApiClient, started: JobStatus, listener: JobListe
   const job = started.id;
   let last = started;
   let closed = false;
-  let socket: WebSocket | null = null;
+  let socket: JobSocket | null = null;
   let poller: ReturnType<typeof setTimeout> | null = null;
-  let opened = false;
   let pendingLayout: LayoutFrame | null = null;
   /** A sample's coordinates, waiting for the frame of its rows. */
   let pendingPositions: Float32Array | null = null;
@@ -44,7 +44,7 @@ export function followJob(api: ApiClient, started: JobStatus, listener: JobListe
   const close = (): void => {
     closed = true;
     if (poller !== null) clearTimeout(poller);
-    if (socket && socket.readyState <= WebSocket.OPEN) socket.close();
+    socket?.close();
   };
 
   const onStatus = (status: JobStatus): void => {
@@ -79,35 +79,27 @@ export function followJob(api: ApiClient, started: JobStatus, listener: JobListe
     if (!closed) poller = setTimeout(() => void poll(), DEFAULT_POLL_INTERVAL_MS);
   };
 
-  try {
-    socket = new WebSocket(api.socketUrl(`jobs/${encodeURIComponent(job)}/stream`));
-    socket.binaryType = 'arraybuffer';
-  } catch {
-    socket = null;
-  }
+  socket = api.openStream(`jobs/${encodeURIComponent(job)}/stream`);
   if (!socket) {
     void poll();
     return { close };
   }
-  socket.onopen = () => {
-    opened = true;
-  };
-  socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
+  socket.onmessage = (data) => {
     if (closed) return;
-    if (typeof event.data === 'string') {
-      const frame = JSON.parse(event.data) as StatusFrame | LayoutFrame | ErrorFrame;
+    if (typeof data === 'string') {
+      const frame = JSON.parse(data) as StatusFrame | LayoutFrame | ErrorFrame;
       if (frame.type === 'layout') pendingLayout = frame;
       else if (frame.type === 'error') onStatus(failed(last, frame.message));
       else onStatus(frame);
     } else if (pendingLayout) {
       const { iteration, sample_of: of } = pendingLayout;
-      if (of === null) {
-        listener.onLayout(new Float32Array(event.data), iteration ?? 0, null);
+      if (of === null || of === undefined) {
+        listener.onLayout(new Float32Array(data), iteration ?? 0, null);
         pendingLayout = null;
       } else if (!pendingPositions) {
-        pendingPositions = new Float32Array(event.data);
+        pendingPositions = new Float32Array(data);
       } else {
-        listener.onLayout(pendingPositions, iteration ?? 0, { rows: new Int32Array(event.data), of });
+        listener.onLayout(pendingPositions, iteration ?? 0, { rows: new Int32Array(data), of });
         pendingLayout = pendingPositions = null;
       }
     }
@@ -116,9 +108,6 @@ export function followJob(api: ApiClient, started: JobStatus, listener: JobListe
     // A stream that never opened (or dropped before the job ended): poll until the end.
     if (!closed) void poll();
     socket = null;
-  };
-  socket.onerror = () => {
-    if (!opened && !closed) socket?.close();
   };
   return { close };
 }

@@ -254,7 +254,7 @@ export interface paths {
         };
         /**
          * Get Sprite
-         * @description The sprite atlas image.
+         * @description The sprite atlas image, read now, inside the opened folder (404 once it is gone).
          */
         get: operations["get_sprite_api_embeddings__emb_id__sprite_get"];
         put?: never;

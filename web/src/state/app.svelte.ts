@@ -111,7 +111,7 @@ class AppStore {
   categorical = $state<boolean | null>(null);
   labelBy = $state<string | null>(null);
   labelSize = $state(14);
-  theme = $state<ThemeName>(initialTheme());
+  theme = $state<ThemeName>('light');
   mouseMode = $state<SelectionMode>('navigate');
   showSprites = $state(true);
   editColumn = $state<string | null>(null);
@@ -186,9 +186,13 @@ class AppStore {
   }
 }
 
-function initialTheme(): ThemeName {
-  const saved = localStorage.getItem('projector-theme');
+/** Night mode as last chosen in the page, else as the system (or the notebook) prefers. */
+export function initialTheme(remembered: boolean): ThemeName {
+  const saved = remembered ? localStorage.getItem('projector-theme') : null;
   if (saved === 'light' || saved === 'dark') return saved;
+  // JupyterLab says whether its theme is light on <body>; other notebooks follow the system.
+  const jupyterLight = document.body.dataset['jpThemeLight'];
+  if (jupyterLight !== undefined) return jupyterLight === 'false' ? 'dark' : 'light';
   return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
 }
 

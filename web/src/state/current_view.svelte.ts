@@ -2,6 +2,7 @@
 
 import { app } from './app.svelte';
 import { debounce } from './debounce';
+import { host } from './host';
 import { encodeView } from './url_state';
 import type { ProjectionSettings, ViewState } from './view_state';
 
@@ -23,7 +24,7 @@ export const DEFAULT_URL_DELAY_MS = 300;
 
 /** Write the view into the URL hash soon (replacing the entry: no history per camera move). */
 export const scheduleUrlUpdate = debounce(() => {
-  if (!app.embedding) return;
+  if (!app.embedding || !host().ownsPage) return;
   const hash = encodeView(currentView());
   if (location.hash.slice(1) !== hash) history.replaceState(null, '', `#${hash}`);
 }, DEFAULT_URL_DELAY_MS);

@@ -25,15 +25,18 @@ export const SERVED_DISTINCT = 65_536;
 /** The other columns wait for the first layout this long at most (a t-SNE's k-NN phase). */
 const FIRST_PAINT_WAIT_MS = 10_000;
 
-export async function startApp(): Promise<void> {
-  const view = decodeView(location.hash);
+/**
+ * Load what the server serves and show its first embedding as `view` asks; `projectionChosen`:
+ * the view names its projection (else the server's `--projection` applies).
+ */
+export async function startApp(view: ViewState, projectionChosen: boolean): Promise<void> {
   try {
     const [config, runs, embeddings] = await Promise.all([api.config(), api.runs(), api.embeddings()]);
     app.config = config;
     app.runs = runs;
     app.embeddings = embeddings;
     // `projector --projection`: the projection to show first, unless the link names one.
-    if (!new URLSearchParams(location.hash.slice(1)).has('projection') && isProjectionKind(config.projection)) {
+    if (!projectionChosen && isProjectionKind(config.projection)) {
       view.projection.kind = config.projection;
     }
     for (const run of runs) for (const warning of run.warnings) app.addBanner('warning', runWarning(run.name, warning));
@@ -156,6 +159,7 @@ export function resetForEmbedding(info: EmbeddingInfo): void {
   app.bookmarks = [];
   app.activeBookmark = null;
   app.sprite = null;
+  if (app.spriteUrl) URL.revokeObjectURL(app.spriteUrl);
   app.spriteUrl = null;
   app.banners = app.banners.filter((b) => b.embedding === undefined);
 }
@@ -177,9 +181,12 @@ async function loadSprite(info: EmbeddingInfo): Promise<void> {
   if (!info.has_sprite) return;
   try {
     const image = await api.sprite(info.id);
-    if (app.embedding !== info) return;
-    app.sprite = image;
-    app.spriteUrl = api.spriteUrl(info.id);
+    if (app.embedding !== info) {
+      URL.revokeObjectURL(image.url);
+      return;
+    }
+    app.sprite = image.bitmap;
+    app.spriteUrl = image.url;
   } catch (error) {
     app.fail('Could not load the sprite image', error);
   }

@@ -3,6 +3,7 @@
 import { app } from './app.svelte';
 import { clearSelection, isolateSelection, showAllData } from './actions';
 import { addBookmark } from './bookmark_actions';
+import { host } from './host';
 import { controlJob, runProjection } from './projection_runner.svelte';
 
 export interface Shortcut {
@@ -26,7 +27,7 @@ function setKind(kind: 'pca' | 'tsne' | 'umap' | 'custom'): void {
 
 export const SHORTCUTS: readonly Shortcut[] = [
   { keys: '?', description: 'Show or hide this help', run: () => (app.helpOpen = !app.helpOpen) },
-  { keys: '/', description: 'Search', run: () => document.getElementById('search-input')?.focus() },
+  { keys: '/', description: 'Search', run: () => host().root.getElementById('search-input')?.focus() },
   { keys: 'Esc', description: 'Clear the selection (or close this help)', run: () => (app.helpOpen ? (app.helpOpen = false) : clearSelection()) },
   { keys: 'r', description: 'Reset the view', run: () => app.plot?.resetView() },
   { keys: 'v', description: 'Navigate: drag to orbit (3D) or pan (2D)', run: () => (app.mouseMode = 'navigate') },

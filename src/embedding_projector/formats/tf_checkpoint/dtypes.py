@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from embedding_projector.formats.stored import bfloat16_to_float32
+
 DT_STRING = 7
 DT_BFLOAT16 = 14
 
@@ -55,6 +57,4 @@ def storage_dtype(dtype: int) -> np.dtype[np.generic] | None:
 
 def to_numpy(stored: np.ndarray, dtype: int) -> np.ndarray:
     """The stored array as the closest numpy type: bfloat16 becomes float32, the rest as is."""
-    if dtype != DT_BFLOAT16:
-        return stored
-    return (stored.astype(np.uint32) << 16).view(np.float32)
+    return bfloat16_to_float32(stored) if dtype == DT_BFLOAT16 else stored

@@ -16,9 +16,9 @@ from typing import TypeVar
 from embedding_projector.errors import (
     FormatError,
     NotFoundError,
-    ProjectorError,
     UnsupportedFormatError,
 )
+from embedding_projector.formats.files import read_inside
 
 from .ordered_code import FULL_EXTENT, decode_slice_key
 from .sstable import iter_table
@@ -143,8 +143,8 @@ def _resolve(key: Box, shape: tuple[int, ...]) -> Box:
     )
 
 
-def load_index(path: Path) -> CheckpointIndex:
-    """Read, decode and validate a checkpoint's ``.index`` file.
+def load_index(path: Path, root: Path | None = None) -> CheckpointIndex:
+    """Read, decode and validate a checkpoint's ``.index`` file (opened inside ``root``).
 
     Raises
     ------
@@ -156,17 +156,15 @@ def load_index(path: Path) -> CheckpointIndex:
         A compressed or big-endian index, or one needing a newer reader.
     """
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+        data = read_inside(path, root)
+    except NotFoundError as error:
+        if path.exists() or path.is_symlink():  # a dangling symlink says where it leads
+            raise
         raise NotFoundError(
             "no checkpoint index here; pass a checkpoint prefix such as `model.ckpt-1` "
             "(the part before `.index`) or its .index file",
             path=path,
-        ) from None
-    except OSError as error:
-        raise ProjectorError(
-            f"cannot read the checkpoint index: {error.strerror}", path=path
-        ) from None
+        ) from error
     items = iter_table(data, path=path)
     first = next(items, None)
     if first is None or first[0] != b"":

@@ -6,32 +6,29 @@ holding the raw little-endian tensor bytes. See ``CHECKPOINT_FORMAT.md``.
 
 The index is parsed and validated whole when the reader is created; tensor bytes are
 memory-mapped on :meth:`CheckpointReader.read`, and their CRC32C is verified every time.
+Every file is opened inside the reader's ``root`` (see :mod:`..files`), data shards too.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
-import mmap
-import os
 import re
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
 from embedding_projector.errors import (
-    ChecksumError,
     FormatError,
     NotFoundError,
-    ProjectorError,
     UnsupportedFormatError,
 )
+from embedding_projector.formats.files import FileIdentity, open_inside
+from embedding_projector.formats.stored import StoredArray
 
-from .crc import masked_crc32c
-from .dtypes import DT_STRING, dtype_name, storage_dtype, to_numpy
+from .dtypes import DT_BFLOAT16, DT_STRING, dtype_name, storage_dtype, to_numpy
 from .index import CheckpointIndex, describe_box, load_index
 from .wire import BundleEntry
 
@@ -77,6 +74,9 @@ class CheckpointReader:
     ----------
     prefix
         The checkpoint prefix (``logs/embedding.ckpt-1``), or its ``.index`` or data file.
+    root
+        The folder its files must be inside when they are opened (the opened log dir);
+        ``None`` reads them wherever the prefix names them.
 
     Raises
     ------
@@ -95,10 +95,11 @@ class CheckpointReader:
     >>> vectors = reader.read_float32("embedding/.ATTRIBUTES/VARIABLE_VALUE")  # doctest: +SKIP
     """
 
-    def __init__(self, prefix: str | PathLike[str]) -> None:
+    def __init__(self, prefix: str | PathLike[str], *, root: Path | None = None) -> None:
         self.prefix = prefix_of(prefix)
+        self.root = root
         self.index_path = Path(f"{self.prefix}.index")
-        self._index: CheckpointIndex = load_index(self.index_path)
+        self._index: CheckpointIndex = load_index(self.index_path, root)
 
     def __repr__(self) -> str:
         return f"CheckpointReader({str(self.prefix)!r})"
@@ -135,7 +136,8 @@ class CheckpointReader:
 
         As with any memory map, truncating the data file while the array is in use makes
         the process crash (SIGBUS). TensorFlow never does so: it writes a checkpoint to new
-        files and renames them, which leaves mapped files intact.
+        files and renames them, which leaves mapped files intact. To read without a map
+        (as the server does), use :meth:`locate`.
 
         Parameters
         ----------
@@ -158,6 +160,22 @@ class CheckpointReader:
         UnsupportedFormatError
             A string or other non-numeric tensor.
         """
+        located = self.locate(name)
+        if isinstance(located, StoredArray):
+            return to_numpy(located.map(), self._index.entries[name].dtype)
+        return located
+
+    def locate(self, name: str) -> StoredArray | np.ndarray:
+        """Where an unsliced tensor's bytes lie, or a partitioned tensor joined in memory.
+
+        The stored array is not read yet: map it (:meth:`StoredArray.map`, as :meth:`read`
+        does) or read it with ``pread`` (:meth:`StoredArray.row_blocks`), which a data
+        file cut short meanwhile cannot turn into a crash. Slices are read with ``pread``.
+
+        Raises
+        ------
+        As :meth:`read`.
+        """
         entry = self._index.entries.get(name)
         if entry is None:
             hint = _suggest(name, list(self._index.entries))
@@ -179,7 +197,7 @@ class CheckpointReader:
             )
         if entry.slices:
             return to_numpy(self._join_slices(name, dtype, shape), entry.dtype)
-        return to_numpy(self._read_stored(f"tensor {name!r}", entry, dtype, shape), entry.dtype)
+        return self._stored(f"tensor {name!r}", entry, dtype, shape)
 
     def read_float32(self, name: str) -> np.ndarray:
         """Read a tensor as float32, without a copy when it is stored as unsliced float32.
@@ -209,10 +227,10 @@ class CheckpointReader:
             )
         return array if array.dtype == np.float32 else array.astype(np.float32)
 
-    def _read_stored(
+    def _stored(
         self, what: str, entry: BundleEntry, dtype: np.dtype[np.generic], shape: tuple[int, ...]
-    ) -> np.ndarray:
-        """Map the bytes of one stored tensor or slice and check their CRC32C."""
+    ) -> StoredArray:
+        """Where one stored tensor or slice lies, checked against its data file."""
         path = self.data_path(entry.shard_id)
         expected = math.prod(shape) * dtype.itemsize
         if entry.size != expected:
@@ -221,44 +239,47 @@ class CheckpointReader:
                 f"{dtype_name(entry.dtype)} takes {expected}; the checkpoint is corrupt",
                 path=self.index_path,
             )
-        with _open_data(path) as file:
-            _check_range(what, entry.offset, entry.size, os.fstat(file.fileno()).st_size, path)
-            if entry.size == 0:
-                buffer: bytes | mmap.mmap = b""
-                skip = 0
-            else:
-                buffer, skip = _map(file, entry.offset, entry.size)
-        with memoryview(buffer) as view, view[skip : skip + entry.size] as stored:
-            actual = masked_crc32c(stored)
-        if actual != entry.crc32c:
-            raise ChecksumError(
-                f"{what} fails its CRC32C check (stored {entry.crc32c:#010x}, computed "
-                f"{actual:#010x}) at byte offset {entry.offset}, {entry.size} bytes: the data "
-                "file is corrupt; copy it again or re-save the checkpoint",
-                path=path,
-            )
-        count = expected // dtype.itemsize
-        return np.frombuffer(buffer, dtype=dtype, count=count, offset=skip).reshape(shape)
+        identity = self._data_identity(path)
+        _check_range(what, entry.offset, entry.size, identity.size, path)
+        return StoredArray(
+            path,
+            self.root,
+            identity,
+            entry.offset,
+            dtype,
+            shape,
+            bfloat16=entry.dtype == DT_BFLOAT16,
+            crc32c=entry.crc32c,
+            what=what,
+        )
 
     def _join_slices(
         self, name: str, dtype: np.dtype[np.generic], shape: tuple[int, ...]
     ) -> np.ndarray:
         """Assemble a partitioned tensor from its slices, after checking they tile it exactly."""
         pieces = self._index.slice_boxes(name, shape)
-        for box, entry in pieces:
-            path = self.data_path(entry.shard_id)
-            with _open_data(path) as file:
-                size = os.fstat(file.fileno()).st_size
-            _check_range(describe_box(name, box), entry.offset, entry.size, size, path)
+        stored = [
+            self._stored(describe_box(name, box), entry, dtype, tuple(n for _, n in box))
+            for box, entry in pieces
+        ]
         # Every slice lies in its file and no two share bytes (checked by slice_boxes), so
         # this allocation is bounded by the data actually on disk.
         out = np.empty(shape, dtype)
-        for box, entry in pieces:
-            piece = self._read_stored(
-                describe_box(name, box), entry, dtype, tuple(n for _, n in box)
-            )
-            out[tuple(slice(start, start + n) for start, n in box)] = piece
+        for (box, _), piece in zip(pieces, stored, strict=True):
+            out[tuple(slice(start, start + n) for start, n in box)] = piece.read()
         return out
+
+    def _data_identity(self, path: Path) -> FileIdentity:
+        """Open a data shard (inside the root) to know its identity; a missing one is named."""
+        try:
+            with open_inside(path, self.root) as opened:
+                return opened.identity
+        except NotFoundError:
+            raise NotFoundError(
+                "data file of the checkpoint is missing; copy every "
+                f"{path.name.split('.data-')[0]}.data-* file along with the .index file",
+                path=path,
+            ) from None
 
 
 def _suggest(name: str, names: list[str]) -> str:
@@ -273,20 +294,6 @@ def _suggest(name: str, names: list[str]) -> str:
     return f"; did you mean {candidates[close[0]]!r}?" if close else ""
 
 
-def _open_data(path: Path) -> BinaryIO:
-    """Open a data shard, turning a missing or unreadable file into a :class:`ProjectorError`."""
-    try:
-        return path.open("rb")
-    except FileNotFoundError:
-        raise NotFoundError(
-            "data file of the checkpoint is missing; copy every "
-            f"{path.name.split('.data-')[0]}.data-* file along with the .index file",
-            path=path,
-        ) from None
-    except OSError as error:
-        raise ProjectorError(f"cannot read the data file: {error.strerror}", path=path) from None
-
-
 def _check_range(what: str, offset: int, size: int, file_size: int, path: Path) -> None:
     """Refuse a tensor that extends past the end of its data file (a truncated copy)."""
     if offset + size > file_size:
@@ -296,18 +303,3 @@ def _check_range(what: str, offset: int, size: int, file_size: int, path: Path) 
             "checkpoint",
             path=path,
         )
-
-
-def _map(file: BinaryIO, offset: int, size: int) -> tuple[mmap.mmap, int]:
-    """Map ``size`` bytes at ``offset`` read-only; return the map and the offset within it."""
-    start = offset - offset % mmap.ALLOCATIONGRANULARITY
-    try:
-        mapped = mmap.mmap(
-            file.fileno(), offset + size - start, offset=start, access=mmap.ACCESS_READ
-        )
-    except OSError as error:  # e.g. out of address space, or a file system without mmap
-        raise ProjectorError(
-            f"cannot memory-map {size} bytes at byte offset {offset}: {error.strerror}",
-            path=file.name,
-        ) from None
-    return mapped, offset - start

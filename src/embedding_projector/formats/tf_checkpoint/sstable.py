@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from embedding_projector.errors import ChecksumError, FormatError, UnsupportedFormatError
+from embedding_projector.formats.crc import masked_crc32c
 
-from .crc import masked_crc32c
 from .wire import DecodeError, decode_varint
 
 FOOTER_SIZE = 48

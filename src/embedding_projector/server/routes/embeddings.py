@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
+import mimetypes
 from typing import Annotated
 
 import pyarrow as pa
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import FileResponse
 
 from embedding_projector.dataset.metadata import ColumnInfo
 from embedding_projector.dataset.summary import describe_embedding
 from embedding_projector.errors import InvalidParameterError, NotFoundError
+from embedding_projector.formats.files import read_inside
 from embedding_projector.server.binary import OCTET_STREAM, array_response, int32_rows
 from embedding_projector.server.schemas import (
     EmbeddingInfo,
@@ -83,7 +83,7 @@ async def get_vectors(
 ) -> Response:
     """float32 little-endian row-major bytes; ``X-Shape: N,D``. Rows or byte ranges on demand."""
     embedding = state.embedding(emb_id)
-    vectors = await asyncio.to_thread(lambda: embedding.vectors)  # the first read checks CRCs
+    vectors = await state.compute.vectors(emb_id, embedding)  # the first read checks CRCs
     if start is None and stop is None:
         state.compute.prefetch_neighbor_index(emb_id, embedding)
     n = vectors.shape[0]
@@ -157,12 +157,13 @@ def _dictionary_encoded(table: pa.Table, infos: list[ColumnInfo]) -> pa.Table:
 
 @router.get(
     "/embeddings/{emb_id}/sprite",
-    response_class=FileResponse,
+    response_class=Response,
     responses=binary_responses("image/*", "The atlas image, as stored (PNG or JPEG)"),
 )
-def get_sprite(emb_id: str, state: State) -> FileResponse:
-    """The sprite atlas image."""
+def get_sprite(emb_id: str, state: State) -> Response:
+    """The sprite atlas image, read now, inside the opened folder (404 once it is gone)."""
     sprite = state.embedding(emb_id).sprite
     if sprite is None:
         raise NotFoundError(f"embedding {emb_id!r} has no sprite")
-    return FileResponse(sprite.image_path)
+    media_type = mimetypes.guess_type(sprite.image_path.name)[0] or OCTET_STREAM
+    return Response(read_inside(sprite.image_path, sprite.root), media_type=media_type)

@@ -84,6 +84,7 @@ async def _custom(state: ServerState, emb_id: str, request: CustomRequest) -> np
     """The custom projection's N × 2 coordinates, computed in a thread."""
     embedding = state.embedding(emb_id)
     table = embedding.metadata
+    vectors = await state.compute.vectors(emb_id, embedding)
 
     def compute() -> np.ndarray:
         ends = {
@@ -97,6 +98,6 @@ async def _custom(state: ServerState, emb_id: str, request: CustomRequest) -> np
                 ("down", request.down),
             )
         }
-        return custom.run(embedding.vectors, spherize=request.spherize, **ends)
+        return custom.run(vectors, spherize=request.spherize, **ends)
 
     return await asyncio.to_thread(compute)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -42,14 +41,14 @@ async def get_step_vectors(
     range_header: Annotated[str | None, Header(alias="Range")] = None,
 ) -> Response:
     """float32 little-endian row-major bytes of one step; ``X-Shape: N,D``; byte ranges."""
-    steps = state.embedding(emb_id).steps
+    embedding = state.embedding(emb_id)
+    steps = embedding.steps
     if not 0 <= index < len(steps):
         raise NotFoundError(
             f"embedding {emb_id!r} has {len(steps)} steps (0..{len(steps) - 1}), not {index}; "
             f"GET /api/embeddings/{emb_id}/steps lists them"
         )
-    step = steps[index]
-    vectors = await asyncio.to_thread(lambda: step.vectors)  # the first read checks CRCs
+    vectors = await state.compute.step_vectors(emb_id, embedding, index)  # CRCs checked
     return array_response(vectors, byte_range=range_header)
 
 
