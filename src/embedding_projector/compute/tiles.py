@@ -16,8 +16,9 @@ detail"). The tiles follow three rules:
   The root tile is level 0.
 - **Outliers are kept.** The rows of sparse places would fall out of a uniform sample:
   every occupied cell of a grid of ``OUTLIER_CELLS`` cells (256 x 256, or 32 x 32 x 32)
-  whose expected share of level 0 is below one point gives its lowest-ranked row the lowest ranks, up to a
-  quarter of the root tile. Those rows are in every level.
+  whose expected share of level 0 is below one point gives its lowest-ranked row the lowest
+  ranks, up to a quarter of the root tile (emptiest cells first). Those rows are in every
+  level.
 
 Plain numpy functions of float32 arrays; no files, no HTTP.
 """
@@ -94,7 +95,8 @@ class TileTree:
 
     @functools.cached_property
     def _addresses(self) -> dict[tuple[int, ...], int]:
-        return {(int(d), *c): k for k, (d, c) in enumerate(zip(self.depth, self.cell.tolist()))}
+        pairs = zip(self.depth, self.cell.tolist(), strict=True)
+        return {(int(d), *c): k for k, (d, c) in enumerate(pairs)}
 
     def tile_at(self, depth: int, cell: tuple[int, ...]) -> int | None:
         """The index of the tile at ``depth`` and integer ``cell``, if there is one."""
@@ -272,10 +274,12 @@ def _outliers(
     # point in level 0, on average.
     sizes = np.bincount(cell_id, minlength=OUTLIER_CELLS)[cell_id]
     in_sparse = np.flatnonzero(sizes * capacity < m)
-    # Grouped by cell, the emptiest cells first, each cell's lowest priority first.
-    order = in_sparse[np.lexsort((priority[in_sparse], cell_id[in_sparse], sizes[in_sparse]))]
+    # One row of each sparse cell (its lowest priority), then the emptiest cells first and,
+    # among cells as empty, in random order: no part of the layout is favoured by the cap.
+    order = in_sparse[np.lexsort((priority[in_sparse], cell_id[in_sparse]))]
     grouped = cell_id[order]
     firsts = order[np.r_[True, grouped[1:] != grouped[:-1]]] if len(order) else order
+    firsts = firsts[np.lexsort((priority[firsts], sizes[firsts]))]
     return np.asarray(firsts[: int(capacity * OUTLIER_SHARE)], np.int64)
 
 

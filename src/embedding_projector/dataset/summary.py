@@ -45,9 +45,7 @@ def describe_embedding(
         "source": str(embedding.source.path),
         "metadata": {
             "path": None if embedding.metadata_path is None else str(embedding.metadata_path),
-            "columns": [
-                {"name": c.name, "kind": c.kind, "distinct": c.distinct} for c in columns
-            ],
+            "columns": [{"name": c.name, "kind": c.kind, "distinct": c.distinct} for c in columns],
         },
         "sprite": None
         if sprite is None

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from embedding_projector.compute import tiles
+from embedding_projector.compute.tiles import TileTree
 from embedding_projector.compute.cache import ResultCache, result_key
 from embedding_projector.compute.hashing import content_hash
 from embedding_projector.errors import NotFoundError
@@ -27,7 +28,7 @@ from embedding_projector.errors import NotFoundError
 #: Layouts kept in memory (each with its tiles): ten million 2-D points take 120 MB.
 KEPT_LAYOUTS = 3
 #: Changes whenever the tiles of a layout would change (the tiler's rules, its seed).
-TILES_VERSION = 1
+TILES_VERSION = 2
 
 
 class StaleLayoutError(NotFoundError):
@@ -65,7 +66,7 @@ class LayoutStore:
         self.capacity = tiles.capacity_for(threshold)
         self._cache_dir = cache_dir
         self._layouts: OrderedDict[str, Layout] = OrderedDict()
-        self._tiles: dict[str, tiles.TileTree] = {}
+        self._tiles: dict[str, TileTree] = {}
         self._lock = threading.Lock()
         self._building: dict[str, asyncio.Lock] = {}
 
@@ -102,7 +103,7 @@ class LayoutStore:
         """Whether the page gets this layout as tiles."""
         return layout.n > self.threshold
 
-    async def tiles(self, layout: Layout) -> tiles.TileTree:
+    async def tiles(self, layout: Layout) -> TileTree:
         """The layout's tiles: from memory, from the cache on disk, or built (in a thread)."""
         with self._lock:
             lock = self._building.setdefault(layout.id, asyncio.Lock())
@@ -115,12 +116,12 @@ class LayoutStore:
                         self._tiles[layout.id] = tree
             return tree
 
-    def _load_or_build(self, layout: Layout) -> tiles.TileTree:
+    def _load_or_build(self, layout: Layout) -> TileTree:
         cache = ResultCache(self._cache_dir)
         key = result_key({"tiles_of": layout.id})
         cached = cache.get(key)
         if cached is not None:
-            return tiles.TileTree.from_parts(*cached)
+            return TileTree.from_parts(*cached)
         tree = tiles.build_tiles(layout.positions, self.capacity)
         cache.put(key, *tree.to_parts())
         return tree

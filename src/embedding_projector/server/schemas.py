@@ -260,7 +260,7 @@ class LayoutFrame(Answer):
     iteration: int | None
     shape: Pair
     sample_of: int | None = Field(
-        None,
+        default=None,
         description="The layout has this many rows, more than `lod_threshold`: the float32 "
         "frame holds a sample of them, and an int32 frame of the sampled rows follows it.",
     )

@@ -118,8 +118,9 @@ async def get_tile(
 def _tile_at(tree: TileTree, depth: int, cell: tuple[int, ...]) -> int:
     """The index of the tile at ``depth`` and ``cell``, or a 4xx saying why there is none."""
     if len(cell) != tree.dims:
+        axes = "x, y, z" if tree.dims == 3 else "x, y"
         raise InvalidParameterError(
-            f"the tiles of this layout have {tree.dims} coordinates (x, y{', z' * (tree.dims == 3)})"
+            f"the tiles of this layout have {tree.dims} coordinates ({axes})"
         )
     deepest = int(tree.depth.max())
     if not 0 <= depth <= deepest:

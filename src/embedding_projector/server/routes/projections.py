@@ -13,6 +13,7 @@ from embedding_projector.dataset.model import Embedding
 from embedding_projector.dataset.search import search_rows
 from embedding_projector.errors import InvalidParameterError
 from embedding_projector.server.binary import OCTET_STREAM, array_response
+from embedding_projector.server.routes.layouts import layout_info
 from embedding_projector.server.schemas import (
     CustomRequest,
     JobStatus,
@@ -20,7 +21,6 @@ from embedding_projector.server.schemas import (
     ProjectionRequest,
     binary_responses,
 )
-from embedding_projector.server.routes.layouts import layout_info
 from embedding_projector.server.state import ServerState, get_state
 
 router = APIRouter()
@@ -71,9 +71,7 @@ async def custom_projection(emb_id: str, request: CustomRequest, state: State) -
 
 
 @router.post("/embeddings/{emb_id}/custom-projection/layout")
-async def custom_projection_layout(
-    emb_id: str, request: CustomRequest, state: State
-) -> LayoutInfo:
+async def custom_projection_layout(emb_id: str, request: CustomRequest, state: State) -> LayoutInfo:
     """The same projection, registered as a layout and described (its coordinates stay on
     the server: above ``lod_threshold`` points the page loads its tiles)."""
     positions = await _custom(state, emb_id, request)
