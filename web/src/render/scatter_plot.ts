@@ -78,8 +78,9 @@ export interface ScatterPlotOptions {
    * points drawn are selected (`onSelect`).
    */
   onSelectShape?: (query: ShapeQuery, modifiers: Modifiers) => void;
-  /** How many points are drawn, of how many (changes with the level of detail). */
-  onDetail?: (shown: number, total: number) => void;
+  /** How many points are drawn, of how many, and the level of detail drawn (tiles only; it
+   * changes as the view zooms). */
+  onDetail?: (shown: number, total: number, level: number | null) => void;
   /** The camera moved: every frame of a drag, so throttle what it triggers (the URL, say). */
   onCameraChange?: (camera: Camera) => void;
   /** A GPU error after construction (lost context, shader failure). */
@@ -200,6 +201,7 @@ export class ScatterPlot {
   /** The sets of points drawn in the last frame, by layer id (for picking). */
   private drawnSets = new Map<string, PointSet>();
   private shownCount = -1;
+  private shownLevel: number | null = null;
   private tileUpdate: number | null = null;
   /**
    * Draws into `container` (which it fills). Throws ERROR_WEBGL_UNAVAILABLE when the browser
@@ -768,10 +770,13 @@ export class ScatterPlot {
 
   private reportDetail(): void {
     const shown = this.partial ? this.partialSets().reduce((sum, { count }) => sum + count, 0) : this.n;
-    if (shown === this.shownCount) return;
+    const level = this.partial?.tiles?.level ?? null;
+    if (shown === this.shownCount && level === this.shownLevel) return;
     this.shownCount = shown;
-    this.options.onDetail?.(shown, this.n);
+    this.shownLevel = level;
+    this.options.onDetail?.(shown, this.n, level);
   }
+
 
   private updatePointsData(): void {
     if (this.n === 0) {

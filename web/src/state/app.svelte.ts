@@ -92,7 +92,7 @@ class AppStore {
   projection = $state<ProjectionSettings>(defaultProjection());
   layout = $state.raw<Layout | null>(null);
   /** How many points the plot draws of the layout's (fewer above the LOD threshold). */
-  shown = $state.raw<{ count: number; total: number } | null>(null);
+  shown = $state.raw<{ count: number; total: number; level: number | null } | null>(null);
   rowPositions = $state.raw<RowPositions | null>(null);
   job = $state.raw<JobStatus | null>(null);
   /** Explained variance of the first 10 principal components (PCA tab). */
