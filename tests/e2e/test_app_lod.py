@@ -28,6 +28,7 @@ ROWS = int(os.environ.get("EP_LOD_ROWS", "200000"))
 THRESHOLD = 2_000_000 if ROWS >= 10_000_000 else ROWS // 10
 #: Ten million points: a cold start copies 2.5 GB of vectors and computes PCA.
 TIMEOUT_MS = 900_000 if ROWS >= 10_000_000 else 180_000
+pytestmark = pytest.mark.timeout(2 * TIMEOUT_MS / 1000)
 
 
 @pytest.fixture(scope="module")
