@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from embedding_projector.compute import tiles
-from embedding_projector.compute.tiles import TileTree
 from embedding_projector.compute.cache import ResultCache, result_key
 from embedding_projector.compute.hashing import content_hash
+from embedding_projector.compute.tiles import TileTree
 from embedding_projector.errors import NotFoundError
 
 #: Layouts kept in memory (each with its tiles): ten million 2-D points take 120 MB.
