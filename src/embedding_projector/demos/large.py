@@ -1,5 +1,8 @@
 """The ``large`` demo: a million synthetic points with structure at several scales.
 
+``projector demo large --rows 10000000`` builds the same mixture at another size (the same
+clusters, in the same proportions, with the same columns), to see the page at ten million.
+
 36 clusters of very different sizes in 64 dimensions, gathered in 8 groups: 22
 Gaussian blobs (each stretched along a direction), 8 blobs made of 2 to 4 sub-clusters,
 and 6 curves (helices, arcs and spirals: 1-D manifolds, which t-SNE and UMAP should
@@ -12,11 +15,13 @@ the page colours by at first), ``cluster`` (``c00``–``c35``, categorical), ``s
 and ``size`` (the number of points in the cluster).
 
 The vectors are generated in chunks and written straight to the raw float32 file,
-never all in memory: a million points take 250 MB to build, the file 256 MB.
+never all in memory; the metadata is written in blocks too. A million points take 250 MB
+to build, the file 256 MB; ten million take about as much memory and 2.6 GB of disk.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,9 +51,13 @@ _SUB_CLUSTER_SCALE = 2.2
 _LONG_AXIS_STRETCH = 2.5
 _CURVE_NOISE = 0.3
 _CURVE_KINDS = 3  # helix, arc, spiral: see _curve_points
-# Made-up names: 4 syllables of 32, one name for each of 32**4 = 1,048,576 points.
+# Made-up names: 4 syllables of 32, one name for each of 32**4 = 1,048,576 points; a fifth
+# syllable beyond that (up to 32**5 = 33,554,432 points).
 _SYLLABLES = [c + v for c in "bdfgklmn" for v in "aeio"]
-_NAME_BITS = 20
+_SYLLABLE_BITS = 5
+_MIN_SYLLABLES = 4
+MAX_POINTS = 2 ** (_SYLLABLE_BITS * (_MIN_SYLLABLES + 1))
+_METADATA_BLOCK_ROWS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -84,8 +93,11 @@ def write_large(logdir: Path, progress: Callable[[str], None], *, n_points: int 
     progress
         Called with a line of text at each step.
     n_points
-        The number of points (a smaller instance for tests).
+        The number of points: the demo's million, ten million, or a smaller instance for
+        tests; at most :data:`MAX_POINTS` (the names must stay unique).
     """
+    if not 1 <= n_points <= MAX_POINTS:
+        raise ValueError(f"n_points must be within 1..{MAX_POINTS:,}, got {n_points:,}")
     folder = logdir / EMBEDDING_NAME
     folder.mkdir()
     progress(f"large: generating {n_points:,} × {DIMENSIONS} vectors")
@@ -238,39 +250,54 @@ def _curve_points(kind: int, t: np.ndarray) -> np.ndarray:
 
 def _write_metadata(path: Path, group: np.ndarray, cluster: np.ndarray, score: np.ndarray) -> None:
     """Write ``name``, ``group``, ``cluster``, ``score`` and ``size`` as TensorBoard's
-    metadata TSV."""
-    size = np.bincount(cluster, minlength=int(cluster.max()) + 1)[cluster]
-    cluster_names = pa.array([f"c{c:02d}" for c in range(int(cluster.max()) + 1)])
+    metadata TSV, a block of rows at a time."""
+    sizes = np.bincount(cluster)
+    cluster_names = pa.array([f"c{c:02d}" for c in range(len(sizes))])
     group_names = pa.array([f"g{g}" for g in range(_GROUPS)])
-    table = pa.table(
-        {
-            "name": names(len(cluster)),
-            "group": group_names.take(pa.array(group)),
-            "cluster": cluster_names.take(pa.array(cluster)),
-            "score": np.round(score.astype(np.float64), 3),
-            "size": size,
-        }
-    )
+    n = len(cluster)
     with path.open("wb") as file:
         # Written by hand: pyarrow quotes header names, which TensorBoard would keep.
-        file.write(("\t".join(table.column_names) + "\n").encode())
-        pyarrow.csv.write_csv(
-            table,
-            file,
-            pyarrow.csv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none"),
-        )
+        file.write(b"name\tgroup\tcluster\tscore\tsize\n")
+        for start in range(0, n, _METADATA_BLOCK_ROWS):
+            rows = slice(start, min(start + _METADATA_BLOCK_ROWS, n))
+            block = cluster[rows]
+            table = pa.table(
+                {
+                    "name": names(n, rows),
+                    "group": group_names.take(pa.array(group[rows])),
+                    "cluster": cluster_names.take(pa.array(block)),
+                    "score": np.round(score[rows].astype(np.float64), 3),
+                    "size": sizes[block],
+                }
+            )
+            pyarrow.csv.write_csv(
+                table,
+                file,
+                pyarrow.csv.WriteOptions(
+                    include_header=False, delimiter="\t", quoting_style="none"
+                ),
+            )
 
 
-def names(n: int) -> pa.Array:
-    """``n`` distinct made-up words of 4 syllables (``"kobedina"``), in a shuffled order.
+def names(n: int, rows: slice | None = None) -> pa.Array:
+    """The made-up names of ``n`` points (``"kobedina"``), or of the rows ``rows`` of them.
 
-    Point ``i`` gets the syllables of ``(i · m) mod 2^20`` in base 32, for an odd
-    ``m``: a bijection, so the names are unique for up to 2^20 points.
+    Point ``i`` gets the syllables of ``(i · m) mod 32^k`` in base 32, for an odd ``m`` and
+    the fewest syllables ``k`` (at least 4) that number ``n`` points: a bijection, so the
+    names are unique, in a shuffled order.
     """
-    code = (np.arange(n, dtype=np.uint64) * np.uint64(0x9E3779B1)) % np.uint64(1 << _NAME_BITS)
+    syllables_per_name = max(_MIN_SYLLABLES, math.ceil(math.log2(max(n, 2)) / _SYLLABLE_BITS))
+    bits = _SYLLABLE_BITS * syllables_per_name
+    first, stop, _ = (rows or slice(0, n)).indices(n)
+    index = np.arange(first, stop, dtype=np.uint64)
+    code = (index * np.uint64(0x9E3779B1)) % np.uint64(1 << bits)
     syllables = np.frombuffer("".join(_SYLLABLES).encode(), dtype="S2")
-    digits = [(code >> np.uint64(5 * place)) & np.uint64(31) for place in range(4)]
+    digits = [
+        (code >> np.uint64(_SYLLABLE_BITS * place)) & np.uint64(31)
+        for place in range(syllables_per_name)
+    ]
     letters = np.stack([syllables[d.astype(np.intp)] for d in digits], axis=1)
     # Built from its buffers: numpy's bytes strings would pass through Python objects.
-    offsets = np.arange(0, 8 * n + 1, 8, dtype=np.int32)
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(letters))
+    width = 2 * syllables_per_name
+    offsets = np.arange(0, width * len(index) + 1, width, dtype=np.int32)
+    return pa.StringArray.from_buffers(len(index), pa.py_buffer(offsets), pa.py_buffer(letters))

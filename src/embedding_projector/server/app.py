@@ -30,6 +30,7 @@ from embedding_projector.server.routes import (
     bookmarks,
     embeddings,
     jobs,
+    layouts,
     neighbors,
     projections,
     search,
@@ -55,7 +56,7 @@ The API is up: <a href="api/docs">api/docs</a>.</p>"""
 def create_app(workspace: Workspace, *, settings: Settings | None = None) -> FastAPI:
     """Build the app serving ``workspace``: the API under ``/api``, the page at ``/``."""
     settings = settings or Settings()
-    state = ServerState(workspace, settings.cache_dir)
+    state = ServerState(workspace, settings.cache_dir, lod_threshold=settings.lod_threshold)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -88,7 +89,10 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
 
     api = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
     server_config = ServerConfig.of(
-        __version__, settings.projection, cluster=settings.cluster is not None
+        __version__,
+        settings.projection,
+        settings.lod_threshold,
+        cluster=settings.cluster is not None,
     )
 
     @api.get("/health")
@@ -102,8 +106,8 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
         projection methods with their parameters' defaults and ranges."""
         return server_config
 
-    routers = (embeddings, steps, search, bookmarks, neighbors, projections, jobs, selection)
-    for module in (*routers, analyses):
+    routers = (embeddings, steps, search, bookmarks, neighbors, projections, jobs, layouts)
+    for module in (*routers, selection, analyses):
         api.include_router(module.router)
     app.include_router(api)
 
@@ -121,6 +125,9 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
         bookmarks.put_bookmarks: MAX_BOOKMARKS_BYTES,
         neighbors.neighbors_of_vector: neighbors_body_bytes(served),
         selection.put_selection: selection_body_bytes(served),
+        # Row numbers, as a selection's: the rows whose metadata or positions are shown.
+        embeddings.get_rows: selection_body_bytes(served),
+        layouts.row_positions: selection_body_bytes(served),
     }
     app.add_middleware(BodyLimitMiddleware, default=DEFAULT_BODY_BYTES, bounds=bounds)
     app.add_middleware(  # outermost: who may ask comes first

@@ -282,6 +282,11 @@ class LayoutFrame(Answer):
     type: Literal["layout"] = "layout"
     iteration: int | None
     shape: Pair
+    sample_of: int | None = Field(
+        default=None,
+        description="The layout has this many rows, more than `lod_threshold`: the float32 "
+        "frame holds a sample of them, and an int32 frame of the sampled rows follows it.",
+    )
 
 
 class ErrorFrame(Answer):
@@ -369,6 +374,9 @@ class ServerConfig(Answer):
         description="The projection to show first (`--projection`), or null."
     )
     seed: int = Field(description="The seed of a projection request that names none.")
+    lod_threshold: int = Field(
+        description="Layouts of more points reach the page as tiles (`--lod-threshold`)."
+    )
     methods: Methods
     sample: SampleInfo
     cluster: bool = Field(
@@ -377,13 +385,16 @@ class ServerConfig(Answer):
     )
 
     @classmethod
-    def of(cls, version: str, projection: str | None, *, cluster: bool = False) -> ServerConfig:
+    def of(
+        cls, version: str, projection: str | None, lod_threshold: int, *, cluster: bool = False
+    ) -> ServerConfig:
         """The configuration of a server (``cluster``: it computes on a Dask cluster)."""
         methods = {name: MethodInfo.of(method) for name, method in METHODS.items()}
         sample = SampleInfo(above=SAMPLE_ABOVE, size=DEFAULT_SAMPLE)
         return cls.model_validate(
             {"version": version, "projection": projection, "seed": DEFAULT_SEED,
-             "methods": methods, "sample": sample, "cluster": cluster}
+             "lod_threshold": lod_threshold, "methods": methods, "sample": sample,
+             "cluster": cluster}
         )  # fmt: skip
 
 
@@ -433,6 +444,73 @@ class ClustersRequest(BaseModel):
     )
     name_column: str | None = Field(
         None, description="A metadata column to name the clusters by (text or categorical)."
+    )
+
+
+# --- layouts and their tiles (level of detail) -----------------------------------------
+
+
+class LayoutInfo(Answer):
+    """A layout the server holds for the page: a projection's coordinates, by id."""
+
+    id: str = Field(description="Names these coordinates and their tiles, for good.")
+    n: int = Field(description="Rows (points), finite or not.")
+    dims: Dims
+    low: list[float] = Field(description="The smallest finite coordinate on each axis.")
+    high: list[float] = Field(description="The largest finite coordinate on each axis.")
+    tiled: bool = Field(
+        description="More rows than `lod_threshold`: the page loads tiles "
+        "(`GET /api/layouts/{id}/tiles`), not every coordinate."
+    )
+
+
+class TileNodes(Answer):
+    """The tiles of a layout, one entry per tile in each list, parents before children."""
+
+    depth: list[int] = Field(description="0 for the root tile.")
+    cell: list[list[int]] = Field(description="The cell's integer coordinates at its depth.")
+    parent: list[int] = Field(description="Index of the parent tile; -1 for the root.")
+    count: list[int] = Field(description="Rows in the tile.")
+    total: list[int] = Field(description="Rows in the tile and every tile below it.")
+    level_counts: list[list[int]] = Field(
+        description="How many of the tile's rows (the first ones) belong to each level."
+    )
+
+
+class TileIndex(Answer):
+    """How a layout is cut into tiles (a quadtree in 2-D, an octree in 3-D).
+
+    The root cell is the square (cube) of edge `size` from `low`; the cell of a tile at
+    depth `d` and integer coordinates `c` spans `low + c * size / 2**d` and one such
+    step further. Level `l` is a density-preserving sample of `levels[l]` rows (the last
+    level is every row); in every tile, its rows are the first `level_counts[l]` ones.
+    """
+
+    layout: str
+    dims: Dims
+    low: list[float]
+    size: float
+    capacity: int = Field(description="Rows a tile holds before its cell is split.")
+    levels: list[int]
+    outliers: int = Field(description="Rows of sparse places kept in level 0 (the root tile).")
+    tiles: TileNodes
+
+
+class SelectRequest(BaseModel):
+    """A rectangle or lasso drawn on the plot, and the camera it was drawn with."""
+
+    model_config = FORBID
+
+    matrix: list[float] = Field(
+        min_length=16,
+        max_length=16,
+        description="Layout coordinates to CSS pixels: a 4 x 4 matrix, column-major.",
+    )
+    rectangle: list[float] | None = Field(
+        None, min_length=4, max_length=4, description="`[x0, y0, x1, y1]`: opposite corners."
+    )
+    polygon: list[float] | None = Field(
+        None, max_length=20_000, description="`[x0, y0, x1, y1, ...]`: the lasso's vertices."
     )
 
 

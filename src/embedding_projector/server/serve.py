@@ -106,6 +106,7 @@ def prepare_server(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     projection: str | None = None,
+    lod_threshold: int | None = None,
     workers: int | None = None,
     dask: Any = None,
     say: Callable[[str], None],
@@ -130,6 +131,8 @@ def prepare_server(
     )
     if workers is not None:
         settings = replace(settings, workers=workers)
+    if lod_threshold is not None:
+        settings = replace(settings, lod_threshold=lod_threshold)
     cluster = connect_cluster(dask, settings.cache_dir, say)
     try:
         sock = bind_socket(
@@ -169,6 +172,7 @@ def run_server(
     port: int = DEFAULT_PORT,
     open_browser: bool = True,
     projection: str | None = None,
+    lod_threshold: int | None = None,
     workers: int | None = None,
     dask: str | None = None,
     debug: bool = False,
@@ -187,6 +191,7 @@ def run_server(
         host=host,
         port=port,
         projection=projection,
+        lod_threshold=lod_threshold,
         workers=workers,
         dask=dask,
         say=_say,

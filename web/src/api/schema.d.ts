@@ -113,6 +113,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/embeddings/{emb_id}/custom-projection/layout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Custom Projection Layout
+         * @description The same projection, registered as a layout and described (its coordinates stay on
+         *     the server: above ``lod_threshold`` points the page loads its tiles).
+         */
+        post: operations["custom_projection_layout_api_embeddings__emb_id__custom_projection_layout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/embeddings/{emb_id}/faithfulness": {
         parameters: {
             query?: never;
@@ -147,6 +168,9 @@ export interface paths {
         /**
          * Get Metadata
          * @description The metadata table as an Arrow IPC stream (one row per vector).
+         *
+         *     Text columns of at most ``DICTIONARY_LIMIT`` distinct values are dictionary-encoded:
+         *     a code per row and each value once.
          */
         get: operations["get_metadata_api_embeddings__emb_id__metadata_get"];
         put?: never;
@@ -198,6 +222,27 @@ export interface paths {
          *     of points where they must stay below a bound that depends on it.
          */
         post: operations["start_projection_api_embeddings__emb_id__projections_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embeddings/{emb_id}/rows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get Rows
+         * @description The metadata of some rows (every column), as an Arrow IPC stream: what the page shows
+         *     of the few points it labels when it has not loaded a column (above ``lod_threshold``).
+         */
+        post: operations["get_rows_api_embeddings__emb_id__rows_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -372,6 +417,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/layout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Layout
+         * @description Register the job's layout (its result, or a cancelled job's last) and describe it;
+         *     409 until it has one.
+         */
+        get: operations["job_layout_api_jobs__job_id__layout_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs/{job_id}/result": {
         parameters: {
             query?: never;
@@ -406,6 +472,106 @@ export interface paths {
          * @description Pause, resume, or perturb (shake the layout out of a poor minimum) a running t-SNE.
          */
         post: operations["control_job_api_jobs__job_id___action__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/layouts/{layout_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Layout
+         * @description A registered layout; 404 ``stale_layout`` once a newer one replaced it.
+         */
+        get: operations["get_layout_api_layouts__layout_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/layouts/{layout_id}/positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Row Positions
+         * @description The coordinates of the given rows (those the page highlights or labels).
+         */
+        post: operations["row_positions_api_layouts__layout_id__positions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/layouts/{layout_id}/select": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Select In Shape
+         * @description Every row drawn inside the rectangle or lasso, over all rows (not only those loaded).
+         */
+        post: operations["select_in_shape_api_layouts__layout_id__select_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/layouts/{layout_id}/tiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tile Index
+         * @description How the layout is cut into tiles (built the first time, then cached with it).
+         */
+        get: operations["tile_index_api_layouts__layout_id__tiles_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/layouts/{layout_id}/tiles/{depth}/{x}/{y}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Tile
+         * @description One tile: its rows' coordinates and row indices, in one body (``X-Shape: count,dims``).
+         */
+        get: operations["get_tile_api_layouts__layout_id__tiles__depth___x___y__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -769,6 +935,12 @@ export interface components {
         LayoutFrame: {
             /** Iteration */
             iteration: number | null;
+            /**
+             * Sample Of
+             * @description The layout has this many rows, more than `lod_threshold`: the float32 frame holds a sample of them, and an int32 frame of the sampled rows follows it.
+             * @default null
+             */
+            sample_of: number | null;
             /** Shape */
             shape: [
                 number,
@@ -780,6 +952,42 @@ export interface components {
              * @constant
              */
             type: "layout";
+        };
+        /**
+         * LayoutInfo
+         * @description A layout the server holds for the page: a projection's coordinates, by id.
+         */
+        LayoutInfo: {
+            /**
+             * Dims
+             * @enum {integer}
+             */
+            dims: 2 | 3;
+            /**
+             * High
+             * @description The largest finite coordinate on each axis.
+             */
+            high: number[];
+            /**
+             * Id
+             * @description Names these coordinates and their tiles, for good.
+             */
+            id: string;
+            /**
+             * Low
+             * @description The smallest finite coordinate on each axis.
+             */
+            low: number[];
+            /**
+             * N
+             * @description Rows (points), finite or not.
+             */
+            n: number;
+            /**
+             * Tiled
+             * @description More rows than `lod_threshold`: the page loads tiles (`GET /api/layouts/{id}/tiles`), not every coordinate.
+             */
+            tiled: boolean;
         };
         /**
          * MethodInfo
@@ -944,6 +1152,27 @@ export interface components {
             size: number;
         };
         /**
+         * SelectRequest
+         * @description A rectangle or lasso drawn on the plot, and the camera it was drawn with.
+         */
+        SelectRequest: {
+            /**
+             * Matrix
+             * @description Layout coordinates to CSS pixels: a 4 x 4 matrix, column-major.
+             */
+            matrix: number[];
+            /**
+             * Polygon
+             * @description `[x0, y0, x1, y1, ...]`: the lasso's vertices.
+             */
+            polygon?: number[] | null;
+            /**
+             * Rectangle
+             * @description `[x0, y0, x1, y1]`: opposite corners.
+             */
+            rectangle?: number[] | null;
+        };
+        /**
          * SelectionSaved
          * @description The selection was recorded.
          */
@@ -961,6 +1190,11 @@ export interface components {
              * @description Projections run on a Dask cluster, where a job can be stopped but not paused or perturbed.
              */
             cluster: boolean;
+            /**
+             * Lod Threshold
+             * @description Layouts of more points reach the page as tiles (`--lod-threshold`).
+             */
+            lod_threshold: number;
             methods: components["schemas"]["Methods"];
             /**
              * Projection
@@ -1142,6 +1376,77 @@ export interface components {
             embedding: string;
             /** Steps */
             steps: components["schemas"]["StepInfo"][];
+        };
+        /**
+         * TileIndex
+         * @description How a layout is cut into tiles (a quadtree in 2-D, an octree in 3-D).
+         *
+         *     The root cell is the square (cube) of edge `size` from `low`; the cell of a tile at
+         *     depth `d` and integer coordinates `c` spans `low + c * size / 2**d` and one such
+         *     step further. Level `l` is a density-preserving sample of `levels[l]` rows (the last
+         *     level is every row); in every tile, its rows are the first `level_counts[l]` ones.
+         */
+        TileIndex: {
+            /**
+             * Capacity
+             * @description Rows a tile holds before its cell is split.
+             */
+            capacity: number;
+            /**
+             * Dims
+             * @enum {integer}
+             */
+            dims: 2 | 3;
+            /** Layout */
+            layout: string;
+            /** Levels */
+            levels: number[];
+            /** Low */
+            low: number[];
+            /**
+             * Outliers
+             * @description Rows of sparse places kept in level 0 (the root tile).
+             */
+            outliers: number;
+            /** Size */
+            size: number;
+            tiles: components["schemas"]["TileNodes"];
+        };
+        /**
+         * TileNodes
+         * @description The tiles of a layout, one entry per tile in each list, parents before children.
+         */
+        TileNodes: {
+            /**
+             * Cell
+             * @description The cell's integer coordinates at its depth.
+             */
+            cell: number[][];
+            /**
+             * Count
+             * @description Rows in the tile.
+             */
+            count: number[];
+            /**
+             * Depth
+             * @description 0 for the root tile.
+             */
+            depth: number[];
+            /**
+             * Level Counts
+             * @description How many of the tile's rows (the first ones) belong to each level.
+             */
+            level_counts: number[][];
+            /**
+             * Parent
+             * @description Index of the parent tile; -1 for the root.
+             */
+            parent: number[];
+            /**
+             * Total
+             * @description Rows in the tile and every tile below it.
+             */
+            total: number[];
         };
         /** TsneParams */
         TsneParams: {
@@ -1537,6 +1842,50 @@ export interface operations {
             };
         };
     };
+    custom_projection_layout_api_embeddings__emb_id__custom_projection_layout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                emb_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayoutInfo"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     start_faithfulness_api_embeddings__emb_id__faithfulness_post: {
         parameters: {
             query?: never;
@@ -1583,7 +1932,10 @@ export interface operations {
     };
     get_metadata_api_embeddings__emb_id__metadata_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only these columns (repeat the parameter), in this order. */
+                columns?: string[] | null;
+            };
             header?: never;
             path: {
                 emb_id: string;
@@ -1735,6 +2087,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobStatus"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_rows_api_embeddings__emb_id__rows_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                emb_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Row indices, int32 little-endian. */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description The rows asked for, in that order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.arrow.stream": string;
                 };
             };
             /** @description The request cannot be served (see `code`). */
@@ -2218,6 +2615,46 @@ export interface operations {
             };
         };
     };
+    job_layout_api_jobs__job_id__layout_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayoutInfo"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     job_result_api_jobs__job_id__result_get: {
         parameters: {
             query?: never;
@@ -2281,6 +2718,233 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobStatus"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_layout_api_layouts__layout_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                layout_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayoutInfo"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    row_positions_api_layouts__layout_id__positions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                layout_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Row indices, int32 little-endian. */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description float32 rows × dims, in the order asked */
+            200: {
+                headers: {
+                    /** @description `float32` or `int32`. */
+                    "X-Dtype"?: string;
+                    /** @description The array's shape, comma-separated (e.g. `1000,2`). */
+                    "X-Shape"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    select_in_shape_api_layouts__layout_id__select_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                layout_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SelectRequest"];
+            };
+        };
+        responses: {
+            /** @description int32 row indices, ascending */
+            200: {
+                headers: {
+                    /** @description `float32` or `int32`. */
+                    "X-Dtype"?: string;
+                    /** @description The array's shape, comma-separated (e.g. `1000,2`). */
+                    "X-Shape"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    tile_index_api_layouts__layout_id__tiles_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                layout_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TileIndex"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_tile_api_layouts__layout_id__tiles__depth___x___y__get: {
+        parameters: {
+            query?: {
+                /** @description The cell's third coordinate (3-D). */
+                z?: number | null;
+            };
+            header?: never;
+            path: {
+                layout_id: string;
+                depth: number;
+                x: number;
+                y: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tile's rows in rank order: float32 count × dims coordinates, then int32 count row indices */
+            200: {
+                headers: {
+                    /** @description `float32` or `int32`. */
+                    "X-Dtype"?: string;
+                    /** @description The array's shape, comma-separated (e.g. `1000,2`). */
+                    "X-Shape"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
                 };
             };
             /** @description The request cannot be served (see `code`). */

@@ -30,6 +30,9 @@ export type LayoutFrame = Schemas['LayoutFrame'];
 export type ErrorFrame = Schemas['ErrorFrame'];
 
 export type NeighborsResult = Schemas['Neighbors'];
+export type LayoutInfo = Schemas['LayoutInfo'];
+export type TileIndex = Schemas['TileIndex'];
+export type SelectRequest = Schemas['SelectRequest'];
 export type Metric = NonNullable<Schemas['NeighborQuery']['metric']>;
 export type CustomProjectionRequest = Schemas['CustomRequest'];
 export type FaithfulnessRequest = Schemas['FaithfulnessRequest'];

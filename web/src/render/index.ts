@@ -1,6 +1,8 @@
 // The rendering core's public interface.
 export { ScatterPlot } from './scatter_plot';
-export type { LayoutTransition, ScatterPlotOptions } from './scatter_plot';
+export type { LayoutTransition, PartialLayout, ScatterPlotOptions, ShapeQuery } from './scatter_plot';
+export type { TileTree } from './level_of_detail';
+export type { TileRows, TileSource } from './tile_set';
 export type { Camera, Camera2D, Camera3D } from './camera';
 export type { Dims } from './bounds';
 export { equalizeAxes } from './bounds';
@@ -15,6 +17,7 @@ export {
   MISSING_COLOR,
   VIRIDIS_STOPS,
   colorByCategory,
+  colorByCodes,
   colorByColumn,
   colorByNumber,
   rgbToHex,
