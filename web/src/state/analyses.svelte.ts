@@ -38,7 +38,9 @@ export async function measureFaithfulness(): Promise<void> {
   stop('faithfulness');
   app.faithfulness = null;
   setColumn(FAITHFULNESS_COLUMN, null);
-  if (!source || !embedding || app.local) return;
+  // Above the level-of-detail threshold the exact neighbours of every point take many
+  // minutes of the workers: not started by itself after each layout.
+  if (!source || !embedding || app.local || app.large) return;
   const request = {
     ...source,
     k: app.faithfulnessK,
