@@ -305,11 +305,14 @@ def test_a_corrupt_checkpoint_fails_its_crc_on_the_workers(
         running.register(rows)
 
 
-def test_workers_of_another_version_are_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A worker whose environment has another embedding-projector is named, with both versions."""
+def test_workers_of_another_version_are_refused(tmp_path: Path) -> None:
+    """A worker whose environment has another embedding-projector is named, with both
+    versions: a real ``dask worker`` process whose PYTHONPATH finds version 0.0.1 first."""
+    import subprocess
+    import sys
     from importlib import metadata
+
+    from distributed import Client, LocalCluster
 
     fake = tmp_path / "site"
     info = fake / "embedding_projector-0.0.1.dist-info"
@@ -317,9 +320,21 @@ def test_workers_of_another_version_are_refused(
     (info / "METADATA").write_text(
         "Metadata-Version: 2.1\nName: embedding-projector\nVersion: 0.0.1\n"
     )
-    monkeypatch.setenv("PYTHONPATH", f"{fake}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    with pytest.raises(ProjectorError) as caught:
-        clusters.connect("local:1")
+    env = {**os.environ, "PYTHONPATH": f"{fake}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    with LocalCluster(n_workers=0, dashboard_address=":0") as scheduler:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", scheduler.scheduler_address,
+             "--nthreads", "1", "--no-dashboard"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            with Client(scheduler) as watching:  # its start takes long on a loaded machine
+                watching.wait_for_workers(1, timeout=240)
+            with pytest.raises(ProjectorError) as caught:
+                clusters.connect(scheduler.scheduler_address)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=60)
     message = str(caught.value)
     assert "runs embedding-projector 0.0.1" in message
     assert f"this server {metadata.version('embedding-projector')}" in message
