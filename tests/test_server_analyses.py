@@ -22,6 +22,10 @@ from embedding_projector.demos import prepare_demo
 from tests.server_process import client, running_server
 from tests.test_server_compute import project, wait_done
 
+# Each test waits for a t-SNE or HDBSCAN in the server's workers (and the first builds the demo):
+# a minute on an idle machine, several on one shared with other jobs.
+pytestmark = pytest.mark.timeout(900)
+
 
 @pytest.fixture(scope="module")
 def demos(tmp_path_factory: pytest.TempPathFactory) -> Path:
