@@ -91,6 +91,12 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @_page_options
 @click.option("--workers", type=click.IntRange(min=1), help="Compute processes (default: cores).")
+@click.option(
+    "--dask",
+    metavar="ADDRESS",
+    help="Compute on a Dask cluster: a scheduler (tcp://host:8786) or local[:N] for N "
+    "local worker processes (default: $EMBEDDING_PROJECTOR_DASK; needs the dask extra).",
+)
 @_debug_option
 def serve(
     path: str | None,
@@ -103,6 +109,7 @@ def serve(
     no_browser: bool,
     projection: str | None,
     workers: int | None,
+    dask: str | None,
     debug: bool,
 ) -> None:
     """Serve PATH (or --logdir DIR) in the projector page."""
@@ -122,6 +129,7 @@ def serve(
             open_browser=not no_browser,
             projection=projection,
             workers=workers,
+            dask=dask,
             debug=debug,
         )
     except Exception as exc:  # one line, or the traceback under --debug

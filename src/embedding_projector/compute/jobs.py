@@ -63,6 +63,7 @@ from embedding_projector.compute.messages import (
     Action,
     Control,
     Event,
+    JobEvent,
     Ready,
     Run,
     Warmed,
@@ -115,6 +116,7 @@ class JobManager:
         self._id_prefix = uuid.uuid4().hex[:16]
         self._counter = itertools.count()
         self._vectors: dict[str, tuple[Path, tuple[int, int]]] = {}
+        self._elsewhere: dict[str, tuple[tuple[int, int], Any]] = {}
         # Scheduling: which worker runs which job, which are (being) warmed for UMAP.
         self._running: dict[WorkerProcess, Job] = {}
         self._warm: set[WorkerProcess] = set()
@@ -147,6 +149,18 @@ class JobManager:
         self.cache.evict(keep_vectors=in_use)
         return key
 
+    def register_elsewhere(self, key: str, shape: tuple[int, int], runner: Any) -> None:
+        """Vectors whose jobs run elsewhere (a Dask cluster), under their content ``key``.
+
+        ``runner.start(job_id, spec, key, cache_key, deliver)`` starts a job and returns
+        its handle, which the manager controls as a worker (``send(Control(...))``; a
+        handle with ``controls = False`` takes stop only); ``deliver(event)`` takes the
+        messages a worker sends about a job (:mod:`.messages`). ``runner.location(key)``
+        says where the vectors are.
+        """
+        with self._lock:
+            self._elsewhere[key] = (shape, runner)
+
     def submit(self, vectors: str | np.ndarray, spec: dict[str, Any]) -> str:
         """Queue a projection of ``vectors`` (a key from :meth:`register`, or an array).
 
@@ -164,8 +178,8 @@ class JobManager:
             For an unknown vectors key.
         """
         key = vectors if isinstance(vectors, str) else self.register(vectors)
-        path, shape = self._registered(key)
-        return self._enqueue(key, path, parse_spec(spec, *shape))
+        path, shape, runner = self._registered(key)
+        return self._enqueue(key, path, parse_spec(spec, *shape), runner)
 
     def submit_analysis(self, vectors: str, analysis: Callable[[int], AnalysisSpec]) -> str:
         """Queue a reading of a layout of the vectors registered under ``vectors``.
@@ -174,23 +188,40 @@ class JobManager:
         points (it raises :class:`InvalidParameterError` for a bad request). Blocking
         as :meth:`submit` is; returns the job id, ``done`` at once on a cache hit.
         """
-        path, shape = self._registered(vectors)
+        path, shape, runner = self._registered(vectors)
+        if runner is not None:
+            raise InvalidParameterError(
+                "faithfulness and clusters are computed on this machine only, and these "
+                "vectors are on the Dask cluster"
+            )
         return self._enqueue(vectors, path, analysis(shape[0]))
 
     def vectors_of(self, job_id: str) -> str:
         """The key of the vectors a job computes on (for an analysis of its layout)."""
         with self._lock:
             path = self._job(job_id).vectors_path
-            return next(key for key, (p, _) in self._vectors.items() if p == path)
+            here = (key for key, (p, _) in self._vectors.items() if p == path)
+            elsewhere = (
+                key for key, (_, runner) in self._elsewhere.items()
+                if Path(runner.location(key)) == path
+            )  # fmt: skip
+            return next(itertools.chain(here, elsewhere))
 
-    def _registered(self, key: str) -> tuple[Path, tuple[int, int]]:
+    def _registered(self, key: str) -> tuple[Path, tuple[int, int], Any]:
+        """Where the vectors of ``key`` are, their shape, and the runner of vectors elsewhere."""
         with self._lock:
-            if key not in self._vectors:
+            shape, runner = self._elsewhere.get(key, ((0, 0), None))
+            if runner is not None:
+                path = Path(runner.location(key))
+            elif key in self._vectors:
+                path, shape = self._vectors[key]
+            else:
                 raise NotFoundError(f"no vectors registered under `{key}`")
-            return self._vectors[key]
+        return path, shape, runner
 
-    def _enqueue(self, key: str, path: Path, parsed: AnySpec) -> str:
-        """A job for ``parsed``: done at once from the cache, the running twin, or queued."""
+    def _enqueue(self, key: str, path: Path, parsed: AnySpec, runner: Any = None) -> str:
+        """A job for ``parsed``: done at once from the cache, the running twin, or queued
+        (or started by ``runner``, for vectors registered elsewhere)."""
         cache_key = result_key(parsed.cache_parts(key))
         # One read at a time: np.load parses the header with ast.literal_eval, which
         # CPython < 3.11.8 / 3.12.2 may fail with a SystemError when two threads do it
@@ -206,6 +237,8 @@ class JobManager:
             self._jobs[job.id] = job
             if cached is not None:
                 job.finish_cached(*cached)
+            elif runner is not None:
+                job.start(runner.start(job.id, job.spec, key, job.cache_key, self._deliver))
             else:
                 self._queue.append(job)
                 self._dispatch()
@@ -316,6 +349,10 @@ class JobManager:
                 raise InvalidParameterError(f"`{action}` applies to t-SNE jobs only")
             if job.state != "running" or job.worker is None:
                 raise JobNotReadyError(f"job {job_id} is {job.state}, not running")
+            if not getattr(job.worker, "controls", True):
+                raise JobNotReadyError(
+                    f"job {job_id} runs on the Dask cluster, where only cancel applies"
+                )
             job.worker.send(Control(job.id, action))
             return job.status()
 
@@ -378,8 +415,9 @@ class JobManager:
                 return  # it stopped by itself (or ended otherwise) in time
             worker = job.worker
             job.end("cancelled", message="cancelled")
-            del self._running[worker]
-            self._pool.kill(worker)  # replaced once its process is gone (joined())
+            if worker in self._running:  # not a job on the cluster (its tasks are cancelled)
+                del self._running[worker]
+                self._pool.kill(worker)  # replaced once its process is gone (joined())
 
     # -- internals (called with the lock held) -------------------------------
 
@@ -455,6 +493,13 @@ class JobManager:
                     self._warming.add(candidate)
                     candidate.send(WarmUp())
                     warmed += 1
+
+    def _deliver(self, event: JobEvent) -> None:
+        """A message about a job that runs elsewhere, as a worker process would send it."""
+        with self._lock:
+            job = self._jobs.get(event.job_id)
+            if job is not None and job.state in ON_A_WORKER:
+                job.apply(event)
 
     def _fail_queue_if_no_worker(self) -> None:
         """Workers that die before they start (a broken install) must not be respawned forever."""

@@ -86,19 +86,22 @@ def write_large(logdir: Path, progress: Callable[[str], None], *, n_points: int 
     n_points
         The number of points (a smaller instance for tests).
     """
-    components, component, rng = _draw(n_points, DIMENSIONS)
     folder = logdir / EMBEDDING_NAME
     folder.mkdir()
     progress(f"large: generating {n_points:,} × {DIMENSIONS} vectors")
     score = np.empty(n_points, dtype=np.float32)
+    group = np.empty(n_points, dtype=np.int64)
+    cluster = np.empty(n_points, dtype=np.int64)
     with (folder / TENSOR_BYTES_NAME).open("wb") as file:
-        for rows, vectors, scores in _chunks(rng, components, component):
-            file.write(vectors.astype("<f4", copy=False).data)
-            score[rows] = scores
+        for chunk in chunks(n_points):
+            file.write(chunk.vectors.astype("<f4", copy=False).data)
+            score[chunk.rows], group[chunk.rows], cluster[chunk.rows] = (
+                chunk.score,
+                chunk.group,
+                chunk.cluster,
+            )
     progress("large: writing the metadata")
-    _write_metadata(
-        folder / METADATA_NAME, components.group[component], components.cluster[component], score
-    )
+    _write_metadata(folder / METADATA_NAME, group, cluster, score)
     entry = EmbeddingInfo(
         tensor_name=EMBEDDING_NAME,
         tensor_shape=[n_points, DIMENSIONS],
@@ -106,6 +109,33 @@ def write_large(logdir: Path, progress: Callable[[str], None], *, n_points: int 
         metadata_path=f"{EMBEDDING_NAME}/{METADATA_NAME}",
     )
     visualize_embeddings(logdir, ProjectorConfig(embeddings=[entry]))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive points of the demo: ``rows`` of the whole, and what they are."""
+
+    rows: slice
+    vectors: np.ndarray
+    """``(len, dimensions)`` float32."""
+    score: np.ndarray
+    group: np.ndarray
+    cluster: np.ndarray
+    """The cluster of each point (0–35): a label to check layouts against."""
+
+
+def chunks(n_points: int = N_POINTS, *, dimensions: int = DIMENSIONS) -> Iterator[Chunk]:
+    """The demo's ``n_points`` points, 65,536 at a time: never all in memory (benchmarks
+    draw 10M of them). With more ``dimensions`` than the default, the same recipe in more
+    dimensions: every scale is per dimension, so the structure keeps its proportions."""
+    rng = np.random.default_rng(SEED)
+    components = _mixture(rng, dimensions)
+    component = rng.choice(len(components.weight), size=n_points, p=components.weight)
+    for start in range(0, n_points, _CHUNK_ROWS):
+        rows = slice(start, min(start + _CHUNK_ROWS, n_points))
+        vectors, score = _generate(rng, components, component[rows])
+        kind = component[rows]
+        yield Chunk(rows, vectors, score, components.group[kind], components.cluster[kind])
 
 
 def generate(n_points: int, *, dimensions: int = DIMENSIONS) -> tuple[np.ndarray, np.ndarray]:
@@ -116,38 +146,18 @@ def generate(n_points: int, *, dimensions: int = DIMENSIONS) -> tuple[np.ndarray
     n_points
         How many points.
     dimensions
-        With the default, exactly the vectors :func:`write_large` writes. With
-        more, the same recipe in more dimensions: every scale is per
-        dimension, so the structure keeps its proportions.
+        With the default, exactly the vectors :func:`write_large` writes; see :func:`chunks`.
 
     Returns
     -------
     tuple of numpy.ndarray
         ``(n_points, dimensions)`` float32 vectors and ``(n_points,)`` cluster numbers.
     """
-    components, component, rng = _draw(n_points, dimensions)
     vectors = np.empty((n_points, dimensions), dtype=np.float32)
-    for rows, block, _ in _chunks(rng, components, component):
-        vectors[rows] = block
-    return vectors, components.cluster[component]
-
-
-def _draw(n_points: int, dimensions: int) -> tuple[_Components, np.ndarray, np.random.Generator]:
-    """The mixture, each point's component, and the generator that draws the points next."""
-    rng = np.random.default_rng(SEED)
-    components = _mixture(rng, dimensions)
-    component = rng.choice(len(components.weight), size=n_points, p=components.weight)
-    return components, component, rng
-
-
-def _chunks(
-    rng: np.random.Generator, components: _Components, component: np.ndarray
-) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
-    """The points chunk by chunk (never all in memory): rows, vectors and scores."""
-    for start in range(0, component.size, _CHUNK_ROWS):
-        rows = slice(start, min(start + _CHUNK_ROWS, component.size))
-        vectors, score = _generate(rng, components, component[rows])
-        yield rows, vectors, score
+    cluster = np.empty(n_points, dtype=np.int64)
+    for chunk in chunks(n_points, dimensions=dimensions):
+        vectors[chunk.rows], cluster[chunk.rows] = chunk.vectors, chunk.cluster
+    return vectors, cluster
 
 
 def _mixture(rng: np.random.Generator, dimensions: int) -> _Components:

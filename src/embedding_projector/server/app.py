@@ -64,7 +64,9 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
             bookmarks_store.remove_stale_saves, state.embeddings.items(), settings.cache_dir
         )
         # Workers start with the server and stop with it (Ctrl-C included).
-        state.engine = ComputeEngine(cache_dir=settings.cache_dir, n_workers=settings.workers)
+        state.engine = ComputeEngine(
+            cache_dir=settings.cache_dir, n_workers=settings.workers, cluster=settings.cluster
+        )
         state.engine.start()
         try:
             yield
@@ -85,7 +87,9 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
-    server_config = ServerConfig.of(__version__, settings.projection)
+    server_config = ServerConfig.of(
+        __version__, settings.projection, cluster=settings.cluster is not None
+    )
 
     @api.get("/health")
     async def health() -> Health:

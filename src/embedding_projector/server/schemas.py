@@ -25,6 +25,7 @@ from embedding_projector.compute.methods import (
     ProjectionName,
 )
 from embedding_projector.compute.params import Param, params_of
+from embedding_projector.compute.sample import DEFAULT_SAMPLE, SAMPLE_ABOVE
 from embedding_projector.dataset.metadata import ColumnKind
 
 FORBID = ConfigDict(extra="forbid")
@@ -351,6 +352,15 @@ else:
     ]
 
 
+class SampleInfo(Answer):
+    """When t-SNE and UMAP are fitted on a sample, every other point placed by ``transform``."""
+
+    above: int = Field(
+        description="Above this many points, a request without `sample` is fitted on a sample."
+    )
+    size: int = Field(description="The points of that sample, drawn at random by the seed.")
+
+
 class ServerConfig(Answer):
     """What the page needs to start."""
 
@@ -360,14 +370,21 @@ class ServerConfig(Answer):
     )
     seed: int = Field(description="The seed of a projection request that names none.")
     methods: Methods
+    sample: SampleInfo
+    cluster: bool = Field(
+        description="Projections run on a Dask cluster, where a job can be stopped but not "
+        "paused or perturbed."
+    )
 
     @classmethod
-    def of(cls, version: str, projection: str | None) -> ServerConfig:
-        """The configuration of a server."""
+    def of(cls, version: str, projection: str | None, *, cluster: bool = False) -> ServerConfig:
+        """The configuration of a server (``cluster``: it computes on a Dask cluster)."""
         methods = {name: MethodInfo.of(method) for name, method in METHODS.items()}
+        sample = SampleInfo(above=SAMPLE_ABOVE, size=DEFAULT_SAMPLE)
         return cls.model_validate(
-            {"version": version, "projection": projection, "seed": DEFAULT_SEED, "methods": methods}
-        )
+            {"version": version, "projection": projection, "seed": DEFAULT_SEED,
+             "methods": methods, "sample": sample, "cluster": cluster}
+        )  # fmt: skip
 
 
 class AxisQuery(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from embedding_projector.user_cache import default_cache_dir
 
@@ -31,3 +32,6 @@ class Settings:
     static_dir: Path = STATIC_DIR
     projection: str | None = None
     """The projection the page shows first (``pca``, ``tsne``, ``umap``, ``custom``)."""
+    cluster: Any = None
+    """A connected Dask cluster (:class:`.distributed.cluster.Cluster`) for the work that
+    grows with N, or None for this machine only; the server closes it when it stops."""

@@ -928,6 +928,22 @@ export interface components {
             warnings: string[];
         };
         /**
+         * SampleInfo
+         * @description When t-SNE and UMAP are fitted on a sample, every other point placed by ``transform``.
+         */
+        SampleInfo: {
+            /**
+             * Above
+             * @description Above this many points, a request without `sample` is fitted on a sample.
+             */
+            above: number;
+            /**
+             * Size
+             * @description The points of that sample, drawn at random by the seed.
+             */
+            size: number;
+        };
+        /**
          * SelectionSaved
          * @description The selection was recorded.
          */
@@ -940,12 +956,18 @@ export interface components {
          * @description What the page needs to start.
          */
         ServerConfig: {
+            /**
+             * Cluster
+             * @description Projections run on a Dask cluster, where a job can be stopped but not paused or perturbed.
+             */
+            cluster: boolean;
             methods: components["schemas"]["Methods"];
             /**
              * Projection
              * @description The projection to show first (`--projection`), or null.
              */
             projection: ("pca" | "tsne" | "umap" | "custom") | null;
+            sample: components["schemas"]["SampleInfo"];
             /**
              * Seed
              * @description The seed of a projection request that names none.
