@@ -22,6 +22,10 @@ from embedding_projector.demos import prepare_demo
 from tests.server_process import client, running_server
 from tests.test_server_compute import project, wait_done
 
+# Each test waits for a t-SNE or HDBSCAN in the server's workers (and the first builds the demo):
+# a minute on an idle machine, several on one shared with other jobs.
+pytestmark = pytest.mark.timeout(900)
+
 
 @pytest.fixture(scope="module")
 def demos(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -141,3 +145,23 @@ def test_all_noise_says_what_to_change(http: httpx.Client) -> None:
     assert status["state"] == "failed"
     assert "all 1,797 points are noise" in status["error"]
     assert "try a smaller one" in status["error"]
+
+
+def test_faithfulness_and_clusters_of_a_custom_layout(http: httpx.Client) -> None:
+    emb = embedding_of(http, "digits")["id"]
+    custom = {
+        end: {"column": "digit", "text": f"^{digit}$", "regex": True}
+        for end, digit in (("left", 0), ("right", 1), ("up", 2), ("down", 3))
+    }
+    layout = http.post(f"/api/embeddings/{emb}/custom-projection", json=custom)
+    assert layout.status_code == 200, layout.text
+    positions = np.frombuffer(layout.content, "<f4").reshape(-1, 2)
+    status = finished(
+        http, http.post(f"/api/embeddings/{emb}/faithfulness", json={"custom": custom}).json()
+    )
+    vectors = binary(http, f"/api/embeddings/{emb}/vectors")
+    direct = faithfulness(vectors, positions, k=10, metric="cosine")
+    np.testing.assert_array_equal(result(http, status["id"]), direct.per_point)
+    assert status["summary"]["mean"] == pytest.approx(direct.mean)
+    both = {"custom": custom, "job": "x"}
+    assert http.post(f"/api/embeddings/{emb}/clusters", json=both).status_code == 400

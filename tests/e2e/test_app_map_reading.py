@@ -7,14 +7,12 @@ import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from embedding_projector.demos import prepare_demo
 from tests.e2e.app_page import (
-    ARTIFACTS,
     app_page,
     changed,
     screenshot,
@@ -24,8 +22,6 @@ from tests.e2e.app_page import (
 from tests.server_process import ServerProcess, running_server
 
 pytestmark = pytest.mark.e2e
-
-DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +82,6 @@ def test_colour_by_faithfulness_and_missing_neighbours(page: Any) -> None:
     show.check()
     page.wait_for_timeout(500)
     screenshot(page, "missing-neighbours")
-    shutil.copy(ARTIFACTS / "missing-neighbours.png", DOCS_IMAGES / "faithfulness.png")
 
 
 def test_find_clusters_draws_names_and_a_click_selects_one(page: Any) -> None:
@@ -132,7 +127,6 @@ def test_find_clusters_draws_names_and_a_click_selects_one(page: Any) -> None:
     page.get_by_label("Color by").select_option(value="cluster")
     page.wait_for_timeout(500)
     screenshot(page, "clusters-coloured")
-    shutil.copy(ARTIFACTS / "clusters-coloured.png", DOCS_IMAGES / "clusters.png")
 
 
 def test_density_toggle_draws_the_density_under_the_points(page: Any) -> None:

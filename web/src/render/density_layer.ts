@@ -1,5 +1,6 @@
 // The density layer under the points of a 2-D layout: a kernel density estimate on a fixed grid
-// over the layout (counts per cell, then three box blurs, which approach a Gaussian kernel),
+// over the layout (counts per cell, then three box blurs, which approach a Gaussian kernel of
+// Scott's bandwidth: wide for a few points, narrow for many),
 // drawn as one image under the points. It is computed once per layout (and per visible set),
 // never per frame: panning and zooming move a texture, so the frame costs what it did without.
 // Overplotted regions then read as dense even where a million dots cover one another.
@@ -15,9 +16,10 @@ export const DENSITY_DEFAULT_FROM = 200_000;
 export const DENSITY_GRID = 512;
 /** The normalised layout lies in [-1, 1]²; the margin leaves room for the kernel's tails. */
 const EXTENT = 1.1;
-/** Box blur half-width in cells, and passes (three passes of a box ≈ a Gaussian). */
-const RADIUS = 3;
+/** Passes of the box blur (three ≈ a Gaussian whose σ is about the box's half-width). */
 const PASSES = 3;
+/** The spread of a normalised layout, for Scott's rule h = σ n^(-1/6). */
+const SPREAD = 0.4;
 /** Opacity of the densest cell; lighter cells scale with log(1 + count). */
 const MAX_ALPHA = 0.5;
 
@@ -42,24 +44,27 @@ export function densityGrid(positions: Float32Array, visible: Uint8Array | null,
     const row = Math.floor((EXTENT - positions[3 * i + 1]!) * scale);
     if (col >= 0 && col < grid && row >= 0 && row < grid) counts[row * grid + col]!++;
   }
+  let shown = 0;
+  for (const c of counts) shown += c;
+  const radius = Math.max(1, Math.round((SPREAD * Math.max(shown, 1) ** (-1 / 6) * grid) / (2 * EXTENT)));
   const scratch = new Float32Array(grid * grid);
   for (let pass = 0; pass < PASSES; pass++) {
-    boxBlur(counts, scratch, grid, 1, grid); // along rows
-    boxBlur(scratch, counts, grid, grid, 1); // along columns
+    boxBlur(counts, scratch, grid, 1, grid, radius); // along rows
+    boxBlur(scratch, counts, grid, grid, 1, radius); // along columns
   }
   return counts;
 }
 
-/** One box blur of width 2 RADIUS + 1 along lines of `grid` cells `step` apart, lines `stride` apart. */
-function boxBlur(from: Float32Array, to: Float32Array, grid: number, step: number, stride: number): void {
-  const width = 2 * RADIUS + 1;
+/** One box blur of width 2 radius + 1 along lines of `grid` cells `step` apart, lines `stride` apart. */
+function boxBlur(from: Float32Array, to: Float32Array, grid: number, step: number, stride: number, radius: number): void {
+  const width = 2 * radius + 1;
   for (let line = 0; line < grid; line++) {
     const base = line * stride;
     let sum = 0;
-    for (let k = 0; k < RADIUS; k++) sum += from[base + k * step]!;
+    for (let k = 0; k < radius; k++) sum += from[base + k * step]!;
     for (let k = 0; k < grid; k++) {
-      if (k + RADIUS < grid) sum += from[base + (k + RADIUS) * step]!;
-      if (k - RADIUS - 1 >= 0) sum -= from[base + (k - RADIUS - 1) * step]!;
+      if (k + radius < grid) sum += from[base + (k + radius) * step]!;
+      if (k - radius - 1 >= 0) sum -= from[base + (k - radius - 1) * step]!;
       to[base + k * step] = sum / width;
     }
   }
