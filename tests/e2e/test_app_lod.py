@@ -88,6 +88,7 @@ def test_tiles_zoom_search_and_lasso(
             timeout=TIMEOUT_MS,
         )
         first_frame_s = time.monotonic() - started
+        print(f"first frame {first_frame_s:.1f} s for {ROWS:,} points (server start included)")
         page.wait_for_timeout(3000)
         overview = screenshot(page, f"lod_{ROWS}_overview")
         shown = int(plot_data(page, "points-shown"))
@@ -143,7 +144,10 @@ def test_tiles_zoom_search_and_lasso(
                 page.mouse.move(cx + radius * math.cos(angle), cy + radius * math.sin(angle))
             page.mouse.up()
         request = json.loads(asked.value.post_data)
-        page.wait_for_function("document.querySelector('#selection').dataset.count !== '0'")
+        # The server's first lasso compiles its kernel (numba, cached on disk afterwards).
+        page.wait_for_function(
+            "document.querySelector('#selection').dataset.count !== '0'", timeout=TIMEOUT_MS
+        )
         count = selected_count(page)
         screenshot(page, f"lod_{ROWS}_lasso")
     # The same lasso over every row of the layout, in numpy: the page's count.
@@ -154,4 +158,3 @@ def test_tiles_zoom_search_and_lasso(
     pixels = homogeneous[:, :2] / homogeneous[:, 3:4]
     assert count == int(inside_polygon(pixels, np.array(request["polygon"])).sum())
     assert count > shown / 100
-    print(f"first frame {first_frame_s:.1f} s for {ROWS:,} points")
