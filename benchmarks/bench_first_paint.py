@@ -25,7 +25,13 @@ from typing import Any
 import httpx
 from tests.support.browser import launch_chromium
 
-from benchmarks.bench_server import KEY, _free_port, tensorboard_python, write_logdir
+from benchmarks.bench_server import (
+    KEY,
+    _free_port,
+    tensorboard_baseline,
+    tensorboard_python,
+    write_logdir,
+)
 
 SIZE, SMOKE_SIZE = 100_000, 2_000
 VIEWPORT = {"width": 1400, "height": 860}
@@ -142,10 +148,7 @@ def run(smoke: bool) -> list[dict[str, Any]]:
             "case": "command → all points painted (headless Chromium, software GL)",
             "size": f"{n:,} x 128 float32 checkpoint ({KEY})",
             "seconds": ours_s,
-            "baseline": "TensorBoard 2.21 projector (tensorboard --logdir)"
-            if theirs is not None
-            else "TensorBoard: skipped (set TENSORBOARD_PYTHON to a venv with "
-            "tensorboard and tensorflow)",
+            "baseline": tensorboard_baseline(theirs),
             "baseline_seconds": theirs,
             "ratio": None if theirs is None else ours_s / theirs,
             "note": f"{GOAL}; median of {repeats}, alternating; ours with an empty cache; "

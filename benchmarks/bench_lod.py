@@ -34,6 +34,7 @@ import httpx
 import numpy as np
 from PIL import Image
 from tests.support.browser import launch_chromium
+from tests.support.polygons import inside_polygon
 
 from benchmarks.bench_first_paint import PAINT_DETECTOR, _wait_until_up
 from benchmarks.bench_server import _free_port
@@ -50,19 +51,6 @@ ROWS, SMOKE_ROWS = 10_000_000, 20_000
 VIEWPORT = {"width": 1400, "height": 860}
 TIMEOUT_S = 1_800
 SHOWN = "Number(document.querySelector('[data-testid=plot]')?.dataset.pointsShown ?? 0)"
-
-
-def polygon_inside(pixels: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Even-odd rule over every row, in numpy (the baseline of the server's kernel)."""
-    x, y = pixels[:, 0], pixels[:, 1]
-    inside = np.zeros(len(pixels), bool)
-    vertices = polygon.reshape(-1, 2)
-    for (x0, y0), (x1, y1) in zip(vertices, np.roll(vertices, -1, axis=0), strict=True):
-        crosses = (y0 > y) != (y1 > y)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            at = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
-        inside ^= crosses & (x < at)
-    return inside
 
 
 def frame_intervals(page: Any, box: dict[str, float], frames: int) -> list[float]:
@@ -230,7 +218,7 @@ def time_lasso(base: str, box: dict[str, float]) -> tuple[float, float, int]:
         lasso_s = time.monotonic() - started
         started = time.monotonic()
         pixels = np.c_[positions, np.zeros(len(positions)), np.ones(len(positions))] @ matrix.T
-        expected = polygon_inside(pixels[:, :2], polygon)
+        expected = inside_polygon(pixels[:, :2], polygon)
         numpy_s = time.monotonic() - started
         count = len(response.content) // 4
         assert count == int(expected.sum()), (count, int(expected.sum()))

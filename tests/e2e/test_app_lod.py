@@ -23,6 +23,7 @@ import pytest
 
 from tests.e2e.app_page import app_page, drawn, plot_box, screenshot
 from tests.server_process import ServerProcess, client, running_server
+from tests.support.polygons import inside_polygon
 
 ROWS = int(os.environ.get("EP_LOD_ROWS", "200000"))
 THRESHOLD = 2_000_000 if ROWS >= 10_000_000 else ROWS // 10
@@ -52,19 +53,6 @@ def plot_data(page: Any, name: str) -> str:
 
 def selected_count(page: Any) -> int:
     return int(page.locator("#selection").get_attribute("data-count") or 0)
-
-
-def inside_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Even-odd rule, as the page and the server decide it (an independent numpy version)."""
-    x, y = points[:, 0], points[:, 1]
-    inside = np.zeros(len(points), bool)
-    vertices = polygon.reshape(-1, 2)
-    for (x0, y0), (x1, y1) in zip(vertices, np.roll(vertices, -1, axis=0), strict=True):
-        crosses = (y0 > y) != (y1 > y)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            at = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
-        inside ^= crosses & (x < at)
-    return inside
 
 
 def pca_layout(http: httpx.Client, embedding: str, layout_id: str) -> np.ndarray:
