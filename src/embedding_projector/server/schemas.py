@@ -325,6 +325,16 @@ def _request_model(method: Method) -> type[BaseModel]:
             str | None,
             Field(None, description="A metadata column whose values label the points."),
         )
+    if method.name != "pca":  # read by compute.spec before the method's own parameters
+        fields["sample"] = (
+            int | None,
+            Field(
+                None,
+                ge=1,
+                description="Fit on this many points drawn by the seed and place the others "
+                "by transform; null: all up to `sample.above` points, else `sample.size`.",
+            ),
+        )
     name = method.params.__name__.removesuffix("Params")
     params = create_model(f"{name}Params", __config__=FORBID, **fields)
     return create_model(

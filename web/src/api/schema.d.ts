@@ -1482,6 +1482,11 @@ export interface components {
              */
             perplexity?: number;
             /**
+             * Sample
+             * @description Fit on this many points drawn by the seed and place the others by transform; null: all up to `sample.above` points, else `sample.size`.
+             */
+            sample?: number | null;
+            /**
              * Supervise
              * @description How strongly points with the same label attract (with labels only).
              * @default 0.5
@@ -1548,6 +1553,11 @@ export interface components {
              * @default 15
              */
             n_neighbors?: number;
+            /**
+             * Sample
+             * @description Fit on this many points drawn by the seed and place the others by transform; null: all up to `sample.above` points, else `sample.size`.
+             */
+            sample?: number | null;
         };
         /**
          * UmapRequest
