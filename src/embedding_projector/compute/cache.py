@@ -41,7 +41,11 @@ import numpy as np
 
 from embedding_projector.compute.hashing import content_hash, hash_blocks, row_blocks
 from embedding_projector.errors import FileChangedError, ProjectorError
-from embedding_projector.formats.atomic import atomic_writer, remove_stale_temporaries
+from embedding_projector.formats.atomic import (
+    atomic_writer,
+    remove_stale_temporaries,
+    unlink_unless_locked,
+)
 from embedding_projector.formats.npy import npy_layout
 from embedding_projector.user_cache import default_cache_dir
 
@@ -223,7 +227,7 @@ class ResultCache:
             if total <= self.max_bytes:
                 break
             if path.parent == self.vectors_dir:
-                _unlink_unless_held(path)
+                unlink_unless_locked(path)
             else:
                 path.unlink(missing_ok=True)
             total -= size
@@ -242,21 +246,6 @@ def _held_elsewhere(path: Path) -> bool:
     finally:
         os.close(fd)  # releases the lock taken, if any
     return False
-
-
-def _unlink_unless_held(path: Path) -> None:
-    """Delete ``path`` under an exclusive lock, unless a process holds it meanwhile."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        path.unlink(missing_ok=True)
-    except BlockingIOError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
