@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from embedding_projector.compute import pca, tsne, umap
+from embedding_projector.compute import pca, preprocess, tsne, umap
 from embedding_projector.compute.params import params_of, resolve
 from embedding_projector.compute.progress import Callback
 from embedding_projector.compute.validation import check_int
@@ -107,6 +107,7 @@ def _run_tsne(X: np.ndarray, spec: JobSpec, callback: Callback) -> Output:
         random_state=spec.seed,
         labels=spec.labels,
         n_jobs=-1 if X.shape[0] >= _TSNE_THREADS_FROM else 1,
+        init=spec.init,
         callback=callback,
         **spec.params,
     )
@@ -115,9 +116,21 @@ def _run_tsne(X: np.ndarray, spec: JobSpec, callback: Callback) -> Output:
 
 def _run_umap(X: np.ndarray, spec: JobSpec, callback: Callback) -> Output:
     layout = umap.run(
-        X, n_components=spec.dims, random_state=spec.seed, callback=callback, **spec.params
+        X,
+        n_components=spec.dims,
+        random_state=spec.seed,
+        init=spec.init,
+        callback=callback,
+        **spec.params,
     )
     return layout, {}
+
+
+def run_job(spec: JobSpec, X: np.ndarray, callback: Callback) -> Output:
+    """Run a validated job on ``X`` (spherized first if asked): the array to cache, its meta."""
+    if spec.spherize:
+        X = preprocess.spherize(X)
+    return METHODS[spec.method].run(X, spec, callback)
 
 
 METHODS: dict[str, Method] = {

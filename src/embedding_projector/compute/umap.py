@@ -25,7 +25,12 @@ import numpy as np
 
 from embedding_projector.compute.params import BelowN, param, resolve
 from embedding_projector.compute.progress import Callback, Progress, report
-from embedding_projector.compute.validation import check_choice, check_seed, check_vectors
+from embedding_projector.compute.validation import (
+    check_choice,
+    check_seed,
+    check_start,
+    check_vectors,
+)
 
 METRICS = ("euclidean", "cosine")
 #: Share of the progress bar given to the neighbour graph and the initial layout.
@@ -60,6 +65,7 @@ def run(
     *,
     n_components: int = 2,
     random_state: int | None = None,
+    init: np.ndarray | None = None,
     callback: Callback | None = None,
     **params: Any,
 ) -> np.ndarray:
@@ -73,6 +79,9 @@ def run(
         2 or 3.
     random_state
         Seed; a fixed seed makes umap run single-threaded (its own rule).
+    init
+        ``(N, n_components)`` layout to start from (a timeline starts each step from
+        the previous step's layout; umap rescales it); None: umap's spectral start.
     callback
         Receives a :class:`~.progress.Progress` per epoch with the live layout;
         returning True raises :class:`~.progress.Stopped` with the layout so far.
@@ -90,8 +99,9 @@ def run(
     n_components = check_choice("n_components", n_components, (2, 3))
     seed = check_seed(random_state)
     p = resolve(UmapParams, params, X.shape[0])
+    start = {} if init is None else {"init": check_start(init, X.shape[0], n_components)}
     report(callback, Progress(0.0, "finding nearest neighbours"))
-    return _fit(X, callback, n_components=n_components, random_state=seed, **asdict(p))
+    return _fit(X, callback, n_components=n_components, random_state=seed, **asdict(p), **start)
 
 
 def warm_up() -> None:

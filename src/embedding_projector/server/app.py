@@ -34,6 +34,7 @@ from embedding_projector.server.routes import (
     search,
     selection,
     steps,
+    timeline,
 )
 from embedding_projector.server.schemas import (
     ERROR_RESPONSES,
@@ -97,7 +98,8 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
         projection methods with their parameters' defaults and ranges."""
         return server_config
 
-    for module in (embeddings, steps, search, bookmarks, neighbors, projections, jobs, selection):
+    routers = (embeddings, steps, timeline, search, bookmarks, neighbors, projections, jobs, selection)
+    for module in routers:
         api.include_router(module.router)
     app.include_router(api)
 
