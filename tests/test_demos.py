@@ -321,6 +321,17 @@ def test_large_has_cluster_structure(small_large: Embedding) -> None:
     assert (labels[squared.argmin(axis=1)] == labels[queries]).mean() > 0.99
 
 
+def test_large_generated_in_memory_is_the_written_demo(small_large: Embedding) -> None:
+    vectors, cluster = large.generate(20_000)
+    np.testing.assert_array_equal(vectors, np.asarray(small_large.vectors))
+    names = small_large.metadata.column("cluster").to_pylist()
+    assert [f"c{c:02d}" for c in cluster.tolist()] == names
+    # More dimensions: the same recipe (its 36 clusters), drawn in them.
+    wide, wide_cluster = large.generate(20_000, dimensions=128)
+    assert wide.shape == (20_000, 128) and wide.dtype == np.float32
+    assert set(wide_cluster.tolist()) == set(cluster.tolist()) == set(range(36))
+
+
 def test_the_real_large_demo(cache_dir: Path) -> None:
     logdir = prepare_demo("large", cache_dir=cache_dir)
     try:

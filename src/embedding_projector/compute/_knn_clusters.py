@@ -46,6 +46,8 @@ def find(
     blocks: Callable[[slice], np.ndarray],
     n: int,
     mean: np.ndarray,
+    *,
+    n_clusters: int | None = None,
 ) -> Clusters:
     """k-means on a sample of the rows, then every row assigned to its nearest centre.
 
@@ -59,8 +61,11 @@ def find(
         Number of rows.
     mean
         Their mean, the single centre of small inputs.
+    n_clusters
+        How many clusters; by default ``n / 2,048``, at most 64 (the index's choice).
     """
-    n_clusters = min(_MAX_CLUSTERS, n // _ROWS_PER_CLUSTER)
+    if n_clusters is None:
+        n_clusters = min(_MAX_CLUSTERS, n // _ROWS_PER_CLUSTER)
     if n_clusters <= 1:
         return Clusters(mean[None, :].copy(), np.zeros(n, dtype=np.int64))
     rng = np.random.default_rng(0)
@@ -68,11 +73,9 @@ def find(
     centres = sample[rng.choice(sample.shape[0], n_clusters, replace=False)]
     for _ in range(_ROUNDS):
         labels = _nearest(sample, centres)
-        members = labels[:, None] == np.arange(n_clusters)
-        counts = members.sum(axis=0)
-        sums = members.T.astype(np.float64) @ sample
+        counts = np.bincount(labels, minlength=n_clusters)
         filled = counts > 0  # an emptied cluster keeps its centre
-        centres[filled] = sums[filled] / counts[filled, None]
+        centres[filled] = _sums(labels, sample, n_clusters)[filled] / counts[filled, None]
     centres32 = centres.astype(np.float32)
     starts = range(0, n, 65_536)
     parts = map_in_threads(
@@ -81,6 +84,16 @@ def find(
     labels = np.concatenate(list(parts))
     used, labels = np.unique(labels, return_inverse=True)
     return Clusters(centres[used], labels.astype(np.int64))
+
+
+def _sums(labels: np.ndarray, sample: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Per cluster, the sum of its sample rows (zero for an empty cluster)."""
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
+    sums = np.zeros((n_clusters, sample.shape[1]))
+    sums[sorted_labels[starts]] = np.add.reduceat(sample[order], starts, axis=0)
+    return sums
 
 
 def _nearest(block: np.ndarray, centres: np.ndarray) -> np.ndarray:

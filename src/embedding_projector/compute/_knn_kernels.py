@@ -276,7 +276,7 @@ def exact_bounds(
 ) -> None:
     """Intervals around the rows' exact distances (cosine, or euclidean), from the float rows.
 
-    Computed in float64 like :meth:`.knn.NeighborIndex._exact` but in another
+    Computed in float64 like :func:`.knn.exact_distances` but in another
     summation order, so each value is widened by ``EXACT_SLACK`` of its
     magnitudes: the interval contains the value the re-rank will compute.
     """

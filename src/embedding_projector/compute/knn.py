@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from embedding_projector.compute.preprocess import centroid, spherize_rows
+from embedding_projector.compute.preprocess import centroid, to_space
 from embedding_projector.compute.threads import map_in_threads
 from embedding_projector.compute.validation import check_choice, check_int, check_vectors
 from embedding_projector.errors import InvalidParameterError
@@ -269,22 +269,9 @@ class NeighborIndex:
 
     def _rerank(self, candidates: np.ndarray, query: np.ndarray, metric: str, k: int) -> Neighbors:
         """Exact distances of the candidates, the k best kept (ties: lower index first)."""
-        distance = self._exact(candidates, query, metric)
+        distance = exact_distances(self._rows(candidates), query, metric)
         keep = np.lexsort((candidates, distance))[:k]
         return Neighbors(candidates[keep], distance[keep])
-
-    def _exact(self, rows: np.ndarray, query: np.ndarray, metric: str) -> np.ndarray:
-        """Exact float64 distances; summed row by row, so a row's value never depends on others."""
-        y = self._rows(rows)
-        if metric == "euclidean":
-            distance: np.ndarray = np.sqrt(((y - query) ** 2).sum(axis=1))
-            return distance
-        q_norm = float(np.sqrt((query * query).sum()))
-        norms = np.sqrt((y * y).sum(axis=1))
-        similarity = (y * query).sum(axis=1)
-        valid = (norms > 0) & (q_norm > 0)
-        denominator = np.where(valid, norms * q_norm, 1.0)
-        return np.where(valid, 1.0 - similarity / denominator, 1.0)
 
     # -- the searched space --------------------------------------------------
 
@@ -298,9 +285,38 @@ class NeighborIndex:
 
     def _transform(self, block: np.ndarray) -> np.ndarray:
         """Map float32 rows into the searched space, float64."""
-        if not self.spherize:
-            return np.asarray(block, dtype=np.float64)
-        return spherize_rows(block, self._sphere_mean)
+        return to_space(block, self._sphere_mean if self.spherize else None)
+
+
+def exact_distances(rows: np.ndarray, queries: np.ndarray, metric: str) -> np.ndarray:
+    """The exact float64 distance of each row to its query: the definition of "nearest".
+
+    Parameters
+    ----------
+    rows
+        ``(M, D)`` float64 rows in the searched space.
+    queries
+        One ``(D,)`` query for all rows, or ``(M, D)``: one per row.
+    metric
+        ``"cosine"`` (1 for a zero vector) or ``"euclidean"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(M,)`` float64. Each row is summed on its own (numpy's pairwise sum over
+        its ``D`` values), so a value never depends on the other rows: every
+        caller gets bit-identical distances, and equal inputs tie exactly.
+    """
+    if metric == "euclidean":
+        distance: np.ndarray = np.sqrt(((rows - queries) ** 2).sum(axis=-1))
+        return distance
+    q_norms = np.sqrt((queries * queries).sum(axis=-1))
+    norms = np.sqrt((rows * rows).sum(axis=-1))
+    similarity = (rows * queries).sum(axis=-1)
+    valid = (norms > 0) & (q_norms > 0)
+    denominator = np.where(valid, norms * q_norms, 1.0)
+    cosine: np.ndarray = np.where(valid, 1.0 - similarity / denominator, 1.0)
+    return cosine
 
 
 def _quantize_query(p: np.ndarray, n_features: int) -> tuple[np.ndarray, float, float]:

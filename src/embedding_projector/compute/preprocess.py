@@ -64,3 +64,11 @@ def spherize_rows(rows: np.ndarray, mean: np.ndarray) -> np.ndarray:
     # Rows equal to the centroid have norm 0: divide them by 1 so they stay zero.
     unit: np.ndarray = centred / np.where(norms > 0, norms, 1.0)
     return unit
+
+
+def to_space(rows: np.ndarray, sphere_mean: np.ndarray | None) -> np.ndarray:
+    """Rows in the space neighbours are searched in, float64: spherized around
+    ``sphere_mean`` (the centroid of all rows) when it is given, else as they are."""
+    if sphere_mean is None:
+        return np.asarray(rows, dtype=np.float64)
+    return spherize_rows(rows, sphere_mean)

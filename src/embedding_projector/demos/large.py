@@ -17,7 +17,7 @@ never all in memory: a million points take 250 MB to build, the file 256 MB.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,18 +86,15 @@ def write_large(logdir: Path, progress: Callable[[str], None], *, n_points: int 
     n_points
         The number of points (a smaller instance for tests).
     """
-    rng = np.random.default_rng(SEED)
-    components = _mixture(rng)
-    component = rng.choice(len(components.weight), size=n_points, p=components.weight)
+    components, component, rng = _draw(n_points, DIMENSIONS)
     folder = logdir / EMBEDDING_NAME
     folder.mkdir()
     progress(f"large: generating {n_points:,} × {DIMENSIONS} vectors")
     score = np.empty(n_points, dtype=np.float32)
     with (folder / TENSOR_BYTES_NAME).open("wb") as file:
-        for start in range(0, n_points, _CHUNK_ROWS):
-            rows = slice(start, min(start + _CHUNK_ROWS, n_points))
-            vectors, score[rows] = _generate(rng, components, component[rows])
+        for rows, vectors, scores in _chunks(rng, components, component):
             file.write(vectors.astype("<f4", copy=False).data)
+            score[rows] = scores
     progress("large: writing the metadata")
     _write_metadata(
         folder / METADATA_NAME, components.group[component], components.cluster[component], score
@@ -111,13 +108,55 @@ def write_large(logdir: Path, progress: Callable[[str], None], *, n_points: int 
     visualize_embeddings(logdir, ProjectorConfig(embeddings=[entry]))
 
 
-def _mixture(rng: np.random.Generator) -> _Components:
+def generate(n_points: int, *, dimensions: int = DIMENSIONS) -> tuple[np.ndarray, np.ndarray]:
+    """The demo's vectors and cluster numbers, in memory (for benchmarks and tests).
+
+    Parameters
+    ----------
+    n_points
+        How many points.
+    dimensions
+        With the default, exactly the vectors :func:`write_large` writes. With
+        more, the same recipe in more dimensions: every scale is per
+        dimension, so the structure keeps its proportions.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(n_points, dimensions)`` float32 vectors and ``(n_points,)`` cluster numbers.
+    """
+    components, component, rng = _draw(n_points, dimensions)
+    vectors = np.empty((n_points, dimensions), dtype=np.float32)
+    for rows, block, _ in _chunks(rng, components, component):
+        vectors[rows] = block
+    return vectors, components.cluster[component]
+
+
+def _draw(n_points: int, dimensions: int) -> tuple[_Components, np.ndarray, np.random.Generator]:
+    """The mixture, each point's component, and the generator that draws the points next."""
+    rng = np.random.default_rng(SEED)
+    components = _mixture(rng, dimensions)
+    component = rng.choice(len(components.weight), size=n_points, p=components.weight)
+    return components, component, rng
+
+
+def _chunks(
+    rng: np.random.Generator, components: _Components, component: np.ndarray
+) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+    """The points chunk by chunk (never all in memory): rows, vectors and scores."""
+    for start in range(0, component.size, _CHUNK_ROWS):
+        rows = slice(start, min(start + _CHUNK_ROWS, component.size))
+        vectors, score = _generate(rng, components, component[rows])
+        yield rows, vectors, score
+
+
+def _mixture(rng: np.random.Generator, dimensions: int) -> _Components:
     """Draw the clusters: their place in the hierarchy, size, spread and shape."""
     n_clusters = _PLAIN_BLOBS + _SPLIT_BLOBS + _CURVES
-    groups = rng.normal(0, _GROUP_SCALE, (_GROUPS, DIMENSIONS))
+    groups = rng.normal(0, _GROUP_SCALE, (_GROUPS, dimensions))
     group_of_cluster = rng.integers(0, _GROUPS, n_clusters)
     centres = groups[group_of_cluster]
-    centres += rng.normal(0, _CLUSTER_SCALE, (n_clusters, DIMENSIONS))
+    centres += rng.normal(0, _CLUSTER_SCALE, (n_clusters, dimensions))
     # Zipf-like sizes, shuffled: the largest cluster is ~20 times the smallest.
     sizes = 1.0 / (rng.permutation(n_clusters) + 2.0)
     spreads = rng.uniform(0.5, 1.4, n_clusters)
@@ -127,18 +166,18 @@ def _mixture(rng: np.random.Generator) -> _Components:
     k = len(cluster)
     centre = (
         centres[cluster]
-        + rng.normal(0, _SUB_CLUSTER_SCALE, (k, DIMENSIONS)) * (parts[cluster] > 1)[:, np.newaxis]
+        + rng.normal(0, _SUB_CLUSTER_SCALE, (k, dimensions)) * (parts[cluster] > 1)[:, np.newaxis]
     )
     spread = spreads[cluster, np.newaxis]
-    scale = spread * np.exp(rng.normal(0, 0.2, (k, DIMENSIONS)))
+    scale = spread * np.exp(rng.normal(0, 0.2, (k, dimensions)))
     # Each blob is stretched along a direction of its own: a gradient to colour by.
-    direction = rng.normal(size=(k, DIMENSIONS))
+    direction = rng.normal(size=(k, dimensions))
     direction /= np.linalg.norm(direction, axis=1, keepdims=True)
     long_axis = direction * spread * _LONG_AXIS_STRETCH
     curve = np.where(cluster >= _PLAIN_BLOBS + _SPLIT_BLOBS, np.arange(k) % _CURVE_KINDS, -1)
     scale[curve >= 0] = _CURVE_NOISE
     long_axis[curve >= 0] = 0
-    basis = np.linalg.qr(rng.normal(size=(k, DIMENSIONS, 3)))[0].transpose(0, 2, 1)
+    basis = np.linalg.qr(rng.normal(size=(k, dimensions, 3)))[0].transpose(0, 2, 1)
     weight = sizes[cluster] / parts[cluster]
     return _Components(
         cluster=cluster,
@@ -156,7 +195,7 @@ def _generate(
     rng: np.random.Generator, components: _Components, component: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The vectors (float32) and scores of points drawn from the given components."""
-    vectors = rng.standard_normal((len(component), DIMENSIONS), dtype=np.float32)
+    vectors = rng.standard_normal((len(component), components.centre.shape[1]), dtype=np.float32)
     vectors *= components.scale[component]
     vectors += components.centre[component]
     along = rng.standard_normal(len(component), dtype=np.float32)
