@@ -14,6 +14,7 @@ from scipy.spatial import procrustes
 from websockets.sync.client import connect
 
 from embedding_projector.compute.timeline import aligned_pca
+from tests.compute.test_drift import brute_drift
 from tests.conftest import writable_copy
 from tests.server_process import ServerProcess
 from tests.test_server_compute import layout, wait_done
@@ -71,7 +72,8 @@ def test_pca_timeline_leaves_out_the_bad_steps_and_aligns_the_others(
     truth = aligned_pca(steps, n_components=2).coordinates
     for s in range(3):
         np.testing.assert_allclose(step_result(http, job, s), truth[s], rtol=1e-3, atol=1e-4)
-    again = start(http, ids[MANAGER], "timeline", method="pca", dims=2, params={"components": [1, 2]})
+    components = {"components": [1, 2]}
+    again = start(http, ids[MANAGER], "timeline", method="pca", dims=2, params=components)
     assert again["job"]["state"] == "done" and again["job"]["cached"]
     truth = aligned_pca(steps, n_components=3).coordinates
     np.testing.assert_allclose(
@@ -144,3 +146,18 @@ def test_a_step_result_out_of_range_or_of_a_plain_job_is_refused(
     wait_done(http, plain["id"])
     response = http.get(f"/api/jobs/{plain['id']}/result", params={"step": 0})
     assert response.status_code == 409 and "not a timeline" in response.json()["error"]["message"]
+
+
+def test_drift_job_equals_brute_force_and_refuses_a_bad_k(
+    http: httpx.Client, ids: dict[tuple[str, str], str]
+) -> None:
+    started = start(http, ids[WORDS], "drift", k=10, metric="euclidean")
+    assert started["steps"] == [0, 1, 2, 3]
+    status = wait_done(http, started["job"]["id"])
+    assert status["method"] == "drift" and status["steps_done"] == [0, 1, 2, 3]
+    steps = [expected(*WORDS[:1], f"words:{n:05d}") for n in (0, 100, 200, 300)]
+    truth = brute_drift(steps, 10, "euclidean")
+    for s in range(4):
+        np.testing.assert_array_equal(step_result(http, started["job"]["id"], s), truth[s])
+    response = http.post(f"/api/embeddings/{ids[WORDS]}/drift", json={"k": 200})
+    assert response.status_code == 400 and "`k` must be between 1 and 199" in response.text

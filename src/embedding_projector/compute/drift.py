@@ -29,7 +29,8 @@ def neighbour_sets(
     X: np.ndarray, *, k: int, metric: str, callback: Callback | None = None
 ) -> np.ndarray:
     """``(N, k)`` int32: the exact k nearest neighbours of every row of ``X``."""
-    return knn_graph(X, k=k, metric=metric, callback=callback).indices
+    indices: np.ndarray = knn_graph(X, k=k, metric=metric, callback=callback).indices
+    return indices
 
 
 def kept_share(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
@@ -40,7 +41,8 @@ def kept_share(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
     """
     both = np.sort(np.concatenate([ours, theirs], axis=1), axis=1)
     common = np.count_nonzero(both[:, 1:] == both[:, :-1], axis=1)
-    return (common / ours.shape[1]).astype(np.float32)
+    share: np.ndarray = (common / ours.shape[1]).astype(np.float32)
+    return share
 
 
 def drift_step(graph: Callable[[int], np.ndarray], step: int, count: int) -> np.ndarray:
@@ -54,7 +56,11 @@ def drift_step(graph: Callable[[int], np.ndarray], step: int, count: int) -> np.
         if step == 0
         else kept_share(current, graph(step - 1))
     )
-    last = np.ones(len(current), np.float32) if step == count - 1 else kept_share(current, graph(count - 1))
+    last = (
+        np.ones(len(current), np.float32)
+        if step == count - 1
+        else kept_share(current, graph(count - 1))
+    )
     return np.stack([previous, last], axis=1)
 
 
@@ -114,7 +120,8 @@ class GraphMemo:
             self._built[step] = neighbour_sets(
                 X, k=self._k, metric=self._metric, callback=self.callback
             )
-            if step != len(self._steps) - 1:  # steps before the previous one are not asked for again
+            # Steps before the previous one are not asked for again (but the last step is).
+            if step != len(self._steps) - 1:
                 for old in [s for s in self._built if s < step - 1]:
                     del self._built[old]
         return self._built[step]

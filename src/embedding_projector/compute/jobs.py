@@ -226,9 +226,7 @@ class JobManager:
             if twin is not None:
                 return twin.id
             paths = tuple(path for path, _ in registered)
-            job = TimelineJob(
-                self._new_id(), parsed, cache_key, paths, keys, on_end=self._retire
-            )
+            job = TimelineJob(self._new_id(), parsed, cache_key, paths, keys, on_end=self._retire)
             self._jobs[job.id] = job
             if all(hit is not None for hit in found):
                 job.finish_steps_cached([hit for hit in found if hit is not None])

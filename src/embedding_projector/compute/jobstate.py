@@ -287,10 +287,8 @@ class TimelineJob(Job):
         """Step ``step`` as shown (PCA: the chosen components; a live layout while it is
         computed), or None while it has none."""
         if not 0 <= step < len(self.step_results):
-            raise NotFoundError(
-                f"job {self.id} has {len(self.step_results)} steps (0..{len(self.step_results) - 1}), "
-                f"not {step}"
-            )
+            count = len(self.step_results)
+            raise NotFoundError(f"job {self.id} has {count} steps (0..{count - 1}), not {step}")
         result = self.step_results[step]
         if result is None:
             return self.layout if step == self.live_step else None

@@ -33,7 +33,7 @@ _TSNE_THREADS_FROM = 10_000
 
 #: What a job computes: the array to cache, and metadata to cache with it.
 Output = tuple[np.ndarray, dict[str, Any]]
-Runner = Callable[[np.ndarray, "JobSpec", Callback], Output]
+Runner = Callable[[np.ndarray, "JobSpec", Callback | None], Output]
 
 
 @dataclass(frozen=True)
@@ -94,13 +94,13 @@ def _pca_params(given: Mapping[str, Any], rank: int, dims: int) -> pca.PcaParams
     )
 
 
-def _run_pca(X: np.ndarray, spec: JobSpec, callback: Callback) -> Output:
+def _run_pca(X: np.ndarray, spec: JobSpec, callback: Callback | None) -> Output:
     found = pca.run(X, callback=callback)  # all 10 components: any 2 or 3 are shown from the cache
     ratio = [float(r) for r in found.explained_variance_ratio]
     return found.coordinates, {"explained_variance_ratio": ratio}
 
 
-def _run_tsne(X: np.ndarray, spec: JobSpec, callback: Callback) -> Output:
+def _run_tsne(X: np.ndarray, spec: JobSpec, callback: Callback | None) -> Output:
     layout = tsne.run(
         X,
         n_components=spec.dims,
@@ -114,7 +114,7 @@ def _run_tsne(X: np.ndarray, spec: JobSpec, callback: Callback) -> Output:
     return layout, {}
 
 
-def _run_umap(X: np.ndarray, spec: JobSpec, callback: Callback) -> Output:
+def _run_umap(X: np.ndarray, spec: JobSpec, callback: Callback | None) -> Output:
     layout = umap.run(
         X,
         n_components=spec.dims,
@@ -126,7 +126,7 @@ def _run_umap(X: np.ndarray, spec: JobSpec, callback: Callback) -> Output:
     return layout, {}
 
 
-def run_job(spec: JobSpec, X: np.ndarray, callback: Callback) -> Output:
+def run_job(spec: JobSpec, X: np.ndarray, callback: Callback | None) -> Output:
     """Run a validated job on ``X`` (spherized first if asked): the array to cache, its meta."""
     if spec.spherize:
         X = preprocess.spherize(X)

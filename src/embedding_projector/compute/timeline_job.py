@@ -86,9 +86,9 @@ def step_keys(spec: JobSpec, vectors: Sequence[str]) -> list[str]:
     if spec.method == "drift":
         common = {"format": _FORMAT, "timeline": "drift", "params": spec.params}
         common["versions"] = {name: metadata.version(name) for name in ("numpy", "numba")}
+        common["last"] = vectors[-1]
         return [
-            result_key({**common, "step": vectors[s], "previous": vectors[s - 1] if s else None,
-                        "last": vectors[-1]})  # fmt: skip
+            result_key(common | {"step": vectors[s], "previous": vectors[s - 1] if s else None})
             for s in range(count)
         ]
     keys: list[str] = []

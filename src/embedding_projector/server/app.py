@@ -98,8 +98,8 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
         projection methods with their parameters' defaults and ranges."""
         return server_config
 
-    routers = (embeddings, steps, timeline, search, bookmarks, neighbors, projections, jobs, selection)
-    for module in routers:
+    routers = (embeddings, steps, timeline, search, bookmarks, neighbors, projections, jobs)
+    for module in (*routers, selection):
         api.include_router(module.router)
     app.include_router(api)
 

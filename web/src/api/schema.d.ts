@@ -89,6 +89,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/embeddings/{emb_id}/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Drift
+         * @description Per point and step, the share of its k nearest neighbours (exact, in the original
+         *     space) kept from the previous step and from the last: a timeline job whose step `s` is
+         *     N × 2 float32 (NaN at the first step, which has no previous one).
+         */
+        post: operations["start_drift_api_embeddings__emb_id__drift_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/embeddings/{emb_id}/metadata": {
         parameters: {
             query?: never;
@@ -260,6 +282,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/embeddings/{emb_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Timeline
+         * @description Every step that can be aligned, projected so that the steps can be morphed into each
+         *     other: PCA on one basis fitted on all steps; t-SNE and UMAP each step started from the
+         *     previous step's layout. Each step is streamed (`WS /api/jobs/{job}/stream`) and cached as
+         *     it is done; steps already computed come from the cache.
+         */
+        post: operations["start_timeline_api_embeddings__emb_id__timeline_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/embeddings/{emb_id}/vectors": {
         parameters: {
             query?: never;
@@ -334,6 +379,9 @@ export interface paths {
         /**
          * Job Result
          * @description The layout, float32 N × dims (a cancelled job's last one); 409 until there is one.
+         *
+         *     Timelines: `step` (0 = the job's first) chooses the step (without it, the newest done);
+         *     a drift job's steps are N × 2 (kept from the previous step, kept from the last).
          */
         get: operations["job_result_api_jobs__job_id__result_get"];
         put?: never;
@@ -457,6 +505,24 @@ export interface components {
             up: components["schemas"]["AxisQuery"];
         };
         /**
+         * DriftRequest
+         * @description Per-point drift over the steps: neighbours kept from the previous step and the last.
+         */
+        DriftRequest: {
+            /**
+             * K
+             * @description Nearest neighbours per point (in the original space).
+             * @default 10
+             */
+            k?: number;
+            /**
+             * Metric
+             * @default cosine
+             * @enum {string}
+             */
+            metric?: "cosine" | "euclidean";
+        };
+        /**
          * EmbeddingInfo
          * @description An embedding of the workspace.
          */
@@ -556,7 +622,7 @@ export interface components {
         };
         /**
          * JobStatus
-         * @description A projection job (``compute.jobstate.Job.status``).
+         * @description A projection job, or a timeline job (``compute.jobstate.Job.status``).
          */
         JobStatus: {
             /**
@@ -596,9 +662,9 @@ export interface components {
             message: string | null;
             /**
              * Method
-             * @enum {string}
+             * @description `drift`: a timeline job of per-point drift, not a layout.
              */
-            method: "pca" | "tsne" | "umap";
+            method: ("pca" | "tsne" | "umap") | "drift";
             /** Paused */
             paused: boolean;
             /**
@@ -611,6 +677,16 @@ export interface components {
              * @enum {string}
              */
             state: "queued" | "running" | "cancelling" | "done" | "failed" | "cancelled";
+            /**
+             * Steps
+             * @description Timelines: how many steps it has.
+             */
+            steps: number | null;
+            /**
+             * Steps Done
+             * @description Timelines: the steps (0 = its first) whose result is ready.
+             */
+            steps_done: number[] | null;
         };
         /**
          * LayoutFrame
@@ -625,11 +701,32 @@ export interface components {
                 number
             ];
             /**
+             * Step
+             * @description Timelines: the step (0 = its first) these coordinates are of.
+             * @default null
+             */
+            step: number | null;
+            /**
              * Type
              * @default layout
              * @constant
              */
             type: "layout";
+        };
+        /**
+         * LeftOut
+         * @description A step of the embedding that a timeline leaves out, and why.
+         */
+        LeftOut: {
+            /**
+             * Index
+             * @description The step's index in `GET /api/embeddings/{id}/steps`.
+             */
+            index: number;
+            /** Label */
+            label: string;
+            /** Message */
+            message: string;
         };
         /**
          * MethodInfo
@@ -869,9 +966,9 @@ export interface components {
             message: string | null;
             /**
              * Method
-             * @enum {string}
+             * @description `drift`: a timeline job of per-point drift, not a layout.
              */
-            method: "pca" | "tsne" | "umap";
+            method: ("pca" | "tsne" | "umap") | "drift";
             /** Paused */
             paused: boolean;
             /**
@@ -884,6 +981,18 @@ export interface components {
              * @enum {string}
              */
             state: "queued" | "running" | "cancelling" | "done" | "failed" | "cancelled";
+            /**
+             * Steps
+             * @description Timelines: how many steps it has.
+             * @default null
+             */
+            steps: number | null;
+            /**
+             * Steps Done
+             * @description Timelines: the steps (0 = its first) whose result is ready.
+             * @default null
+             */
+            steps_done: number[] | null;
             /**
              * Type
              * @default status
@@ -967,6 +1076,20 @@ export interface components {
             embedding: string;
             /** Steps */
             steps: components["schemas"]["StepInfo"][];
+        };
+        /**
+         * TimelineStarted
+         * @description A timeline job over the steps that can be aligned, and the steps left out.
+         */
+        TimelineStarted: {
+            job: components["schemas"]["JobStatus"];
+            /** Left Out */
+            left_out: components["schemas"]["LeftOut"][];
+            /**
+             * Steps
+             * @description Index (as in `GET /api/embeddings/{id}/steps`) of each step of the job, oldest first: step `s` of the job is embedding step `steps[s]`.
+             */
+            steps: number[];
         };
         /** TsneParams */
         TsneParams: {
@@ -1296,6 +1419,50 @@ export interface operations {
                 };
                 content: {
                     "application/octet-stream": string;
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_drift_api_embeddings__emb_id__drift_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                emb_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DriftRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineStarted"];
                 };
             };
             /** @description The request cannot be served (see `code`). */
@@ -1773,6 +1940,50 @@ export interface operations {
             };
         };
     };
+    start_timeline_api_embeddings__emb_id__timeline_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                emb_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PcaRequest"] | components["schemas"]["TsneRequest"] | components["schemas"]["UmapRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineStarted"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_vectors_api_embeddings__emb_id__vectors_get: {
         parameters: {
             query?: {
@@ -1957,7 +2168,9 @@ export interface operations {
     };
     job_result_api_jobs__job_id__result_get: {
         parameters: {
-            query?: never;
+            query?: {
+                step?: number | null;
+            };
             header?: never;
             path: {
                 job_id: string;

@@ -24,9 +24,7 @@ State = Annotated[ServerState, Depends(get_state)]
 
 
 @router.post("/embeddings/{emb_id}/timeline")
-async def start_timeline(
-    emb_id: str, request: ProjectionRequest, state: State
-) -> TimelineStarted:
+async def start_timeline(emb_id: str, request: ProjectionRequest, state: State) -> TimelineStarted:
     """Every step that can be aligned, projected so that the steps can be morphed into each
     other: PCA on one basis fitted on all steps; t-SNE and UMAP each step started from the
     previous step's layout. Each step is streamed (`WS /api/jobs/{job}/stream`) and cached as
@@ -56,7 +54,8 @@ async def _start(
     left_out: list[LeftOut] = []
     for step in embedding.steps:
         if not step.alignable:  # unavailable, or another shape: its message says which
-            left_out.append(LeftOut(index=step.position, label=step.label, message=step.message))
+            why = step.message or "it cannot be aligned"
+            left_out.append(LeftOut(index=step.position, label=step.label, message=why))
             continue
         try:
             keys.append(await engine.step_key(emb_id, embedding, step.position))
