@@ -9,6 +9,7 @@ import { httpTransport } from './transport';
 import type { JobSocket, Transport } from './transport';
 import type {
   CustomProjectionRequest,
+  DriftRequest,
   EmbeddingInfo,
   JobStatus,
   Metric,
@@ -16,6 +17,8 @@ import type {
   ProjectionRequest,
   RunInfo,
   ServerConfig,
+  StepList,
+  TimelineStarted,
 } from './types';
 
 /** Bytes received so far and the total (null when the server did not say). */
@@ -116,11 +119,22 @@ export class ApiClient {
   }
 
   submitProjection(id: string, request: ProjectionRequest): Promise<JobStatus> {
-    return this.json(`embeddings/${enc(id)}/projections`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(request),
-    });
+    return this.postJson(`embeddings/${enc(id)}/projections`, request);
+  }
+
+  /** The steps of an embedding (its checkpoints), oldest first. */
+  steps(id: string): Promise<StepList> {
+    return this.json(`embeddings/${enc(id)}/steps`);
+  }
+
+  /** A timeline job: every step that can be aligned, projected so they morph into each other. */
+  submitTimeline(id: string, request: ProjectionRequest): Promise<TimelineStarted> {
+    return this.postJson(`embeddings/${enc(id)}/timeline`, request);
+  }
+
+  /** A drift job: per point and step, the share of its neighbours kept (N × 2 per step). */
+  submitDrift(id: string, request: DriftRequest): Promise<TimelineStarted> {
+    return this.postJson(`embeddings/${enc(id)}/drift`, request);
   }
 
   async customProjection(id: string, request: CustomProjectionRequest): Promise<Float32Array> {
@@ -140,6 +154,11 @@ export class ApiClient {
     return new Float32Array(await this.bytes(`jobs/${enc(job)}/result`, onProgress));
   }
 
+  /** One step of a timeline job. */
+  async stepResult(job: string, step: number): Promise<Float32Array> {
+    return new Float32Array(await this.bytes(`jobs/${enc(job)}/result?step=${step}`));
+  }
+
   async cancelJob(job: string): Promise<void> {
     await this.fetch(`jobs/${enc(job)}`, { method: 'DELETE' });
   }
@@ -155,6 +174,10 @@ export class ApiClient {
     const response = await this.transport.fetch(path, init);
     if (!response.ok) throw await errorFromResponse(response);
     return response;
+  }
+
+  private postJson<T>(path: string, body: unknown): Promise<T> {
+    return this.json(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   }
 
   private async json<T>(path: string, init?: RequestInit): Promise<T> {

@@ -11,8 +11,8 @@ import type { ErrorFrame, JobStatus, LayoutFrame, StatusFrame } from './types';
 
 export interface JobListener {
   onStatus: (status: JobStatus) => void;
-  /** An intermediate layout (N × dims float32) at an iteration. */
-  onLayout: (positions: Float32Array, iteration: number) => void;
+  /** An intermediate layout (N × dims float32) at an iteration; of a step, for timelines. */
+  onLayout: (positions: Float32Array, iteration: number, step: number | null) => void;
 }
 
 export interface JobSubscription {
@@ -53,7 +53,7 @@ export function followJob(api: ApiClient, started: JobStatus, listener: JobListe
       if (status.state === 'running') {
         try {
           const layout = await api.jobResult(job);
-          if (!closed) listener.onLayout(layout, status.iteration ?? 0);
+          if (!closed) listener.onLayout(layout, status.iteration ?? 0, null);
         } catch (error) {
           // 409: no layout yet (the k-NN phase of t-SNE, say).
           if (!(error instanceof ApiError && error.status === 409)) throw error;
@@ -82,7 +82,7 @@ export function followJob(api: ApiClient, started: JobStatus, listener: JobListe
       else if (frame.type === 'error') onStatus(failed(last, frame.message));
       else onStatus(frame);
     } else if (pendingLayout) {
-      listener.onLayout(new Float32Array(data), pendingLayout.iteration ?? 0);
+      listener.onLayout(new Float32Array(data), pendingLayout.iteration ?? 0, pendingLayout.step ?? null);
       pendingLayout = null;
     }
   };

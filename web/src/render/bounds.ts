@@ -65,10 +65,12 @@ export interface NormalizedLayout {
  * The result always has three columns: the GPU attribute keeps one shape, so a 2D layout can
  * animate into a 3D one. Non-finite rows become NaN, which the renderer and selection skip.
  * A new array every time: deck.gl notices a new layout by the array's identity.
+ * `frame`, when given, is centred and scaled instead of the layout's own bounds: the steps of a
+ * timeline share one frame, so a cloud that grows is drawn growing.
  */
-export function normalizePositions(positions: Float32Array, dims: Dims): NormalizedLayout {
+export function normalizePositions(positions: Float32Array, dims: Dims, frame?: Bounds): NormalizedLayout {
   const n = countPoints(positions, dims);
-  const raw = computeBounds(positions, dims);
+  const raw = frame ?? computeBounds(positions, dims);
   const center: Vec3 = [0, 1, 2].map((k) => (raw.min[k]! + raw.max[k]!) / 2) as Vec3;
   const halfExtent = Math.max(...[0, 1, 2].map((k) => (raw.max[k]! - raw.min[k]!) / 2));
   // A single point, or all points equal, has no extent: keep it at the origin at scale 1.

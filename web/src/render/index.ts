@@ -2,8 +2,9 @@
 export { ScatterPlot } from './scatter_plot';
 export type { LayoutTransition, ScatterPlotOptions } from './scatter_plot';
 export type { Camera, Camera2D, Camera3D } from './camera';
-export type { Dims } from './bounds';
-export { equalizeAxes } from './bounds';
+export type { Bounds, Dims } from './bounds';
+export { computeBounds, equalizeAxes } from './bounds';
+export { lerpArray } from './motion';
 export type { SpriteSheet } from './points_layer';
 export type { Modifiers, SelectionMode } from './selection_overlay';
 export type { ThemeName } from './theme';

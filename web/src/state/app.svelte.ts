@@ -7,7 +7,7 @@ import { cellText, cells, prefersCategorical, sequencePairs } from '../data/colu
 import type { Column } from '../data/columns';
 import type { LocalVectors } from '../data/local_compute';
 import { colorByColumn } from '../render';
-import type { ColorMapping, Dims, LayoutTransition, ScatterPlot, SelectionMode, ThemeName } from '../render';
+import type { Bounds, ColorMapping, Dims, LayoutTransition, ScatterPlot, SelectionMode, ThemeName } from '../render';
 import type { Bookmark } from './bookmarks';
 import { DEFAULT_NEIGHBORS, defaultProjection } from './view_state';
 import type { NeighborSettings, ProjectionKind, ProjectionSettings } from './view_state';
@@ -17,6 +17,8 @@ export interface Layout {
   dims: Dims;
   kind: ProjectionKind;
   transition: LayoutTransition;
+  /** The frame the plot fits instead of the layout's own bounds (the steps of a timeline). */
+  frame?: Bounds | undefined;
 }
 
 export interface Neighbors {
@@ -65,6 +67,8 @@ class AppStore {
   embedding = $state.raw<EmbeddingInfo | null>(null);
   local = $state.raw<LocalVectors | null>(null);
   columns = $state.raw<Column[]>([]);
+  /** Per-point values computed in the page (a timeline's drift), offered as "Color by" choices. */
+  computed = $state.raw<Column[]>([]);
   /** The metadata was edited ("Tag selection as") or replaced by a file in the page. */
   metadataEdited = $state(false);
   sprite = $state.raw<ImageBitmap | null>(null);
@@ -109,7 +113,8 @@ class AppStore {
   }
 
   column(name: string | null): Column | null {
-    return name === null ? null : (this.columns.find((c) => c.name === name) ?? null);
+    if (name === null) return null;
+    return this.columns.find((c) => c.name === name) ?? this.computed.find((c) => c.name === name) ?? null;
   }
 
   /** Colours of the points by the "Color by" column (null: one colour). */
