@@ -75,9 +75,10 @@ async def stream_job(websocket: WebSocket, job_id: str) -> None:
             status = StatusFrame.model_validate({k: v for k, v in event.items() if k != "step"})
             await websocket.send_text(status.model_dump_json())
             if coordinates is not None:
-                header = LayoutFrame(
-                    iteration=status.iteration, shape=coordinates.shape, step=event["step"]
-                )
-                await websocket.send_text(header.model_dump_json())
+                step = event["step"]
+                header = LayoutFrame(iteration=status.iteration, shape=coordinates.shape, step=step)
+                # A plain job's frame stays as it was: `step` only for timelines.
+                unset = {"step"} if step is None else None
+                await websocket.send_text(header.model_dump_json(exclude=unset))
                 await websocket.send_bytes(coordinates.astype("<f4", copy=False).tobytes())
         await websocket.close()
