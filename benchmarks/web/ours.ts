@@ -1,6 +1,8 @@
 // Our plot under the benchmark's protocol (see bare.html): open → fetch float32 points → first
-// frame on screen; then orbit the 3D camera 3° per frame.
-import { ScatterPlot, colorByCategory } from '../../web/src/render';
+// frame on screen; then orbit the 3D camera 3° per frame, or (`mode=scrub`) move a timeline's
+// slider: each frame shows a new mix of two layouts in one joint frame, the camera still.
+import { ScatterPlot, colorByCategory, computeBounds, lerpArray } from '../../web/src/render';
+import type { Bounds } from '../../web/src/render';
 
 declare global {
   interface Window {
@@ -28,8 +30,29 @@ const firstFrameMs = performance.now();
 const camera = plot.getCamera();
 if (camera.mode !== '3d') throw new Error('expected the 3D view');
 const stamps: number[] = [];
-for (let f = 0; f <= frames; f++) {
-  plot.setCamera({ ...camera, rotationOrbit: camera.rotationOrbit + (f + 1) * 3 });
-  stamps.push(await nextFrame());
+if (q.get('mode') === 'scrub') {
+  // A later step: every point moved (turned about z, stretched along it).
+  const later = new Float32Array(positions.length);
+  for (let i = 0; i < positions.length; i += 3) {
+    const [x, y, z] = [positions[i]!, positions[i + 1]!, positions[i + 2]!];
+    later[i] = 0.8 * x - 0.6 * y;
+    later[i + 1] = 0.6 * x + 0.8 * y;
+    later[i + 2] = 1.3 * z;
+  }
+  const [a, b] = [computeBounds(positions, 3), computeBounds(later, 3)];
+  const frame: Bounds = {
+    min: [0, 1, 2].map((k) => Math.min(a.min[k]!, b.min[k]!)) as Bounds['min'],
+    max: [0, 1, 2].map((k) => Math.max(a.max[k]!, b.max[k]!)) as Bounds['max'],
+    count: a.count,
+  };
+  for (let f = 0; f <= frames; f++) {
+    plot.setPoints(lerpArray(positions, later, (f + 1) / (frames + 1)), 3, { durationMs: 0 }, frame);
+    stamps.push(await nextFrame());
+  }
+} else {
+  for (let f = 0; f <= frames; f++) {
+    plot.setCamera({ ...camera, rotationOrbit: camera.rotationOrbit + (f + 1) * 3 });
+    stamps.push(await nextFrame());
+  }
 }
 window.benchResult = { firstFrameMs, stamps };
