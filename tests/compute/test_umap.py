@@ -50,3 +50,8 @@ def test_invalid_parameters(
 def test_n_neighbors_must_be_below_the_number_of_points() -> None:
     with pytest.raises(InvalidParameterError, match="`n_neighbors` must be < n_samples = 10"):
         umap.run(np.eye(10, dtype=np.float32), n_neighbors=10)
+
+
+def test_a_bad_start_is_refused(small_dataset: np.ndarray) -> None:
+    with pytest.raises(InvalidParameterError, match=r"`init` must be 200 × 2 finite numbers"):
+        umap.run(small_dataset[:200], init=np.zeros((10, 2)))
