@@ -81,7 +81,8 @@ def run(
         Seed; a fixed seed makes umap run single-threaded (its own rule).
     init
         ``(N, n_components)`` layout to start from (a timeline starts each step from
-        the previous step's layout; umap rescales it); None: umap's spectral start.
+        the previous step's layout; umap rescales it, and it is optimised with a tenth of
+        umap's step size, so that it is refined, not scattered); None: umap's spectral start.
     callback
         Receives a :class:`~.progress.Progress` per epoch with the live layout;
         returning True raises :class:`~.progress.Stopped` with the layout so far.
@@ -99,7 +100,12 @@ def run(
     n_components = check_choice("n_components", n_components, (2, 3))
     seed = check_seed(random_state)
     p = resolve(UmapParams, params, X.shape[0])
-    start = {} if init is None else {"init": check_start(init, X.shape[0], n_components)}
+    start: dict[str, Any] = {}
+    if init is not None:
+        # From a given layout, umap's usual step size (1.0) scatters it: on the PyTorch
+        # fixture's last two steps the disparity to the start was 0.69 (a fresh run's 0.88);
+        # at 0.1 it was 0.14, the layout kept and refined.
+        start = {"init": check_start(init, X.shape[0], n_components), "learning_rate": 0.1}
     report(callback, Progress(0.0, "finding nearest neighbours"))
     return _fit(X, callback, n_components=n_components, random_state=seed, **asdict(p), **start)
 
