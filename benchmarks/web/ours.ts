@@ -1,6 +1,8 @@
 // Our plot under the benchmark's protocol (see bare.html): open → fetch float32 points → first
 // frame on screen; then orbit the 3D camera 3° per frame, or (`mode=scrub`) move a timeline's
-// slider: each frame shows a new mix of two layouts in one joint frame, the camera still.
+// slider: each frame shows a new mix of two layouts in one joint frame, the camera still. With
+// `pan=1` the points are a 2D layout (their x, y) panned 1 % of the view per frame, with
+// `density=1` over the density layer.
 import { ScatterPlot, colorByCategory, computeBounds, lerpArray } from '../../web/src/render';
 import type { Bounds } from '../../web/src/render';
 
@@ -18,8 +20,10 @@ const nextFrame = (): Promise<number> => new Promise((resolve) => requestAnimati
 const container = document.getElementById('plot') as HTMLDivElement;
 const plot = new ScatterPlot(container);
 plot.setPointSize(Number(q.get('size')));
+const pan = q.get('pan') === '1';
 const positions = new Float32Array(await (await fetch(`../points-${n}.bin`)).arrayBuffer());
-plot.setPoints(positions, 3);
+plot.setDensity(q.get('density') === '1');
+plot.setPoints(pan ? positions.filter((_, k) => k % 3 !== 2) : positions, pan ? 2 : 3);
 // Per-point colours, as the app always has (a categorical column of 12 values).
 plot.setColors(colorByCategory(Array.from({ length: n }, (_, i) => i % 12)).colors);
 await plot.whenDrawn();
@@ -28,7 +32,6 @@ await nextFrame();
 const firstFrameMs = performance.now();
 
 const camera = plot.getCamera();
-if (camera.mode !== '3d') throw new Error('expected the 3D view');
 const stamps: number[] = [];
 if (q.get('mode') === 'scrub') {
   // A later step: every point moved (turned about z, stretched along it).
@@ -51,7 +54,12 @@ if (q.get('mode') === 'scrub') {
   }
 } else {
   for (let f = 0; f <= frames; f++) {
-    plot.setCamera({ ...camera, rotationOrbit: camera.rotationOrbit + (f + 1) * 3 });
+    if (camera.mode === '3d') {
+      plot.setCamera({ ...camera, rotationOrbit: camera.rotationOrbit + (f + 1) * 3 });
+    } else {
+      const step = (0.02 * (f + 1)) / 2 ** camera.zoom;
+      plot.setCamera({ ...camera, target: [camera.target[0] + step, camera.target[1]] });
+    }
     stamps.push(await nextFrame());
   }
 }

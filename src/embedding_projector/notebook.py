@@ -171,6 +171,7 @@ def serve(
     open_browser: bool | None = None,
     height: int = DEFAULT_HEIGHT,
     projection: str | None = None,
+    dask: Any = None,
 ) -> Projector:
     """Serve a log dir, any input of :func:`embedding_projector.open`, or a workspace.
 
@@ -179,6 +180,11 @@ def serve(
     Jupyter server's proxy (``<base_url>proxy/<port>/``) when jupyter-server-proxy is
     installed, through Colab's proxy in Colab, so that a browser on another machine than the
     kernel shows it too.
+
+    ``dask`` sends the work that grows with N (projections, neighbour search) to a Dask
+    cluster: a ``distributed.Client``, a scheduler's address (``"tcp://host:8786"``) or
+    ``"local"`` / ``"local:N"`` (a ``LocalCluster`` of N processes); default
+    ``$EMBEDDING_PROJECTOR_DASK``, else this machine only. Needs the ``dask`` extra.
     """
     workspace = (
         path_or_workspace if isinstance(path_or_workspace, Workspace)
@@ -190,6 +196,7 @@ def serve(
         workspace,
         port=port,
         projection=projection,
+        dask=dask,
         say=print,
         token=new_token() if route.needs_token else None,
         judge_host=route.judge_host,

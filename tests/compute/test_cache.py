@@ -60,6 +60,16 @@ def test_only_the_manager_evicts_vectors() -> None:
     assert not old.exists() and new.exists()
 
 
+def test_vectors_in_use_do_not_count_against_the_cap() -> None:
+    # Ten million points are more than the cap on their own: their layouts must stay.
+    cache = ResultCache(max_bytes=1_000)
+    _, vectors = cache.store_vectors(np.zeros((1000, 4), np.float32))  # 16 KB
+    cache.put("layout", np.zeros(100, np.float32))  # a worker's put, vectors in use
+    assert cache.get("layout") is not None
+    cache.evict(keep_vectors=[vectors])
+    assert vectors.exists() and cache.get("layout") is not None
+
+
 def test_vectors_are_stored_once_by_content() -> None:
     cache = ResultCache()
     X = np.arange(12, dtype=np.float32).reshape(4, 3)

@@ -13,7 +13,7 @@ in place (so a memory map of it stays valid). Temporary files of writes killed
 midway are removed when a cache is opened. A file that fails to load (truncated,
 corrupt) is deleted and treated as missing. When the total size passes
 ``max_bytes``, the least recently used files go first (a read touches the file's
-mtime); shared vectors still in use are kept.
+mtime); shared vectors still in use are kept, and not counted.
 
 A shared-vectors file is named by the hash of its content, and that is checked
 before one found on disk is used: a file damaged or replaced behind our back is
@@ -58,7 +58,7 @@ class ResultCache:
     directory
         Root directory; created if missing. Default: :func:`default_cache_dir`.
     max_bytes
-        Size cap of ``results/`` and ``vectors/`` together.
+        Size cap of ``results/`` and ``vectors/`` together, the vectors in use left out.
     """
 
     def __init__(self, directory: str | Path | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES):
@@ -183,6 +183,10 @@ class ResultCache:
             for path in folder.iterdir():
                 if path.name.startswith("."):  # a write in progress
                     continue
+                if path.parent == self.vectors_dir and (protected is None or path in protected):
+                    # Vectors in use cannot go, so they do not count: ten million points
+                    # alone take more than the cap, and their results must still be kept.
+                    continue
                 try:
                     info = path.stat()
                 except FileNotFoundError:  # evicted meanwhile by another process
@@ -192,8 +196,6 @@ class ResultCache:
         for _, size, path in sorted(entries):
             if total <= self.max_bytes:
                 break
-            if path.parent == self.vectors_dir and (protected is None or path in protected):
-                continue
             path.unlink(missing_ok=True)
             total -= size
 

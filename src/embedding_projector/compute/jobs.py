@@ -43,12 +43,13 @@ import os
 import threading
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from embedding_projector.compute.analyses import AnalysisSpec
 from embedding_projector.compute.cache import DEFAULT_MAX_BYTES, ResultCache, result_key
 from embedding_projector.compute.jobstate import (
     ON_A_WORKER,
@@ -63,12 +64,13 @@ from embedding_projector.compute.messages import (
     Action,
     Control,
     Event,
+    JobEvent,
     Ready,
     Warmed,
     WarmUp,
 )
 from embedding_projector.compute.pool import WorkerPool, WorkerProcess
-from embedding_projector.compute.spec import JobSpec, parse_spec
+from embedding_projector.compute.spec import AnySpec, JobSpec, parse_spec
 from embedding_projector.compute.validation import check_vectors
 from embedding_projector.errors import InvalidParameterError, NotFoundError
 
@@ -114,6 +116,7 @@ class JobManager:
         self._id_prefix = uuid.uuid4().hex[:16]
         self._counter = itertools.count()
         self._vectors: dict[str, tuple[Path, tuple[int, int]]] = {}
+        self._elsewhere: dict[str, tuple[tuple[int, int], Any]] = {}
         # Scheduling: which worker runs which job, which are (being) warmed for UMAP.
         self._running: dict[WorkerProcess, Job] = {}
         self._warm: set[WorkerProcess] = set()
@@ -146,6 +149,18 @@ class JobManager:
         self.cache.evict(keep_vectors=in_use)
         return key
 
+    def register_elsewhere(self, key: str, shape: tuple[int, int], runner: Any) -> None:
+        """Vectors whose jobs run elsewhere (a Dask cluster), under their content ``key``.
+
+        ``runner.start(job_id, spec, key, cache_key, deliver)`` starts a job and returns
+        its handle, which the manager controls as a worker (``send(Control(...))``; a
+        handle with ``controls = False`` takes stop only); ``deliver(event)`` takes the
+        messages a worker sends about a job (:mod:`.messages`). ``runner.location(key)``
+        says where the vectors are.
+        """
+        with self._lock:
+            self._elsewhere[key] = (shape, runner)
+
     def submit(self, vectors: str | np.ndarray, spec: dict[str, Any]) -> str:
         """Queue a projection of ``vectors`` (a key from :meth:`register`, or an array).
 
@@ -163,11 +178,46 @@ class JobManager:
             For an unknown vectors key.
         """
         key = vectors if isinstance(vectors, str) else self.register(vectors)
+        path, shape, runner = self._registered(key)
+        return self._enqueue(key, path, parse_spec(spec, *shape), runner)
+
+    def submit_analysis(self, vectors: str, analysis: Callable[[int], AnalysisSpec]) -> str:
+        """Queue a reading of a layout of the vectors registered under ``vectors``.
+
+        ``analysis(n)`` builds the validated :class:`.analyses.AnalysisSpec` for ``n``
+        points (it raises :class:`InvalidParameterError` for a bad request). Blocking
+        as :meth:`submit` is; returns the job id, ``done`` at once on a cache hit.
+        """
+        path, shape, runner = self._registered(vectors)
+        _here_only(runner, "faithfulness and clusters are")
+        return self._enqueue(vectors, path, analysis(shape[0]))
+
+    def vectors_of(self, job_id: str) -> str:
+        """The key of the vectors a job computes on (for an analysis of its layout)."""
         with self._lock:
-            if key not in self._vectors:
+            path = self._job(job_id).vectors_path
+            here = (key for key, (p, _) in self._vectors.items() if p == path)
+            elsewhere = (
+                key for key, (_, runner) in self._elsewhere.items()
+                if Path(runner.location(key)) == path
+            )  # fmt: skip
+            return next(itertools.chain(here, elsewhere))
+
+    def _registered(self, key: str) -> tuple[Path, tuple[int, int], Any]:
+        """Where the vectors of ``key`` are, their shape, and the runner of vectors elsewhere."""
+        with self._lock:
+            shape, runner = self._elsewhere.get(key, ((0, 0), None))
+            if runner is not None:
+                path = Path(runner.location(key))
+            elif key in self._vectors:
+                path, shape = self._vectors[key]
+            else:
                 raise NotFoundError(f"no vectors registered under `{key}`")
-            path, shape = self._vectors[key]
-        parsed = parse_spec(spec, *shape)
+        return path, shape, runner
+
+    def _enqueue(self, key: str, path: Path, parsed: AnySpec, runner: Any = None) -> str:
+        """A job for ``parsed``: done at once from the cache, the running twin, or queued
+        (or started by ``runner``, for vectors registered elsewhere)."""
         cache_key = result_key(parsed.cache_parts(key))
         # One read at a time: np.load parses the header with ast.literal_eval, which
         # CPython < 3.11.8 / 3.12.2 may fail with a SystemError when two threads do it
@@ -183,6 +233,8 @@ class JobManager:
             self._jobs[job.id] = job
             if cached is not None:
                 job.finish_cached(*cached)
+            elif runner is not None:
+                job.start(runner.start(job.id, job.spec, key, job.cache_key, self._deliver))
             else:
                 self._queue.append(job)
                 self._dispatch()
@@ -198,18 +250,17 @@ class JobManager:
         Raises
         ------
         InvalidParameterError
-            For an invalid spec, fewer than two steps, or steps of different shapes.
+            For an invalid spec, fewer than two steps, steps of different shapes, or
+            steps on the Dask cluster (timelines run on this machine only).
         NotFoundError
             For an unknown vectors key.
         """
         from embedding_projector.compute import timeline_job
 
-        with self._lock:
-            unknown = [key for key in steps if key not in self._vectors]
-            if unknown:
-                raise NotFoundError(f"no vectors registered under `{unknown[0]}`")
-            registered = [self._vectors[key] for key in steps]
-        shapes = {shape for _, shape in registered}
+        registered = [self._registered(key) for key in steps]
+        for _, _, runner in registered:
+            _here_only(runner, "timelines and drift are")
+        shapes = {shape for _, shape, _ in registered}
         if len(steps) < timeline_job.MIN_STEPS or len(shapes) != 1:
             raise InvalidParameterError(
                 f"a timeline needs at least {timeline_job.MIN_STEPS} steps of one shape, got "
@@ -225,7 +276,7 @@ class JobManager:
             twin = self._unfinished_twin(cache_key, parsed.components)
             if twin is not None:
                 return twin.id
-            paths = tuple(path for path, _ in registered)
+            paths = tuple(path for path, _, _ in registered)
             job = TimelineJob(self._new_id(), parsed, cache_key, paths, keys, on_end=self._retire)
             self._jobs[job.id] = job
             if all(hit is not None for hit in found):
@@ -358,6 +409,10 @@ class JobManager:
                 raise InvalidParameterError(f"`{action}` applies to t-SNE jobs only")
             if job.state != "running" or job.worker is None:
                 raise JobNotReadyError(f"job {job_id} is {job.state}, not running")
+            if not getattr(job.worker, "controls", True):
+                raise JobNotReadyError(
+                    f"job {job_id} runs on the Dask cluster, where only cancel applies"
+                )
             job.worker.send(Control(job.id, action))
             return job.status()
 
@@ -420,8 +475,9 @@ class JobManager:
                 return  # it stopped by itself (or ended otherwise) in time
             worker = job.worker
             job.end("cancelled", message="cancelled")
-            del self._running[worker]
-            self._pool.kill(worker)  # replaced once its process is gone (joined())
+            if worker in self._running:  # not a job on the cluster (its tasks are cancelled)
+                del self._running[worker]
+                self._pool.kill(worker)  # replaced once its process is gone (joined())
 
     # -- internals (called with the lock held) -------------------------------
 
@@ -498,12 +554,27 @@ class JobManager:
                     candidate.send(WarmUp())
                     warmed += 1
 
+    def _deliver(self, event: JobEvent) -> None:
+        """A message about a job that runs elsewhere, as a worker process would send it."""
+        with self._lock:
+            job = self._jobs.get(event.job_id)
+            if job is not None and job.state in ON_A_WORKER:
+                job.apply(event)
+
     def _fail_queue_if_no_worker(self) -> None:
         """Workers that die before they start (a broken install) must not be respawned forever."""
         if not self._pool.exhausted:
             return
         while self._queue:
             self._queue.popleft().end("failed", error="worker processes fail to start")
+
+
+def _here_only(runner: Any, what: str) -> None:
+    """Refuse work done on this machine only (``what`` it is) for vectors on the Dask cluster."""
+    if runner is not None:
+        raise InvalidParameterError(
+            f"{what} computed on this machine only, and these vectors are on the Dask cluster"
+        )
 
 
 __all__ = [

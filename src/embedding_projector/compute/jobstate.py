@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from embedding_projector.compute.analyses import AnalysisSpec
 from embedding_projector.compute.messages import (
     Cancelled,
     Done,
@@ -27,7 +27,7 @@ from embedding_projector.compute.messages import (
     RunTimeline,
     StepDone,
 )
-from embedding_projector.compute.spec import JobSpec
+from embedding_projector.compute.spec import AnySpec, JobSpec
 from embedding_projector.errors import NotFoundError, ProjectorError
 
 #: A job is "queued", then "running" ("cancelling" once asked to stop), then ends in
@@ -77,7 +77,7 @@ class Job:
     def __init__(
         self,
         job_id: str,
-        spec: JobSpec,
+        spec: AnySpec,
         cache_key: str,
         vectors_path: Path,
         *,
@@ -160,10 +160,10 @@ class Job:
             self.progress = 1.0
             self.layout_version += 1
         # An ended job keeps only what it shows: the result, or a cancelled job's partial
-        # layout. Supervision labels (a Python object per point) are not needed any more.
+        # layout. Its per-point inputs (labels, an analysed layout) are not needed any more.
         if state != "cancelled":
             self.layout = None
-        self.spec = dataclasses.replace(self.spec, labels=None)
+        self.spec = self.spec.released()
         self.touch()
         self._on_end(self)
 
@@ -205,6 +205,8 @@ class Job:
             "has_layout": self.layout is not None or self.result is not None,
             "elapsed": _elapsed(self.started, self.finished),
         }
+        if isinstance(self.spec, AnalysisSpec):
+            status["summary"] = self.meta or None
         if self.spec.method == "pca":
             status["components"] = list(self.spec.components)
             status["explained_variance_ratio"] = self.meta.get("explained_variance_ratio")
@@ -239,6 +241,7 @@ class TimelineJob(Job):
         on_end: Callable[[Job], None],
     ) -> None:
         super().__init__(job_id, spec, cache_key, vectors_paths[-1], on_end=on_end)
+        self.spec: JobSpec = spec
         self.vectors_paths = vectors_paths
         self.step_keys = step_keys
         self.step_results: list[np.ndarray | None] = [None] * len(step_keys)

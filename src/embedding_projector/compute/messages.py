@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from embedding_projector.compute.spec import JobSpec
+from embedding_projector.compute.spec import AnySpec, JobSpec
 
 # -- manager to worker ---------------------------------------------------------
 
@@ -31,7 +31,7 @@ class Run:
     """Run a job: its spec, where the vectors are, where to cache the result."""
 
     job_id: str
-    spec: JobSpec
+    spec: AnySpec
     vectors_path: Path
     cache_key: str
 

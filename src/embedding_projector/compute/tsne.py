@@ -42,8 +42,13 @@ REPORT_EVERY = 10
 _WINDOW = 50
 #: ...below this stops the optimisation.
 _MIN_IMPROVEMENT = 1e-3
+#: Optimisation iterations of each point placed by :func:`transform` (openTSNE: 250).
+TRANSFORM_ITER = 100
 #: Share of the progress bar given to the affinities (nearest neighbours).
 _AFFINITY_SHARE = 0.15
+#: openTSNE's threads pay off on big data only; below this they just compete with the
+#: other worker for the cores (on the digits, two threads were slower than one).
+_THREADS_FROM = 10_000
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,20 @@ class TsneParams:
     )  # fmt: skip
 
 
-def run(
+def run(X: np.ndarray, **params: Any) -> np.ndarray:
+    """Embed every point with t-SNE: :func:`fit`'s layout as a plain array.
+
+    Takes the parameters of :func:`fit`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, n_components)`` float32 layout.
+    """
+    return np.asarray(fit(X, **params), dtype=np.float32)
+
+
+def fit(
     X: np.ndarray,
     *,
     n_components: int = 2,
@@ -84,10 +102,13 @@ def run(
     random_state: int | None = None,
     n_jobs: int = 1,
     init: np.ndarray | None = None,
+    neighbors: str = "auto",
     callback: Callback | None = None,
     **params: Any,
-) -> np.ndarray:
-    """Embed every point with t-SNE.
+) -> Any:
+    """Embed every point with t-SNE; returns openTSNE's ``TSNEEmbedding``.
+
+    The embedding (an array subclass) can place new points: :func:`transform`.
 
     Parameters
     ----------
@@ -106,6 +127,9 @@ def run(
         ``(N, n_components)`` layout to start from (a timeline starts each step from
         the previous step's layout): the optimisation continues from it, at its scale and
         without the early exaggeration phase, which would scatter it; None: PCA of ``X``.
+    neighbors
+        openTSNE's nearest-neighbour method (``"auto"``: exact below 1,000 points, else
+        Annoy; ``"pynndescent"``: batched queries, faster for :func:`transform`).
     callback
         Receives a :class:`~.progress.Progress` every ``REPORT_EVERY``
         iterations with the live layout and the KL divergence; it may edit the
@@ -118,8 +142,8 @@ def run(
 
     Returns
     -------
-    numpy.ndarray
-        ``(N, n_components)`` float32 layout.
+    openTSNE.TSNEEmbedding
+        The ``(N, n_components)`` layout.
     """
     from openTSNE import TSNEEmbedding
     from openTSNE.affinity import PerplexityBasedNN
@@ -143,6 +167,7 @@ def run(
         X,
         perplexity=p.perplexity,
         metric=p.metric,
+        method=neighbors,
         n_jobs=n_jobs,
         random_state=seed,
     )
@@ -176,7 +201,31 @@ def run(
     else:
         final = Progress(1.0, "done", iteration=n_iter, embedding=layout)
     report(callback, final)
-    return layout
+    return embedding
+
+
+def threads_for(n_samples: int) -> int:
+    """openTSNE's ``n_jobs`` for ``n_samples`` points: all cores from 10,000 points, else 1."""
+    return -1 if n_samples >= _THREADS_FROM else 1
+
+
+def transform(embedding: Any, X: np.ndarray) -> np.ndarray:
+    """Place new points in a fitted layout, each against the fitted points only.
+
+    openTSNE's ``TSNEEmbedding.transform`` with its defaults (perplexity 5, median
+    initialisation from the 25 nearest fitted points, learning rate 0.1, exaggeration
+    1.5) but ``TRANSFORM_ITER`` iterations: the points start at the median of their
+    neighbours, and on labelled blobs (20,000 x 32, 2,000 fitted) the 10-NN label
+    agreement was 0.980 after 50, 100 and 250 iterations alike. Each point is placed
+    independently of the others, so blocks of rows can be transformed anywhere, in any
+    order.
+
+    ``embedding`` is :func:`fit`'s; ``X`` holds ``(M, D)`` vectors of the width fitted;
+    returns their ``(M, n_components)`` float32 layout.
+    """
+    X = check_vectors(X)
+    placed = embedding.transform(X, n_iter=TRANSFORM_ITER)
+    return np.asarray(placed, dtype=np.float32)
 
 
 def _optimize(

@@ -96,6 +96,34 @@ def run(
     numpy.ndarray
         ``(N, n_components)`` float32 layout.
     """
+    _, layout = fit(
+        X,
+        n_components=n_components,
+        random_state=random_state,
+        init=init,
+        callback=callback,
+        **params,
+    )
+    return layout
+
+
+def fit(
+    X: np.ndarray,
+    *,
+    n_components: int = 2,
+    random_state: int | None = None,
+    init: np.ndarray | None = None,
+    callback: Callback | None = None,
+    **params: Any,
+) -> tuple[Any, np.ndarray]:
+    """Like :func:`run` (same parameters), but also returns the fitted model.
+
+    Returns
+    -------
+    tuple
+        ``umap.UMAP`` fitted on ``X``, which places new points (:func:`transform`), and
+        its ``(N, n_components)`` float32 layout.
+    """
     X = check_vectors(X, min_samples=2)
     n_components = check_choice("n_components", n_components, (2, 3))
     seed = check_seed(random_state)
@@ -108,6 +136,28 @@ def run(
         start = {"init": check_start(init, X.shape[0], n_components), "learning_rate": 0.1}
     report(callback, Progress(0.0, "finding nearest neighbours"))
     return _fit(X, callback, n_components=n_components, random_state=seed, **asdict(p), **start)
+
+
+def transform(model: Any, X: np.ndarray) -> np.ndarray:
+    """Place new points in a fitted layout (``UMAP.transform``: each against the fitted ones).
+
+    Parameters
+    ----------
+    model
+        From :func:`fit`.
+    X
+        ``(M, D)`` vectors of the width fitted.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(M, n_components)`` float32.
+    """
+    X = check_vectors(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. that a seed disables parallelism
+        placed = model.transform(X)
+    return np.asarray(placed, dtype=np.float32)
 
 
 def warm_up() -> None:
@@ -127,7 +177,7 @@ def warm_up() -> None:
              random_state=seed, force_approximation_algorithm=approximate)  # fmt: skip
 
 
-def _fit(X: np.ndarray, callback: Callback | None, **params: Any) -> np.ndarray:
+def _fit(X: np.ndarray, callback: Callback | None, **params: Any) -> tuple[Any, np.ndarray]:
     sink = _EpochSink(callback)
     tqdm_kwds = {"file": sink, "bar_format": "{n}/{total}\n", "disable": False}
     with warnings.catch_warnings():
@@ -139,7 +189,10 @@ def _fit(X: np.ndarray, callback: Callback | None, **params: Any) -> np.ndarray:
 
         model = umap.UMAP(**params, tqdm_kwds={**tqdm_kwds, "mininterval": 0, "miniters": 1})
         layout = model.fit_transform(X)
-    return np.asarray(layout, dtype=np.float32)
+    # The sink holds the callback (a worker's pipes): the model must not keep it, so that
+    # it can be pickled (to the workers that transform) and transforms stay silent.
+    model.tqdm_kwds = {"disable": True}
+    return model, np.asarray(layout, dtype=np.float32)
 
 
 class _EpochSink:

@@ -34,6 +34,7 @@ from embedding_projector.compute.messages import (
 )
 from embedding_projector.compute.methods import run_job
 from embedding_projector.compute.progress import Progress, Stopped
+from embedding_projector.compute.spec import AnySpec, JobSpec
 from embedding_projector.compute.threads import limit_blas_threads
 from embedding_projector.errors import ProjectorError
 
@@ -101,7 +102,7 @@ def _run(task: Run | RunTimeline, commands: Connection, events: Connection, cach
             done = Done(task.job_id, None, {})
         else:
             vectors = np.load(task.vectors_path, mmap_mode="r")
-            result, meta = run_job(task.spec, vectors, controller)
+            result, meta = execute(task.spec, vectors, controller)
             _store(cache, task.cache_key, result, meta)
             done = Done(task.job_id, result, meta)
     except Stopped as stop:
@@ -116,6 +117,15 @@ def _run(task: Run | RunTimeline, commands: Connection, events: Connection, cach
         return True
     events.send(done)
     return True
+
+
+def execute(spec: AnySpec, X: np.ndarray, callback: Any) -> tuple[np.ndarray, dict[str, Any]]:
+    """Run a job's computation (a projection or an analysis); the array to cache, its meta."""
+    if not isinstance(spec, JobSpec):
+        from embedding_projector.compute import analyses
+
+        return analyses.run(X, spec, callback)
+    return run_job(spec, X, callback)
 
 
 def _run_timeline(task: RunTimeline, cache: Any, controller: _Controller) -> None:

@@ -13,6 +13,13 @@ with ``SIGBUS`` on the next touch, and Python cannot catch that. The vectors are
 once with ``pread`` (a short read is a :class:`FileChangedError` for that request) into
 the content-addressed copy the workers map anyway, in the cache dir, and the server maps
 that copy: it is only ever replaced whole, never changed in place.
+
+With a Dask cluster, an embedding whose file the workers can read in row ranges
+(``Embedding.source.rows``) is computed there: its key is the fingerprint the workers
+read, its jobs run on the cluster (:class:`.distributed.jobs.ClusterJobs`) and its
+neighbour index is sharded over their memory; this process reads its vectors only if
+the page asks for them. Other inputs (TSV, ``.npz``, ``.pt``, partitioned checkpoint
+tensors) stay on this machine.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from embedding_projector.compute import knn
 from embedding_projector.compute.cache import ResultCache
 from embedding_projector.compute.jobs import JobManager
 from embedding_projector.dataset.model import Embedding, TensorSource
+from embedding_projector.formats.rows import RowFile
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -38,8 +46,13 @@ log = logging.getLogger(__name__)
 class ComputeEngine:
     """One per server: owns the worker processes and what is built per embedding."""
 
-    def __init__(self, *, cache_dir: Path, n_workers: int) -> None:
+    def __init__(self, *, cache_dir: Path, n_workers: int, cluster: Any = None) -> None:
         self.jobs = JobManager(n_workers=n_workers, cache_dir=cache_dir)
+        self.cluster_jobs: Any = None
+        if cluster is not None:
+            from embedding_projector.compute.distributed.jobs import ClusterJobs
+
+            self.cluster_jobs = ClusterJobs(cluster, self.jobs.cache)
         self._built: dict[tuple[str, ...], Any] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._locks: defaultdict[tuple[str, ...], asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -49,8 +62,10 @@ class ComputeEngine:
         self.jobs.warm_up_umap()
 
     def close(self) -> None:
-        """Stop every worker (Ctrl-C, or the end of a test)."""
+        """Stop every worker (Ctrl-C, or the end of a test), and leave the cluster."""
         self.jobs.close()
+        if self.cluster_jobs is not None:
+            self.cluster_jobs.close()
 
     async def vectors(self, emb_id: str, embedding: Embedding) -> np.ndarray:
         """The vectors, as the server reads them: a map of our own copy (see the module)."""
@@ -70,6 +85,9 @@ class ComputeEngine:
 
     async def vectors_key(self, emb_id: str, embedding: Embedding) -> str:
         """The workers' key for these vectors (hashed and shared once)."""
+        rows = self._on_cluster(embedding)
+        if rows is not None:
+            return await self._once(("key", emb_id), lambda: self._register_elsewhere(rows))
         vectors = await self.vectors(emb_id, embedding)
         return await self._once(("key", emb_id), lambda: self.jobs.register(vectors))
 
@@ -82,9 +100,23 @@ class ComputeEngine:
 
     async def neighbor_index(self, emb_id: str, embedding: Embedding, *, spherize: bool) -> Any:
         """The exact kNN index of these vectors (built once per space)."""
-        vectors = await self.vectors(emb_id, embedding)
         key = ("knn", emb_id, str(spherize))
+        if self._on_cluster(embedding) is not None:
+            content = await self.vectors_key(emb_id, embedding)
+            return await self._once(
+                key, lambda: self.cluster_jobs.neighbor_index(content, spherize=spherize)
+            )
+        vectors = await self.vectors(emb_id, embedding)
         return await self._once(key, lambda: knn.build(vectors, spherize=spherize))
+
+    def _on_cluster(self, embedding: Embedding) -> RowFile | None:
+        """The row file the cluster reads, when there is a cluster and the format allows."""
+        return None if self.cluster_jobs is None else embedding.source.rows
+
+    def _register_elsewhere(self, rows: RowFile) -> str:
+        key: str = self.cluster_jobs.register(rows)
+        self.jobs.register_elsewhere(key, rows.shape, self.cluster_jobs)
+        return key
 
     def prefetch_neighbor_index(self, emb_id: str, embedding: Embedding) -> None:
         """Start building the (unspherized) kNN index now, so the first click finds it ready.

@@ -8,21 +8,32 @@ import { errorFromResponse } from './api_error';
 import { httpTransport } from './transport';
 import type { JobSocket, Transport } from './transport';
 import type {
+  ClustersRequest,
   CustomProjectionRequest,
   DriftRequest,
   EmbeddingInfo,
+  FaithfulnessRequest,
   JobStatus,
+  LayoutInfo,
   Metric,
   NeighborsResult,
   ProjectionRequest,
   RunInfo,
+  SelectRequest,
   ServerConfig,
   StepList,
   TimelineStarted,
+  TileIndex,
 } from './types';
 
 /** Bytes received so far and the total (null when the server did not say). */
 export type ProgressCallback = (loaded: number, total: number | null) => void;
+
+/** One tile of a layout: its rows' coordinates (count × dims) and their row indices. */
+export interface TileData {
+  positions: Float32Array;
+  rows: Int32Array;
+}
 
 export interface NeighborsQuery {
   k: number;
@@ -65,9 +76,15 @@ export class ApiClient {
     return new Float32Array(await this.bytes(`embeddings/${enc(id)}/vectors`, onProgress));
   }
 
-  /** The metadata table, as Arrow (one row per vector). */
-  async metadata(id: string, onProgress?: ProgressCallback): Promise<Table> {
-    return tableFromIPC(new Uint8Array(await this.bytes(`embeddings/${enc(id)}/metadata`, onProgress)));
+  /** The metadata table, as Arrow (one row per vector); only `columns`, when given. */
+  async metadata(id: string, onProgress?: ProgressCallback, columns?: readonly string[]): Promise<Table> {
+    const query = columns ? `?${new URLSearchParams(columns.map((c) => ['columns', c]))}` : '';
+    return tableFromIPC(new Uint8Array(await this.bytes(`embeddings/${enc(id)}/metadata${query}`, onProgress)));
+  }
+
+  /** The metadata (every column) of some rows, in that order. */
+  async rows(id: string, rows: Int32Array): Promise<Table> {
+    return tableFromIPC(new Uint8Array(await this.bytes(`embeddings/${enc(id)}/rows`, undefined, int32Body(rows))));
   }
 
   /** The atlas; its `url` is the caller's to revoke (`URL.revokeObjectURL`). */
@@ -92,11 +109,7 @@ export class ApiClient {
 
   /** Tell the server what is selected (Python's `show().selection` reads it back). */
   async putSelection(id: string, rows: Int32Array): Promise<void> {
-    await this.fetch(`embeddings/${enc(id)}/selection`, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/octet-stream' },
-      body: rows.slice().buffer,
-    });
+    await this.fetch(`embeddings/${enc(id)}/selection`, { ...int32Body(rows), method: 'PUT' });
   }
 
   async search(id: string, q: string, column: string, regex: boolean): Promise<Int32Array> {
@@ -144,6 +157,62 @@ export class ApiClient {
       body: JSON.stringify(request),
     };
     return new Float32Array(await this.bytes(`embeddings/${enc(id)}/custom-projection`, undefined, init));
+  }
+
+  /** Faithfulness of a finished layout: a job (see `jobResult`, `JobStatus.summary`). */
+  startFaithfulness(id: string, request: FaithfulnessRequest): Promise<JobStatus> {
+    return this.postJson(`embeddings/${enc(id)}/faithfulness`, request);
+  }
+
+  /** Clusters of a finished layout: a job whose result is int32 labels (`jobLabels`). */
+  startClusters(id: string, request: ClustersRequest): Promise<JobStatus> {
+    return this.postJson(`embeddings/${enc(id)}/clusters`, request);
+  }
+
+  async jobLabels(job: string): Promise<Int32Array> {
+    return new Int32Array(await this.bytes(`jobs/${enc(job)}/result`));
+  }
+
+  /** The custom projection registered as a layout (for tiles), without its coordinates. */
+  customLayout(id: string, request: CustomProjectionRequest): Promise<LayoutInfo> {
+    return this.json(`embeddings/${enc(id)}/custom-projection/layout`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(request),
+    });
+  }
+
+  /** Register a job's layout on the server (for tiles and selection by shape). */
+  jobLayout(job: string): Promise<LayoutInfo> {
+    return this.json(`jobs/${enc(job)}/layout`);
+  }
+
+  tileIndex(layout: string): Promise<TileIndex> {
+    return this.json(`layouts/${enc(layout)}/tiles`);
+  }
+
+  /** A tile at `depth` and integer `cell` (x, y or x, y, z). */
+  async tile(layout: string, depth: number, cell: readonly number[]): Promise<TileData> {
+    const [x, y, z] = cell;
+    const path = `layouts/${enc(layout)}/tiles/${depth}/${x}/${y}${z === undefined ? '' : `?z=${z}`}`;
+    const response = await this.fetch(path);
+    const [count = 0, dims = 2] = (response.headers.get('X-Shape') ?? '').split(',').map(Number);
+    const body = await response.arrayBuffer();
+    return {
+      positions: new Float32Array(body, 0, count * dims),
+      rows: new Int32Array(body, count * dims * 4, count),
+    };
+  }
+
+  /** The coordinates of some rows of a layout (rows × dims float32). */
+  async layoutPositions(layout: string, rows: Int32Array): Promise<Float32Array> {
+    return new Float32Array(await this.bytes(`layouts/${enc(layout)}/positions`, undefined, int32Body(rows)));
+  }
+
+  /** Every row of a layout drawn inside a rectangle or lasso, decided on the server. */
+  async selectInShape(layout: string, request: SelectRequest): Promise<Int32Array> {
+    const init = { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request) };
+    return new Int32Array(await this.bytes(`layouts/${enc(layout)}/select`, undefined, init));
   }
 
   job(job: string): Promise<JobStatus> {
@@ -216,6 +285,11 @@ async function readWithProgress(
     onProgress(loaded, total);
   }
   return loaded === buffer.length ? buffer.buffer : buffer.slice(0, loaded).buffer;
+}
+
+/** A POST of row indices as int32 bytes. */
+function int32Body(rows: Int32Array): RequestInit {
+  return { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: rows.slice().buffer };
 }
 
 function enc(part: string): string {

@@ -35,8 +35,15 @@ export type TimelineStarted = Schemas['TimelineStarted'];
 export type DriftRequest = Schemas['DriftRequest'];
 
 export type NeighborsResult = Schemas['Neighbors'];
+export type LayoutInfo = Schemas['LayoutInfo'];
+export type TileIndex = Schemas['TileIndex'];
+export type SelectRequest = Schemas['SelectRequest'];
 export type Metric = NonNullable<Schemas['NeighborQuery']['metric']>;
 export type CustomProjectionRequest = Schemas['CustomRequest'];
+export type FaithfulnessRequest = Schemas['FaithfulnessRequest'];
+export type ClustersRequest = Schemas['ClustersRequest'];
+export type FaithfulnessSummary = Schemas['FaithfulnessSummary'];
+export type ClustersSummary = Schemas['ClustersSummary'];
 
 /** A job has ended when its state is one of these. */
 export const FINAL_JOB_STATES: readonly JobState[] = ['done', 'failed', 'cancelled'];

@@ -228,9 +228,10 @@ function follow(started: TimelineStarted, mine: number, changed: (series: Series
   if (isActive(started.job)) {
     series.subscription = followJob(api, started.job, {
       onStatus,
-      onLayout: (positions, _iteration, step) => {
-        // A live layout of a step still computed (t-SNE, UMAP); results come by onStatus.
-        if (mine !== serial || step === null || series.final.has(step)) return;
+      onLayout: (positions, _iteration, sample, step) => {
+        // A live layout of a step still computed (t-SNE, UMAP); results come by onStatus. A
+        // sample of a layout (above the LOD threshold) is not a step's frame: it waits for them.
+        if (mine !== serial || sample !== null || step === null || series.final.has(step)) return;
         series.frames[step] = positions;
         changed(series);
       },

@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 from typing import Annotated, Literal
 
+import numpy as np
 from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect
 
+from embedding_projector.compute.tiles import sample_rows
 from embedding_projector.server.binary import OCTET_STREAM, array_response
 from embedding_projector.server.schemas import (
     ErrorFrame,
@@ -60,7 +62,12 @@ async def control_job(
 
 @router.websocket("/jobs/{job_id}/stream")
 async def stream_job(websocket: WebSocket, job_id: str) -> None:
-    """Status as JSON text frames; each new layout as ``{"type": "layout"}`` + float32 bytes."""
+    """Status as JSON text frames; each new layout as ``{"type": "layout"}`` + float32 bytes.
+
+    A layout of more rows than ``lod_threshold`` streams as a density-preserving sample: the
+    float32 frame holds the sampled rows' coordinates and an int32 frame of their indices
+    follows (``LayoutFrame.sample_of`` says so).
+    """
     state: ServerState = websocket.app.state.projector
     await websocket.accept()
     try:
@@ -69,16 +76,30 @@ async def stream_job(websocket: WebSocket, job_id: str) -> None:
         await websocket.send_text(ErrorFrame(message=str(exc)).model_dump_json())
         await websocket.close(code=1008)
         return
+    sample: np.ndarray | None = None
     with contextlib.suppress(WebSocketDisconnect, asyncio.CancelledError):
         async for event in events:
             coordinates = event.pop("coordinates")
             status = StatusFrame.model_validate({k: v for k, v in event.items() if k != "step"})
             await websocket.send_text(status.model_dump_json())
-            if coordinates is not None:
-                step = event["step"]
+            if coordinates is None:
+                continue
+            step = event["step"]
+            # A plain job's frame stays as it was: `step` only for timelines.
+            unset = {"step"} if step is None else None
+            n = len(coordinates)
+            if n <= state.lod_threshold:
                 header = LayoutFrame(iteration=status.iteration, shape=coordinates.shape, step=step)
-                # A plain job's frame stays as it was: `step` only for timelines.
-                unset = {"step"} if step is None else None
                 await websocket.send_text(header.model_dump_json(exclude=unset))
                 await websocket.send_bytes(coordinates.astype("<f4", copy=False).tobytes())
+                continue
+            if sample is None:  # the same rows all along: the page's points move, not change
+                sample = await asyncio.to_thread(sample_rows, n, state.layouts.capacity)
+            sampled = coordinates[sample].astype("<f4")
+            header = LayoutFrame(
+                iteration=status.iteration, shape=sampled.shape, sample_of=n, step=step
+            )
+            await websocket.send_text(header.model_dump_json(exclude=unset))
+            await websocket.send_bytes(sampled.tobytes())
+            await websocket.send_bytes(sample.astype("<i4").tobytes())
         await websocket.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Depends, Response
 
 from embedding_projector.compute import custom
@@ -12,9 +13,11 @@ from embedding_projector.dataset.model import Embedding
 from embedding_projector.dataset.search import search_rows
 from embedding_projector.errors import InvalidParameterError
 from embedding_projector.server.binary import OCTET_STREAM, array_response
+from embedding_projector.server.routes.layouts import layout_info
 from embedding_projector.server.schemas import (
     CustomRequest,
     JobStatus,
+    LayoutInfo,
     ProjectionRequest,
     binary_responses,
 )
@@ -65,11 +68,24 @@ def with_labels(params: dict[str, Any], embedding: Embedding) -> dict[str, Any]:
 )
 async def custom_projection(emb_id: str, request: CustomRequest, state: State) -> Response:
     """N × 2 float32 coordinates, at once (a few matrix-vector products)."""
+    return array_response(await custom_layout(state, emb_id, request))
+
+
+@router.post("/embeddings/{emb_id}/custom-projection/layout")
+async def custom_projection_layout(emb_id: str, request: CustomRequest, state: State) -> LayoutInfo:
+    """The same projection, registered as a layout and described (its coordinates stay on
+    the server: above ``lod_threshold`` points the page loads its tiles)."""
+    positions = await custom_layout(state, emb_id, request)
+    return layout_info(state, await asyncio.to_thread(state.layouts.add, positions))
+
+
+async def custom_layout(state: ServerState, emb_id: str, request: CustomRequest) -> np.ndarray:
+    """The custom projection's N × 2 float32 layout (computed in a thread)."""
     embedding = state.embedding(emb_id)
     table = embedding.metadata
     vectors = await state.compute.vectors(emb_id, embedding)
 
-    def compute() -> Any:
+    def compute() -> np.ndarray:
         ends = {
             name: search_rows(
                 table, query.column or table.column_names[0], query.text, regex=query.regex
@@ -83,4 +99,5 @@ async def custom_projection(emb_id: str, request: CustomRequest, state: State) -
         }
         return custom.run(vectors, spherize=request.spherize, **ends)
 
-    return array_response(await asyncio.to_thread(compute))
+    layout: np.ndarray = await asyncio.to_thread(compute)
+    return layout
