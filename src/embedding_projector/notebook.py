@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
+import re
 import shlex
 import shutil
 import tempfile
@@ -122,7 +123,11 @@ def show(
     ----------
     vectors
         ``N x D`` numbers: a numpy array, nested lists, a PyTorch tensor, a pandas or
-        polars DataFrame or a pyarrow Table of numeric columns.
+        polars DataFrame or a pyarrow Table of numeric columns. Or a training timeline:
+        a list of such arrays, or a dict of them (``{"step 0": X0, "step 1000": X1}``),
+        oldest first, the same rows in each; the page then has a step slider. Keys that
+        end in increasing numbers give the steps those numbers, else steps count 0, 1, ….
+        ``metadata``, ``images`` and ``labels`` describe the rows of the last one.
     metadata
         Per-row metadata: a list of labels, a dict of columns, a pandas or polars
         DataFrame, or a pyarrow Table.
@@ -150,9 +155,10 @@ def show(
     """
     from embedding_projector.formats.arrays import float32_matrix
 
-    matrix = float32_matrix(_numeric(vectors))
-    table = _metadata_table(metadata, labels, matrix.shape[0])
-    folder = _session_logdir(name, matrix, table, images)
+    steps = _steps(name, vectors) if _is_timeline(vectors) else [(name, vectors)]
+    matrices = [(tensor, float32_matrix(_numeric(X))) for tensor, X in steps]
+    table = _metadata_table(metadata, labels, matrices[-1][1].shape[0])
+    folder = _session_logdir(name, matrices, table, images)
     if _in_notebook() or in_marimo():
         return _widget(open_path(folder), height=height, projection=projection)
     return serve(folder, port=port, open_browser=open_browser, height=height, projection=projection)
@@ -267,8 +273,32 @@ def _one_per_row(what: str, values: Any, n_rows: int) -> Any:
     return values
 
 
-def _session_logdir(name: str, matrix: np.ndarray, metadata: Any, images: Any) -> Path:
-    """A log dir in the cache holding these data, named by their content.
+def _is_timeline(vectors: Any) -> bool:
+    """A dict of arrays, or a list of 2-D arrays (a list of rows is one array)."""
+    if isinstance(vectors, dict):
+        return True
+    return isinstance(vectors, list) and bool(vectors) and all(np.ndim(X) == 2 for X in vectors)
+
+
+def _steps(name: str, timeline: list[Any] | dict[Any, Any]) -> list[tuple[str, Any]]:
+    """The tensors of a timeline, named as ``add_embedding`` names its steps (``name:01000``)."""
+    items = list(timeline.items()) if isinstance(timeline, dict) else list(enumerate(timeline))
+    if len(items) < 2:
+        raise InvalidParameterError(
+            f"a timeline needs two or more steps, got {len(items)}; give one array for one step"
+        )
+    found = [re.search(r"(\d+)\s*$", str(key)) for key, _ in items]
+    numbers = [int(m.group(1)) if m else -1 for m in found]
+    if any(m is None for m in found) or numbers != sorted(set(numbers)):
+        numbers = list(range(len(items)))  # keys without increasing numbers: their order
+    return [(f"{name}:{n:05d}", X) for n, (_, X) in zip(numbers, items, strict=True)]
+
+
+def _session_logdir(
+    name: str, matrices: list[tuple[str, np.ndarray]], metadata: Any, images: Any
+) -> Path:
+    """A log dir in the cache holding these data, named by their content (one tensor, or
+    the steps of a timeline: metadata and images go with the last).
 
     Showing the same data again reuses it, so computed projections come from the cache.
     """
@@ -278,10 +308,11 @@ def _session_logdir(name: str, matrix: np.ndarray, metadata: Any, images: Any) -
     from embedding_projector.projector import save_embeddings
 
     digest = xxhash.xxh3_128(name.encode())
-    digest.update(f"{matrix.shape}".encode())
-    digest.update(matrix.data.cast("B"))
+    for tensor, matrix in matrices:
+        digest.update(f"{tensor}{matrix.shape}".encode())
+        digest.update(matrix.data.cast("B"))
     if metadata is not None:
-        digest.update(metadata_to_tsv(metadata, matrix.shape[0]))
+        digest.update(metadata_to_tsv(metadata, matrices[-1][1].shape[0]))
     if images is not None:
         digest.update(np.ascontiguousarray(np.asarray(images)).tobytes())
     folder = default_cache_dir() / "sessions" / digest.hexdigest()[:20]
@@ -289,7 +320,10 @@ def _session_logdir(name: str, matrix: np.ndarray, metadata: Any, images: Any) -
         folder.parent.mkdir(parents=True, exist_ok=True)
         building = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".building-"))
         try:
-            save_embeddings(building, name, matrix, metadata=metadata, images=images)
+            for tensor, matrix in matrices[:-1]:
+                save_embeddings(building, tensor, matrix)
+            tensor, matrix = matrices[-1]
+            save_embeddings(building, tensor, matrix, metadata=metadata, images=images)
             if not folder.exists():
                 building.rename(folder)  # whole or nothing: a half-written folder is never used
         finally:

@@ -74,6 +74,22 @@ def test_fit_on_a_sample_place_the_rest(
     np.testing.assert_array_equal(layout, again)
 
 
+def test_a_sampled_fit_continues_a_given_start(labelled: tuple[np.ndarray, np.ndarray]) -> None:
+    """A timeline's step above the sample threshold starts from the previous step's layout."""
+    X, _ = labelled
+    params = {"n_iter": 250}
+    previous = sample.run("tsne", X, size=600, dims=2, seed=0, params=params)
+    turned = previous @ np.array([[0, 1], [-1, 0]], dtype=np.float32)  # a quarter turn
+    continued = sample.run("tsne", X, size=600, dims=2, seed=0, params=params, init=turned)
+    fresh = sample.run("tsne", X, size=600, dims=2, seed=0, params=params)
+
+    def agreement(layout: np.ndarray) -> float:  # with the start, axis by axis, unaligned
+        return min(abs(np.corrcoef(layout[:, k], turned[:, k])[0, 1]) for k in (0, 1))
+
+    assert agreement(continued) > 0.9
+    assert agreement(fresh) < 0.5
+
+
 def test_a_stop_during_the_fit_leaves_no_partial_layout(
     labelled: tuple[np.ndarray, np.ndarray],
 ) -> None:

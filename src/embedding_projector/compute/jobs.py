@@ -43,7 +43,7 @@ import os
 import threading
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,7 @@ from embedding_projector.compute.jobstate import (
     Job,
     JobExpiredError,
     JobNotReadyError,
+    TimelineJob,
     Watcher,
 )
 from embedding_projector.compute.messages import (
@@ -65,7 +66,6 @@ from embedding_projector.compute.messages import (
     Event,
     JobEvent,
     Ready,
-    Run,
     Warmed,
     WarmUp,
 )
@@ -189,11 +189,7 @@ class JobManager:
         as :meth:`submit` is; returns the job id, ``done`` at once on a cache hit.
         """
         path, shape, runner = self._registered(vectors)
-        if runner is not None:
-            raise InvalidParameterError(
-                "faithfulness and clusters are computed on this machine only, and these "
-                "vectors are on the Dask cluster"
-            )
+        _here_only(runner, "faithfulness and clusters are")
         return self._enqueue(vectors, path, analysis(shape[0]))
 
     def vectors_of(self, job_id: str) -> str:
@@ -244,6 +240,69 @@ class JobManager:
                 self._dispatch()
                 self._fail_queue_if_no_worker()
         return job.id
+
+    def submit_timeline(self, steps: Sequence[str], spec: dict[str, Any]) -> str:
+        """Queue a timeline job over ``steps`` (keys from :meth:`register`, oldest first, all
+        of one shape): ``spec`` as for :meth:`submit`, or a drift's (see
+        :func:`.timeline_job.parse_timeline`). Blocking like :meth:`submit`. Every step in the
+        cache makes it ``done`` at once. Returns the job id.
+
+        Raises
+        ------
+        InvalidParameterError
+            For an invalid spec, fewer than two steps, steps of different shapes, or
+            steps on the Dask cluster (timelines run on this machine only).
+        NotFoundError
+            For an unknown vectors key.
+        """
+        from embedding_projector.compute import timeline_job
+
+        registered = [self._registered(key) for key in steps]
+        for _, _, runner in registered:
+            _here_only(runner, "timelines and drift are")
+        shapes = {shape for _, shape, _ in registered}
+        if len(steps) < timeline_job.MIN_STEPS or len(shapes) != 1:
+            raise InvalidParameterError(
+                f"a timeline needs at least {timeline_job.MIN_STEPS} steps of one shape, got "
+                f"{len(steps)} of shapes {sorted(shapes)}"
+            )
+        parsed = timeline_job.parse_timeline(spec, *registered[0][1])
+        keys = tuple(timeline_job.step_keys(parsed, list(steps)))
+        with self._cache_reads:  # one read at a time: see submit()
+            found = [self.cache.get(key) for key in keys]
+        with self._lock:
+            self._check_open()
+            cache_key = result_key({"timeline": list(keys)})
+            twin = self._unfinished_twin(cache_key, parsed.components)
+            if twin is not None:
+                return twin.id
+            paths = tuple(path for path, _, _ in registered)
+            job = TimelineJob(self._new_id(), parsed, cache_key, paths, keys, on_end=self._retire)
+            self._jobs[job.id] = job
+            if all(hit is not None for hit in found):
+                job.finish_steps_cached([hit for hit in found if hit is not None])
+            else:
+                self._queue.append(job)
+                self._dispatch()
+                self._fail_queue_if_no_worker()
+        return job.id
+
+    def step_result(self, job_id: str, step: int) -> np.ndarray:
+        """A timeline's step as shown, ``(N, dims)`` float32 (``(N, 2)`` for drift).
+
+        Raises
+        ------
+        JobNotReadyError
+            When the step has no layout (yet), or the job is no timeline.
+        """
+        with self._lock:
+            job = self._job(job_id)
+            if not isinstance(job, TimelineJob):
+                raise JobNotReadyError(f"job {job_id} is a {job.spec.method} job, not a timeline")
+            layout = job.step_layout(step)
+        if layout is None:
+            raise JobNotReadyError(f"step {step} of job {job_id} has no result yet ({job.state})")
+        return layout
 
     def warm_up_umap(self) -> None:
         """Compile UMAP's kernels in the background, in all workers but one.
@@ -298,9 +357,10 @@ class JobManager:
         try:
             while True:
                 with self._lock:
-                    event = job.event(watcher)
-                yield event
-                if event["state"] in TERMINAL:
+                    events = job.events(watcher)
+                for event in events:
+                    yield event
+                if events[-1]["state"] in TERMINAL:
                     return
                 await watcher.wait()
         finally:
@@ -483,7 +543,7 @@ class JobManager:
             idle.remove(chosen)
             self._running[chosen] = job
             job.start(chosen)
-            chosen.send(Run(job.id, job.spec, job.vectors_path, job.cache_key))
+            chosen.send(job.command())
         if self._warm_wanted:
             warmed = sum(w in self._warm or w in self._warming for w in workers)
             for candidate in idle:
@@ -507,6 +567,14 @@ class JobManager:
             return
         while self._queue:
             self._queue.popleft().end("failed", error="worker processes fail to start")
+
+
+def _here_only(runner: Any, what: str) -> None:
+    """Refuse work done on this machine only (``what`` it is) for vectors on the Dask cluster."""
+    if runner is not None:
+        raise InvalidParameterError(
+            f"{what} computed on this machine only, and these vectors are on the Dask cluster"
+        )
 
 
 __all__ = [

@@ -76,6 +76,7 @@ def fit(
     labels: Any = None,
     n_jobs: int = 1,
     placing: int = 0,
+    init: np.ndarray | None = None,
     callback: Callback | None = None,
 ) -> tuple[Any, np.ndarray]:
     """Fit ``method`` ("tsne" or "umap") on the sample ``X``; returns the model and its layout.
@@ -85,6 +86,7 @@ def fit(
     neighbours are found by pynndescent, whose batched queries place rows ~3x faster than
     openTSNE's default (Annoy, one query at a time in Python) but whose kernels numba
     compiles once per process (tens of seconds to minutes): worth it for millions of rows.
+    ``init``: the sample's layout to start from (a timeline's previous step), or None.
     """
     if method == "tsne":
         embedding = tsne.fit(
@@ -94,11 +96,12 @@ def fit(
             labels=labels,
             n_jobs=n_jobs,
             neighbors="pynndescent" if placing > SAMPLE_ABOVE else "auto",
+            init=init,
             callback=callback,
             **params,
         )
         return embedding, np.asarray(embedding, dtype=np.float32)
-    return umap.fit(X, n_components=dims, random_state=seed, callback=callback, **params)
+    return umap.fit(X, n_components=dims, random_state=seed, init=init, callback=callback, **params)
 
 
 def transform(method: str, model: Any, X: np.ndarray) -> np.ndarray:
@@ -116,6 +119,7 @@ def run(
     params: dict[str, Any],
     labels: Any = None,
     n_jobs: int = 1,
+    init: np.ndarray | None = None,
     callback: Callback | None = None,
 ) -> np.ndarray:
     """Fit on ``size`` rows drawn by ``seed``, place all the others; the layout of all rows.
@@ -134,6 +138,10 @@ def run(
         t-SNE's supervision labels, one per row of ``X`` (the sample's are used).
     n_jobs
         Threads of the fit.
+    init
+        ``(N, dims)`` layout of all rows to start from (a timeline's previous step): the
+        fit starts from its sampled rows' (the same rows at every step: ``seed`` draws
+        them), the others are placed anew.
     callback
         Progress: the fit's, then one report per block placed. No intermediate layout is
         reported (the fit's holds the sample's rows only); a stop raises
@@ -158,6 +166,7 @@ def run(
             labels=sample_labels,
             n_jobs=n_jobs,
             placing=X.shape[0] - size,
+            init=None if init is None else np.asarray(init)[rows],
             callback=quiet,
         )
     except Stopped:

@@ -45,6 +45,9 @@ class JobSpec:
         PCA only: the components shown, as indices into the 10 computed.
     labels
         t-SNE only: the supervision labels, or None.
+    init
+        t-SNE and UMAP: the layout to start from (a timeline's previous step), or None.
+        Not part of :meth:`cache_parts`: a timeline keys its steps by the previous one's key.
     """
 
     method: str
@@ -54,6 +57,7 @@ class JobSpec:
     params: dict[str, Any] = field(default_factory=dict)
     components: tuple[int, ...] = ()
     labels: list[Any] | None = None
+    init: np.ndarray | None = None
 
     def cache_parts(self, vectors_key: str) -> dict[str, Any]:
         """Everything that determines the result, for :func:`.cache.result_key`."""

@@ -36,6 +36,7 @@ from embedding_projector.server.routes import (
     search,
     selection,
     steps,
+    timeline,
 )
 from embedding_projector.server.schemas import (
     ERROR_RESPONSES,
@@ -106,8 +107,8 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
         projection methods with their parameters' defaults and ranges."""
         return server_config
 
-    routers = (embeddings, steps, search, bookmarks, neighbors, projections, jobs, layouts)
-    for module in (*routers, selection, analyses):
+    routers = (embeddings, steps, timeline, search, bookmarks, neighbors, projections, jobs)
+    for module in (*routers, layouts, selection, analyses):
         api.include_router(module.router)
     app.include_router(api)
 

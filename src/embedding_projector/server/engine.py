@@ -91,6 +91,13 @@ class ComputeEngine:
         vectors = await self.vectors(emb_id, embedding)
         return await self._once(("key", emb_id), lambda: self.jobs.register(vectors))
 
+    async def step_key(self, emb_id: str, embedding: Embedding, index: int) -> str:
+        """The workers' key for the vectors of one step (read, hashed and shared once)."""
+        if embedding.steps[index].default:
+            return await self.vectors_key(emb_id, embedding)
+        vectors = await self.step_vectors(emb_id, embedding, index)
+        return await self._once(("key", emb_id, str(index)), lambda: self.jobs.register(vectors))
+
     async def neighbor_index(self, emb_id: str, embedding: Embedding, *, spherize: bool) -> Any:
         """The exact kNN index of these vectors (built once per space)."""
         key = ("knn", emb_id, str(spherize))

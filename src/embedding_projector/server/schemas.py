@@ -247,10 +247,13 @@ class ClustersSummary(Answer):
 
 
 class JobStatus(Answer):
-    """A job: a projection, or a reading of a layout (``compute.jobstate.Job.status``)."""
+    """A job: a projection, a reading of a layout, or a timeline
+    (``compute.jobstate.Job.status``)."""
 
     id: str
-    method: MethodName | AnalysisName
+    method: MethodName | AnalysisName | Literal["drift"] = Field(
+        description="`drift`: a timeline job of per-point drift, not a layout."
+    )
     dims: int = Field(description="Columns of the layout made (a projection) or read.")
     state: JobState
     paused: bool
@@ -264,6 +267,10 @@ class JobStatus(Answer):
     components: list[int] | None = Field(None, description="PCA: the components shown.")
     explained_variance_ratio: list[float] | None = Field(
         None, description="PCA: the share of the variance of each of the first 10 components."
+    )
+    steps: int | None = Field(None, description="Timelines: how many steps it has.")
+    steps_done: list[int] | None = Field(
+        None, description="Timelines: the steps (0 = its first) whose result is ready."
     )
     summary: FaithfulnessSummary | ClustersSummary | None = Field(
         None, description="A finished faithfulness or clusters job: what it found."
@@ -287,6 +294,37 @@ class LayoutFrame(Answer):
         description="The layout has this many rows, more than `lod_threshold`: the float32 "
         "frame holds a sample of them, and an int32 frame of the sampled rows follows it.",
     )
+    step: int | None = Field(
+        None, description="Timelines: the step (0 = its first) these coordinates are of."
+    )
+
+
+class LeftOut(Answer):
+    """A step of the embedding that a timeline leaves out, and why."""
+
+    index: int = Field(description="The step's index in `GET /api/embeddings/{id}/steps`.")
+    label: str
+    message: str
+
+
+class TimelineStarted(Answer):
+    """A timeline job over the steps that can be aligned, and the steps left out."""
+
+    job: JobStatus
+    steps: list[int] = Field(
+        description="Index (as in `GET /api/embeddings/{id}/steps`) of each step of the job, "
+        "oldest first: step `s` of the job is embedding step `steps[s]`."
+    )
+    left_out: list[LeftOut]
+
+
+class DriftRequest(BaseModel):
+    """Per-point drift over the steps: neighbours kept from the previous step and the last."""
+
+    model_config = FORBID
+
+    k: int = Field(10, ge=1, description="Nearest neighbours per point (in the original space).")
+    metric: Metric = "cosine"
 
 
 class ErrorFrame(Answer):

@@ -10,6 +10,7 @@ import type { JobSocket, Transport } from './transport';
 import type {
   ClustersRequest,
   CustomProjectionRequest,
+  DriftRequest,
   EmbeddingInfo,
   FaithfulnessRequest,
   JobStatus,
@@ -20,6 +21,8 @@ import type {
   RunInfo,
   SelectRequest,
   ServerConfig,
+  StepList,
+  TimelineStarted,
   TileIndex,
 } from './types';
 
@@ -129,11 +132,22 @@ export class ApiClient {
   }
 
   submitProjection(id: string, request: ProjectionRequest): Promise<JobStatus> {
-    return this.json(`embeddings/${enc(id)}/projections`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(request),
-    });
+    return this.postJson(`embeddings/${enc(id)}/projections`, request);
+  }
+
+  /** The steps of an embedding (its checkpoints), oldest first. */
+  steps(id: string): Promise<StepList> {
+    return this.json(`embeddings/${enc(id)}/steps`);
+  }
+
+  /** A timeline job: every step that can be aligned, projected so they morph into each other. */
+  submitTimeline(id: string, request: ProjectionRequest): Promise<TimelineStarted> {
+    return this.postJson(`embeddings/${enc(id)}/timeline`, request);
+  }
+
+  /** A drift job: per point and step, the share of its neighbours kept (N × 2 per step). */
+  submitDrift(id: string, request: DriftRequest): Promise<TimelineStarted> {
+    return this.postJson(`embeddings/${enc(id)}/drift`, request);
   }
 
   async customProjection(id: string, request: CustomProjectionRequest): Promise<Float32Array> {
@@ -207,6 +221,11 @@ export class ApiClient {
 
   async jobResult(job: string, onProgress?: ProgressCallback): Promise<Float32Array> {
     return new Float32Array(await this.bytes(`jobs/${enc(job)}/result`, onProgress));
+  }
+
+  /** One step of a timeline job. */
+  async stepResult(job: string, step: number): Promise<Float32Array> {
+    return new Float32Array(await this.bytes(`jobs/${enc(job)}/result?step=${step}`));
   }
 
   async cancelJob(job: string): Promise<void> {

@@ -18,9 +18,9 @@ export interface LayoutSample {
 
 export interface JobListener {
   onStatus: (status: JobStatus) => void;
-  /** An intermediate layout (N × dims float32) at an iteration; or, for a layout above the
-   * LOD threshold, the coordinates of `sample.rows` of it. */
-  onLayout: (positions: Float32Array, iteration: number, sample: LayoutSample | null) => void;
+  /** An intermediate layout (N × dims float32) at an iteration, or, for a layout above the
+   * LOD threshold, the coordinates of `sample.rows` of it; of `step`, for timelines. */
+  onLayout: (positions: Float32Array, iteration: number, sample: LayoutSample | null, step: number | null) => void;
 }
 
 export interface JobSubscription {
@@ -63,7 +63,7 @@ export function followJob(api: ApiClient, started: JobStatus, listener: JobListe
       if (status.state === 'running') {
         try {
           const layout = await api.jobResult(job);
-          if (!closed) listener.onLayout(layout, status.iteration ?? 0, null);
+          if (!closed) listener.onLayout(layout, status.iteration ?? 0, null, null);
         } catch (error) {
           // 409: no layout yet (the k-NN phase of t-SNE, say).
           if (!(error instanceof ApiError && error.status === 409)) throw error;
@@ -93,13 +93,14 @@ export function followJob(api: ApiClient, started: JobStatus, listener: JobListe
       else onStatus(frame);
     } else if (pendingLayout) {
       const { iteration, sample_of: of } = pendingLayout;
+      const step = pendingLayout.step ?? null;
       if (of === null || of === undefined) {
-        listener.onLayout(new Float32Array(data), iteration ?? 0, null);
+        listener.onLayout(new Float32Array(data), iteration ?? 0, null, step);
         pendingLayout = null;
       } else if (!pendingPositions) {
         pendingPositions = new Float32Array(data);
       } else {
-        listener.onLayout(pendingPositions, iteration ?? 0, { rows: new Int32Array(data), of });
+        listener.onLayout(pendingPositions, iteration ?? 0, { rows: new Int32Array(data), of }, step);
         pendingLayout = pendingPositions = null;
       }
     }

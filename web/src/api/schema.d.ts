@@ -134,6 +134,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/embeddings/{emb_id}/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Drift
+         * @description Per point and step, the share of its k nearest neighbours (exact, in the original
+         *     space) kept from the previous step and from the last: a timeline job whose step `s` is
+         *     N × 2 float32 (NaN at the first step, which has no previous one).
+         */
+        post: operations["start_drift_api_embeddings__emb_id__drift_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/embeddings/{emb_id}/faithfulness": {
         parameters: {
             query?: never;
@@ -353,6 +375,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/embeddings/{emb_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Timeline
+         * @description Every step that can be aligned, projected so that the steps can be morphed into each
+         *     other: PCA on one basis fitted on all steps; t-SNE and UMAP each step started from the
+         *     previous step's layout. Each step is streamed (`WS /api/jobs/{job}/stream`) and cached as
+         *     it is done; steps already computed come from the cache.
+         */
+        post: operations["start_timeline_api_embeddings__emb_id__timeline_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/embeddings/{emb_id}/vectors": {
         parameters: {
             query?: never;
@@ -448,6 +493,9 @@ export interface paths {
         /**
          * Job Result
          * @description The layout, float32 N × dims (a cancelled job's last one); 409 until there is one.
+         *
+         *     Timelines: `step` (0 = the job's first) chooses the step (without it, the newest done);
+         *     a drift job's steps are N × 2 (kept from the previous step, kept from the last).
          */
         get: operations["job_result_api_jobs__job_id__result_get"];
         put?: never;
@@ -719,6 +767,24 @@ export interface components {
             up: components["schemas"]["AxisQuery"];
         };
         /**
+         * DriftRequest
+         * @description Per-point drift over the steps: neighbours kept from the previous step and the last.
+         */
+        DriftRequest: {
+            /**
+             * K
+             * @description Nearest neighbours per point (in the original space).
+             * @default 10
+             */
+            k?: number;
+            /**
+             * Metric
+             * @default cosine
+             * @enum {string}
+             */
+            metric?: "cosine" | "euclidean";
+        };
+        /**
          * EmbeddingInfo
          * @description An embedding of the workspace.
          */
@@ -870,7 +936,8 @@ export interface components {
         };
         /**
          * JobStatus
-         * @description A job: a projection, or a reading of a layout (``compute.jobstate.Job.status``).
+         * @description A job: a projection, a reading of a layout, or a timeline
+         *     (``compute.jobstate.Job.status``).
          */
         JobStatus: {
             /**
@@ -908,8 +975,11 @@ export interface components {
             iteration: number | null;
             /** Message */
             message: string | null;
-            /** Method */
-            method: ("pca" | "tsne" | "umap") | ("faithfulness" | "clusters");
+            /**
+             * Method
+             * @description `drift`: a timeline job of per-point drift, not a layout.
+             */
+            method: ("pca" | "tsne" | "umap") | ("faithfulness" | "clusters") | "drift";
             /** Paused */
             paused: boolean;
             /**
@@ -922,6 +992,16 @@ export interface components {
              * @enum {string}
              */
             state: "queued" | "running" | "cancelling" | "done" | "failed" | "cancelled";
+            /**
+             * Steps
+             * @description Timelines: how many steps it has.
+             */
+            steps: number | null;
+            /**
+             * Steps Done
+             * @description Timelines: the steps (0 = its first) whose result is ready.
+             */
+            steps_done: number[] | null;
             /**
              * Summary
              * @description A finished faithfulness or clusters job: what it found.
@@ -946,6 +1026,12 @@ export interface components {
                 number,
                 number
             ];
+            /**
+             * Step
+             * @description Timelines: the step (0 = its first) these coordinates are of.
+             * @default null
+             */
+            step: number | null;
             /**
              * Type
              * @default layout
@@ -988,6 +1074,21 @@ export interface components {
              * @description More rows than `lod_threshold`: the page loads tiles (`GET /api/layouts/{id}/tiles`), not every coordinate.
              */
             tiled: boolean;
+        };
+        /**
+         * LeftOut
+         * @description A step of the embedding that a timeline leaves out, and why.
+         */
+        LeftOut: {
+            /**
+             * Index
+             * @description The step's index in `GET /api/embeddings/{id}/steps`.
+             */
+            index: number;
+            /** Label */
+            label: string;
+            /** Message */
+            message: string;
         };
         /**
          * MethodInfo
@@ -1273,8 +1374,11 @@ export interface components {
             iteration: number | null;
             /** Message */
             message: string | null;
-            /** Method */
-            method: ("pca" | "tsne" | "umap") | ("faithfulness" | "clusters");
+            /**
+             * Method
+             * @description `drift`: a timeline job of per-point drift, not a layout.
+             */
+            method: ("pca" | "tsne" | "umap") | ("faithfulness" | "clusters") | "drift";
             /** Paused */
             paused: boolean;
             /**
@@ -1287,6 +1391,18 @@ export interface components {
              * @enum {string}
              */
             state: "queued" | "running" | "cancelling" | "done" | "failed" | "cancelled";
+            /**
+             * Steps
+             * @description Timelines: how many steps it has.
+             * @default null
+             */
+            steps: number | null;
+            /**
+             * Steps Done
+             * @description Timelines: the steps (0 = its first) whose result is ready.
+             * @default null
+             */
+            steps_done: number[] | null;
             /**
              * Summary
              * @description A finished faithfulness or clusters job: what it found.
@@ -1447,6 +1563,20 @@ export interface components {
              * @description Rows in the tile and every tile below it.
              */
             total: number[];
+        };
+        /**
+         * TimelineStarted
+         * @description A timeline job over the steps that can be aligned, and the steps left out.
+         */
+        TimelineStarted: {
+            job: components["schemas"]["JobStatus"];
+            /** Left Out */
+            left_out: components["schemas"]["LeftOut"][];
+            /**
+             * Steps
+             * @description Index (as in `GET /api/embeddings/{id}/steps`) of each step of the job, oldest first: step `s` of the job is embedding step `steps[s]`.
+             */
+            steps: number[];
         };
         /** TsneParams */
         TsneParams: {
@@ -1874,6 +2004,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LayoutInfo"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_drift_api_embeddings__emb_id__drift_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                emb_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DriftRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineStarted"];
                 };
             };
             /** @description The request cannot be served (see `code`). */
@@ -2443,6 +2617,50 @@ export interface operations {
             };
         };
     };
+    start_timeline_api_embeddings__emb_id__timeline_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                emb_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PcaRequest"] | components["schemas"]["TsneRequest"] | components["schemas"]["UmapRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineStarted"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_vectors_api_embeddings__emb_id__vectors_get: {
         parameters: {
             query?: {
@@ -2667,7 +2885,9 @@ export interface operations {
     };
     job_result_api_jobs__job_id__result_get: {
         parameters: {
-            query?: never;
+            query?: {
+                step?: number | null;
+            };
             header?: never;
             path: {
                 job_id: string;

@@ -29,6 +29,11 @@ export type StatusFrame = Schemas['StatusFrame'];
 export type LayoutFrame = Schemas['LayoutFrame'];
 export type ErrorFrame = Schemas['ErrorFrame'];
 
+export type StepInfo = Schemas['StepInfo'];
+export type StepList = Schemas['StepList'];
+export type TimelineStarted = Schemas['TimelineStarted'];
+export type DriftRequest = Schemas['DriftRequest'];
+
 export type NeighborsResult = Schemas['Neighbors'];
 export type LayoutInfo = Schemas['LayoutInfo'];
 export type TileIndex = Schemas['TileIndex'];

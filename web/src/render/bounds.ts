@@ -119,10 +119,11 @@ export function applyNormalization(
  *
  * The result always has three columns: the GPU attribute keeps one shape, so a 2D layout can
  * animate into a 3D one. A new array every time: deck.gl notices a new layout by the array's
- * identity.
+ * identity. `frame`, when given, is centred and scaled instead of the layout's own bounds: the
+ * steps of a timeline share one frame, so a cloud that grows is drawn growing.
  */
-export function normalizePositions(positions: Float32Array, dims: Dims): NormalizedLayout {
-  const raw = computeBounds(positions, dims);
+export function normalizePositions(positions: Float32Array, dims: Dims, frame?: Bounds): NormalizedLayout {
+  const raw = frame ?? computeBounds(positions, dims);
   const normalization = normalizationOf(raw);
   const { positions: result, radius } = applyNormalization(positions, dims, normalization);
   return { positions: result, bounds: normalizeBounds(raw, normalization), radius, normalization };

@@ -4,8 +4,9 @@ export type { LayoutTransition, PartialLayout, ScatterPlotOptions, ShapeQuery } 
 export type { TileTree } from './level_of_detail';
 export type { TileRows, TileSource } from './tile_set';
 export type { Camera, Camera2D, Camera3D } from './camera';
-export type { Dims } from './bounds';
-export { equalizeAxes } from './bounds';
+export type { Bounds, Dims } from './bounds';
+export { computeBounds, equalizeAxes } from './bounds';
+export { lerpArray } from './motion';
 export { declutter, measureLabel } from './label_layout';
 export { DENSITY_DEFAULT_FROM } from './density_layer';
 export type { LabelBox } from './label_layout';

@@ -274,12 +274,12 @@ export class ScatterPlot {
    * Show a layout: N × dims float32 coordinates, row-major. With the same N as before the points
    * move smoothly to their new places; a change of dims switches the 2D / 3D view and refits it.
    */
-  setPoints(positions: Float32Array, dims: Dims, transition: LayoutTransition = {}): void {
+  setPoints(positions: Float32Array, dims: Dims, transition: LayoutTransition = {}, frame?: Bounds): void {
     this.assertAlive();
     const n = countPoints(positions, dims);
     const sameSet = n === this.n && n > 0;
     const switchView = !sameSet || dims !== this.dimsValue;
-    const layout = normalizePositions(positions, dims);
+    const layout = normalizePositions(positions, dims, frame);
     const duration = sameSet ? (transition.durationMs ?? DEFAULT_TRANSITION_MS) : 0;
     const now = performance.now();
     const easing = transition.easing === 'linear' ? linear : easeInOutCubic;

@@ -7,7 +7,7 @@ import { cellText, cells, prefersCategorical, sequencePairs } from '../data/colu
 import type { Column } from '../data/columns';
 import type { LocalVectors } from '../data/local_compute';
 import { colorByCodes, colorByColumn, colorByNumber } from '../render';
-import type { ColorMapping, Dims, LayoutTransition, ScatterPlot, SelectionMode, ThemeName } from '../render';
+import type { Bounds, ColorMapping, Dims, LayoutTransition, ScatterPlot, SelectionMode, ThemeName } from '../render';
 import type { AnalysisState, ClustersResult, FaithfulnessResult, LayoutSource } from './map_reading';
 import { DEFAULT_FAITHFULNESS_K } from './map_reading';
 import type { Bookmark } from './bookmarks';
@@ -20,6 +20,8 @@ export interface Layout {
   dims: Dims;
   kind: ProjectionKind;
   transition: LayoutTransition;
+  /** The frame the plot fits instead of the layout's own bounds (the steps of a timeline). */
+  frame?: Bounds | undefined;
   /** A layout of more points than the server's `lod_threshold`: the page draws its tiles. */
   server?: { info: LayoutInfo; index: TileIndex };
   /** `positions` are those of these rows only: a sample of a layout above the threshold that
@@ -80,6 +82,8 @@ class AppStore {
   embedding = $state.raw<EmbeddingInfo | null>(null);
   local = $state.raw<LocalVectors | null>(null);
   columns = $state.raw<Column[]>([]);
+  /** Per-point values computed in the page (a timeline's drift), offered as "Color by" choices. */
+  computed = $state.raw<Column[]>([]);
   /** Columns the page does not load (too many distinct values above the LOD threshold): the
    * server searches them, and sends their cells for the rows shown (`rowCells`). */
   servedColumns = $state.raw<ColumnInfo[]>([]);
@@ -162,7 +166,8 @@ class AppStore {
   }
 
   column(name: string | null): Column | null {
-    return name === null ? null : (this.columns.find((c) => c.name === name) ?? null);
+    if (name === null) return null;
+    return this.columns.find((c) => c.name === name) ?? this.computed.find((c) => c.name === name) ?? null;
   }
 
   /** Colours of the points by the "Color by" column (null: one colour). */

@@ -14,6 +14,7 @@ import { api } from './api_instance';
 import { EMPTY_INDICES, app } from './app.svelte';
 import type { Bookmark } from './bookmarks';
 import { layoutShown, runProjection } from './projection_runner.svelte';
+import { loadSteps } from './timeline.svelte';
 import { pcaComponents } from './method_params';
 import { decodeView } from './url_state';
 import { fitToShape, inTwoDimensions, isProjectionKind } from './view_state';
@@ -142,6 +143,7 @@ export function setPendingCamera(camera: ViewState['camera']): void {
 /** Show `info` with nothing of the previous embedding left (selection, job, sprite, ...). */
 export function resetForEmbedding(info: EmbeddingInfo): void {
   app.embedding = info;
+  void loadSteps(info);
   app.local = null;
   app.columns = [];
   app.servedColumns = [];

@@ -15,6 +15,7 @@ import { api } from './api_instance';
 import { app } from './app.svelte';
 import type { Layout } from './app.svelte';
 import { requestOf } from './method_params';
+import { startTimeline } from './timeline.svelte';
 import type { ProjectionSettings } from './view_state';
 
 let subscription: JobSubscription | null = null;
@@ -40,6 +41,7 @@ export async function runProjection(): Promise<void> {
   const embedding = app.embedding;
   if (!embedding) return;
   const settings = $state.snapshot<ProjectionSettings>(app.projection);
+  void startTimeline(embedding, settings);
   app.projectionNote = null;
   layoutFinished(null);
   if (app.local) {

@@ -37,15 +37,16 @@ async def start_projection(emb_id: str, request: ProjectionRequest, state: State
     embedding = state.embedding(emb_id)
     # Only what the client gave: the job engine fills in (and adapts) the defaults.
     spec = request.model_dump(exclude_unset=True)
-    spec["params"] = _with_labels(spec.get("params", {}), embedding)
+    spec["params"] = with_labels(spec.get("params", {}), embedding)
     engine = state.compute
     key = await engine.vectors_key(emb_id, embedding)
     job_id = await asyncio.to_thread(engine.jobs.submit, key, spec)
     return JobStatus.model_validate(engine.jobs.status(job_id))
 
 
-def _with_labels(params: dict[str, Any], embedding: Embedding) -> dict[str, Any]:
-    """t-SNE's ``supervise_column`` names a metadata column; the workers get its values."""
+def with_labels(params: dict[str, Any], embedding: Embedding) -> dict[str, Any]:
+    """t-SNE's ``supervise_column`` names a metadata column; the workers get its values
+    (also for timelines)."""
     params = dict(params)
     column = params.pop("supervise_column", None)
     if column is None:
