@@ -65,9 +65,17 @@ def _timed(work: Callable[[], Any]) -> Timed:
     return Timed(time.perf_counter() - started, {**extra, "cpu_s": time.process_time() - cpu})
 
 
+def _as_in_a_worker() -> None:
+    """BLAS limited to one thread, as in the job workers that run our side."""
+    from embedding_projector.compute.threads import limit_blas_threads
+
+    limit_blas_threads()
+
+
 def ours_graph(kind: str, n: int) -> Timed:
     from embedding_projector.compute.knn_graph import knn_graph
 
+    _as_in_a_worker()
     X = data(kind, n)
     knn_graph(X[:1000], k=K)  # load numba's kernels outside the timing
 
@@ -101,6 +109,7 @@ def _pca_layout(X: np.ndarray) -> np.ndarray:
 def ours_faithfulness(kind: str, n: int) -> Timed:
     from embedding_projector.compute.faithfulness import faithfulness
 
+    _as_in_a_worker()
     X = data(kind, n)
     layout = _pca_layout(X)
     faithfulness(X[:1000], layout[:1000], k=K)  # numba's kernels, outside the timing
@@ -132,6 +141,7 @@ def ours_clusters(kind: str, n: int) -> Timed:
     from embedding_projector.compute.clusters import find_clusters
     from embedding_projector.demos import large
 
+    _as_in_a_worker()
     X = data(kind, n)
     layout = _pca_layout(X)
     words = large.names(n).to_pylist()

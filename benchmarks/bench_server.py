@@ -34,6 +34,13 @@ DIMS = 128
 TIMEOUT = 600
 
 
+def tensorboard_baseline(seconds: float | None) -> str:
+    """The baseline column of a row measured beside TensorBoard (or why it was not)."""
+    if seconds is not None:
+        return "TensorBoard 2.21 projector (tensorboard --logdir)"
+    return "TensorBoard: skipped (set TENSORBOARD_PYTHON to a venv with tensorboard and tensorflow)"
+
+
 def write_logdir(folder: Path, n: int) -> None:
     """A log dir as the Keras tutorial writes it: checkpoint, state file, config, labels."""
     folder.mkdir(parents=True)
@@ -141,10 +148,7 @@ def run(smoke: bool) -> list[dict[str, Any]]:
                     "case": "launch → all vectors received (projector --logdir)",
                     "size": f"{n:,} x {DIMS} float32 checkpoint",
                     "seconds": ours,
-                    "baseline": "TensorBoard 2.21 projector (tensorboard --logdir)"
-                    if theirs is not None
-                    else "TensorBoard: skipped (set TENSORBOARD_PYTHON to a venv with "
-                    "tensorboard and tensorflow)",
+                    "baseline": tensorboard_baseline(theirs),
                     "baseline_seconds": theirs,
                     "ratio": None if theirs is None else ours / theirs,
                     "note": "one cold start each, same log dir",

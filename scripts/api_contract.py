@@ -23,6 +23,7 @@ from embedding_projector import __version__
 from embedding_projector.dataset.model import Workspace
 from embedding_projector.server.app import create_app
 from embedding_projector.server.schemas import ServerConfig
+from embedding_projector.server.settings import DEFAULT_LOD_THRESHOLD
 
 REPO = Path(__file__).resolve().parents[1]
 DOCUMENT = REPO / "web" / "src" / "api" / "openapi.json"
@@ -32,7 +33,7 @@ CONFIG = REPO / "web" / "test" / "fixtures" / "server_config.json"
 def contract_files() -> dict[Path, str]:
     """Each file and its content as committed (sorted keys, one key per line)."""
     document = create_app(Workspace(root=REPO, runs=[])).openapi()
-    config = ServerConfig.of(__version__, None).model_dump(mode="json")
+    config = ServerConfig.of(__version__, None, DEFAULT_LOD_THRESHOLD).model_dump(mode="json")
     return {DOCUMENT: _json(document), CONFIG: _json(config)}
 
 

@@ -142,6 +142,8 @@ def test_config_serves_the_methods_records() -> None:
     assert tsne["n_iter"] == {**tsne["n_iter"], "default": 750, "low": 1, "high": 100_000}
     assert config["methods"]["umap"]["params"]["n_neighbors"]["default"] == 15
     assert config["seed"] == 0
+    assert config["sample"] == {"above": 1_000_000, "size": 100_000}
+    assert config["cluster"] is False  # no Dask here (tests/test_server_dask.py: True)
 
 
 def test_default_tsne_on_90_points(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ def test_benchmarks_run_in_smoke_mode(tmp_path: Path) -> None:
         cwd=REPO_ROOT,
         check=True,
         capture_output=True,
-        timeout=280,
+        timeout=600,  # two browser benchmarks (first paint, level of detail) at smoke sizes
     )
     result = json.loads((tmp_path / "results.json").read_text())
     assert result["smoke"] is True

@@ -106,8 +106,26 @@ def test_parquet_from_pandas_list_column(tmp_path: Path) -> None:
 
 def test_parquet_ragged_list_names_row(tmp_path: Path) -> None:
     pq.write_table(pa.table({"v": [[1.0, 2.0], [1.0, 2.0], [3.0]]}), tmp_path / "r.parquet")
+    emb = single(tmp_path / "r.parquet")  # opening reads the footer: the vectors when used
     with pytest.raises(FormatError, match="column 'v', row 2: the vector has 1 values"):
-        embedding_projector.open(tmp_path / "r.parquet")
+        emb.vectors  # noqa: B018
+
+
+def test_parquet_folder_is_one_table_read_by_row_ranges(tmp_path: Path) -> None:
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    halves = (VECTORS[:2], VECTORS[2:])
+    for i, (part, labels) in enumerate(zip(halves, (LABELS[:2], LABELS[2:]), strict=True)):
+        vectors = pa.FixedSizeListArray.from_arrays(pa.array(part.ravel()), part.shape[1])
+        table = pa.table({"label": labels, "embedding": vectors})
+        pq.write_table(table, folder / f"part-{i}.parquet", row_group_size=1)
+    emb = single(folder)
+    assert emb.shape == VECTORS.shape
+    np.testing.assert_array_equal(emb.vectors, VECTORS)
+    assert emb.metadata.column("label").to_pylist() == LABELS
+    rows = emb.source.rows
+    assert rows is not None
+    np.testing.assert_array_equal(rows.read(1, len(VECTORS)), VECTORS[1:])
 
 
 def test_feather_and_arrow_stream(tmp_path: Path) -> None:

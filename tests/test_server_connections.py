@@ -52,6 +52,7 @@ def _closed_by_server(sock: socket.socket, within: float) -> float:
     """Seconds until the server closed ``sock`` (fails if it did not within ``within``)."""
     started = time.monotonic()
     sock.settimeout(within)
+    # A close that finds bytes still unread in the server's buffer is a reset, not an end.
     with contextlib.suppress(ConnectionResetError):
         assert sock.recv(4096) == b""
     return time.monotonic() - started
@@ -98,12 +99,9 @@ def test_many_idle_connections_never_lock_out_a_request(
         for _ in range(5):
             assert _health_time(http) < 2
         assert _server_fds(server) <= fds_before + MAX_CONNECTIONS + 10
-        closed = 0
-        for sock in attackers[:100]:
-            sock.settimeout(5)
-            with contextlib.suppress(ConnectionResetError):
-                closed += sock.recv(1) == b""
-        assert closed == 100  # the oldest went first
+        # The oldest went first. A close that finds our half head still unread in the
+        # server's buffer is a reset rather than an orderly end: closed all the same.
+        assert all(_closed_by_server(sock, 5) < 5 for sock in attackers[:100])
     finally:
         for sock in attackers:
             sock.close()

@@ -228,6 +228,7 @@ def test_job_stream_frames_arrive_as_messages(page: Page, server: ServerProcess)
         "type": "layout",
         "iteration": statuses[-1]["iteration"],
         "shape": [100, 2],
+        "sample_of": None,  # the whole layout (below the LOD threshold)
     }
     assert messages[-1][0] == {"type": "stream-close", "id": stream, "code": 1000}
     layouts = [m for m in messages if m[0]["type"] == "frame" and "text" not in m[0]]

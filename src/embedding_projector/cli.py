@@ -12,6 +12,7 @@ import click
 
 from embedding_projector._version import __version__
 from embedding_projector.errors import ProjectorError
+from embedding_projector.server.settings import DEFAULT_LOD_THRESHOLD
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,6 +37,12 @@ def _page_options(f: F) -> F:
                 "--projection",
                 type=click.Choice(["pca", "tsne", "umap", "custom"]),
                 help="The projection the page shows first (default: PCA; the digits demo: t-SNE).",
+            ),
+            click.option(
+                "--lod-threshold",
+                type=click.IntRange(min=1),
+                help="Layouts of more points than this reach the page as tiles, loaded as the "
+                f"view needs them (default: {DEFAULT_LOD_THRESHOLD:,}).",
             ),
         ]
     ):
@@ -91,6 +98,12 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @_page_options
 @click.option("--workers", type=click.IntRange(min=1), help="Compute processes (default: cores).")
+@click.option(
+    "--dask",
+    metavar="ADDRESS",
+    help="Compute on a Dask cluster: a scheduler (tcp://host:8786) or local[:N] for N "
+    "local worker processes (default: $EMBEDDING_PROJECTOR_DASK; needs the dask extra).",
+)
 @_debug_option
 def serve(
     path: str | None,
@@ -102,7 +115,9 @@ def serve(
     port: int,
     no_browser: bool,
     projection: str | None,
+    lod_threshold: int | None,
     workers: int | None,
+    dask: str | None,
     debug: bool,
 ) -> None:
     """Serve PATH (or --logdir DIR) in the projector page."""
@@ -121,7 +136,9 @@ def serve(
             port=port,
             open_browser=not no_browser,
             projection=projection,
+            lod_threshold=lod_threshold,
             workers=workers,
+            dask=dask,
             debug=debug,
         )
     except Exception as exc:  # one line, or the traceback under --debug
@@ -153,22 +170,38 @@ def inspect(path: str, as_json: bool, metadata: str | None, debug: bool) -> None
 
 @main.command()
 @click.argument("name", default="digits", type=click.Choice(["digits", "words", "large"]))
+@click.option(
+    "--rows",
+    type=click.IntRange(min=1),
+    help="Build the large demo with this many points (e.g. 10000000), once, in the cache.",
+)
 @_page_options
 @_debug_option
-def demo(name: str, port: int, no_browser: bool, projection: str | None, debug: bool) -> None:
+def demo(
+    name: str,
+    rows: int | None,
+    port: int,
+    no_browser: bool,
+    projection: str | None,
+    lod_threshold: int | None,
+    debug: bool,
+) -> None:
     """Serve a built-in demo: digits (1,797 images), words (6,000 word vectors trained on
-    Python's own documentation) or large (1,000,000 points). Built once, without a download."""
+    Python's own documentation) or large (1,000,000 points; --rows for another size).
+    Built once, without a download."""
     from embedding_projector.demos import DEMOS, prepare_demo
     from embedding_projector.server.serve import run_server
 
     try:
-        click.echo(f"demo {name}: {DEMOS[name].description} ({DEMOS[name].size})")
-        logdir = prepare_demo(name, progress=lambda step: click.echo(f"  {step}"))
+        size = DEMOS[name].size if rows is None else f"{rows:,} points"
+        click.echo(f"demo {name}: {DEMOS[name].description} ({size})")
+        logdir = prepare_demo(name, rows=rows, progress=lambda step: click.echo(f"  {step}"))
         run_server(
             str(logdir),
             port=port,
             open_browser=not no_browser,
             projection=projection or DEMOS[name].projection,
+            lod_threshold=lod_threshold,
             debug=debug,
         )
     except Exception as exc:  # one line, or the traceback under --debug

@@ -142,6 +142,13 @@ class MissingDependencyError(ProjectorError):
     code = "missing_dependency"
 
 
+class ClusterUnavailableError(ProjectorError):
+    """The Dask cluster the work was sent to cannot do it (its scheduler is lost)."""
+
+    status = 503
+    code = "cluster_unavailable"
+
+
 class RangeNotSatisfiableError(InvalidParameterError):
     """A byte range outside the resource."""
 

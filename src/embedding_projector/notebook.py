@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
+import re
 import shlex
 import shutil
 import tempfile
@@ -122,7 +123,11 @@ def show(
     ----------
     vectors
         ``N x D`` numbers: a numpy array, nested lists, a PyTorch tensor, a pandas or
-        polars DataFrame or a pyarrow Table of numeric columns.
+        polars DataFrame or a pyarrow Table of numeric columns. Or a training timeline:
+        a list of such arrays, or a dict of them (``{"step 0": X0, "step 1000": X1}``),
+        oldest first, the same rows in each; the page then has a step slider. Keys that
+        end in increasing numbers give the steps those numbers, else steps count 0, 1, ….
+        ``metadata``, ``images`` and ``labels`` describe the rows of the last one.
     metadata
         Per-row metadata: a list of labels, a dict of columns, a pandas or polars
         DataFrame, or a pyarrow Table.
@@ -150,9 +155,12 @@ def show(
     """
     from embedding_projector.formats.arrays import float32_matrix
 
-    matrix = float32_matrix(_numeric(vectors))
-    table = _metadata_table(metadata, labels, matrix.shape[0])
-    folder = _session_logdir([(name, matrix, table, images)])
+    steps = _steps(name, vectors) if _is_timeline(vectors) else [(name, vectors)]
+    matrices = [(tensor, float32_matrix(_numeric(X))) for tensor, X in steps]
+    table = _metadata_table(metadata, labels, matrices[-1][1].shape[0])
+    # a timeline's metadata and images go with its last step
+    entries = [(tensor, matrix, None, None) for tensor, matrix in matrices[:-1]]
+    folder = _session_logdir([*entries, (*matrices[-1], table, images)])
     if _in_notebook() or in_marimo():
         return _widget(open_path(folder), height=height, projection=projection)
     return serve(folder, port=port, open_browser=open_browser, height=height, projection=projection)
@@ -251,6 +259,7 @@ def serve(
     height: int = DEFAULT_HEIGHT,
     projection: str | None = None,
     fragment: str = "",
+    dask: Any = None,
 ) -> Projector:
     """Serve a log dir, any input of :func:`embedding_projector.open`, or a workspace.
 
@@ -262,6 +271,11 @@ def serve(
     Jupyter server's proxy (``<base_url>proxy/<port>/``) when jupyter-server-proxy is
     installed, through Colab's proxy in Colab, so that a browser on another machine than the
     kernel shows it too.
+
+    ``dask`` sends the work that grows with N (projections, neighbour search) to a Dask
+    cluster: a ``distributed.Client``, a scheduler's address (``"tcp://host:8786"``) or
+    ``"local"`` / ``"local:N"`` (a ``LocalCluster`` of N processes); default
+    ``$EMBEDDING_PROJECTOR_DASK``, else this machine only. Needs the ``dask`` extra.
     """
     workspace = (
         path_or_workspace if isinstance(path_or_workspace, Workspace)
@@ -273,6 +287,7 @@ def serve(
         workspace,
         port=port,
         projection=projection,
+        dask=dask,
         say=print,
         token=new_token() if route.needs_token else None,
         judge_host=route.judge_host,
@@ -350,9 +365,31 @@ def _one_per_row(what: str, values: Any, n_rows: int) -> Any:
     return values
 
 
+def _is_timeline(vectors: Any) -> bool:
+    """A dict of arrays, or a list of 2-D arrays (a list of rows is one array)."""
+    if isinstance(vectors, dict):
+        return True
+    return isinstance(vectors, list) and bool(vectors) and all(np.ndim(X) == 2 for X in vectors)
+
+
+def _steps(name: str, timeline: list[Any] | dict[Any, Any]) -> list[tuple[str, Any]]:
+    """The tensors of a timeline, named as ``add_embedding`` names its steps (``name:01000``)."""
+    items = list(timeline.items()) if isinstance(timeline, dict) else list(enumerate(timeline))
+    if len(items) < 2:
+        raise InvalidParameterError(
+            f"a timeline needs two or more steps, got {len(items)}; give one array for one step"
+        )
+    found = [re.search(r"(\d+)\s*$", str(key)) for key, _ in items]
+    numbers = [int(m.group(1)) if m else -1 for m in found]
+    if any(m is None for m in found) or numbers != sorted(set(numbers)):
+        numbers = list(range(len(items)))  # keys without increasing numbers: their order
+    return [(f"{name}:{n:05d}", X) for n, (_, X) in zip(numbers, items, strict=True)]
+
+
 def _session_logdir(entries: list[tuple[str, np.ndarray, Any, Any]]) -> Path:
-    """A log dir in the cache holding these embeddings (name, vectors, metadata, images),
-    named by their content.
+    """A log dir in the cache holding these tensors (name, vectors, metadata, images: one
+    embedding, the steps of a timeline, or the two sides of a comparison), named by their
+    content.
 
     Showing the same data again reuses it, so computed projections come from the cache.
     """

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +60,42 @@ def test_only_the_manager_evicts_vectors() -> None:
     assert old.exists() and new.exists()
     cache.evict(keep_vectors=[new])
     assert not old.exists() and new.exists()
+
+
+def test_vectors_in_use_do_not_count_against_the_cap() -> None:
+    # Ten million points are more than the cap on their own: their layouts must stay.
+    cache = ResultCache(max_bytes=1_000)
+    _, vectors = cache.store_vectors(np.zeros((1000, 4), np.float32))  # 16 KB
+    cache.put("layout", np.zeros(100, np.float32))  # a worker's put, vectors in use
+    assert cache.get("layout") is not None
+    cache.evict(keep_vectors=[vectors])
+    assert vectors.exists() and cache.get("layout") is not None
+
+
+def test_vectors_another_process_uses_are_kept(tmp_path: Path) -> None:
+    # Two servers on one cache dir: the second's eviction must not delete the first's vectors.
+    X = np.arange(4000, dtype=np.float32).reshape(1000, 4)
+    np.save(tmp_path / "x.npy", X)
+    script = (
+        "import sys, numpy as np\n"
+        "from embedding_projector.compute.cache import ResultCache\n"
+        f"cache = ResultCache({str(tmp_path / 'cache')!r})\n"
+        f"print(cache.store_vectors(np.load({str(tmp_path / 'x.npy')!r}))[1], flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    other = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert other.stdout is not None
+        held = Path(other.stdout.readline().strip())
+        cache = ResultCache(tmp_path / "cache", max_bytes=100)
+        cache.evict(keep_vectors=[])
+        assert held.exists()
+    finally:
+        other.communicate("", timeout=30)
+    cache.evict(keep_vectors=[])  # its process is gone: now it may go
+    assert not held.exists()
 
 
 def test_vectors_are_stored_once_by_content() -> None:

@@ -212,6 +212,42 @@ def test_invalid_specs_are_rejected_at_once(manager: JobManager, blobs: np.ndarr
         manager.status("no-such-job")
 
 
+class _ClusterStandIn:
+    """Where vectors registered elsewhere are: all a refusal asks before anything would start.
+
+    A job on it would fail the test (``start`` is not defined): the refusal must come first.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def location(self, key: str) -> str:
+        return str(self.path)
+
+
+def test_timelines_analyses_and_overlaps_of_vectors_on_a_cluster_are_refused(
+    manager: JobManager, blobs: np.ndarray, tmp_path: Path
+) -> None:
+    here = manager.register(blobs)
+    elsewhere = "c" * 32
+    manager.register_elsewhere(elsewhere, blobs.shape, _ClusterStandIn(tmp_path / "rows.npy"))
+    for steps in ([here, elsewhere], [elsewhere, here]):
+        with pytest.raises(
+            InvalidParameterError,
+            match="timelines and drift are computed on this machine only, and these vectors "
+            "are on the Dask cluster",
+        ):
+            manager.submit_timeline(steps, {"method": "pca"})
+    with pytest.raises(InvalidParameterError, match="faithfulness and clusters are computed"):
+        manager.submit_analysis(elsewhere, lambda n: pytest.fail("no analysis is built"))
+    for a, b in ((here, elsewhere), (elsewhere, here)):
+        with pytest.raises(InvalidParameterError, match="overlaps are computed on this machine"):
+            manager.submit_overlap(a, b, {"k": 5})
+    # The same steps on this machine make a timeline.
+    job = manager.submit_timeline([here, manager.register(blobs[::-1].copy())], {"method": "pca"})
+    assert wait_for(manager, job, ("done", "failed"))["state"] == "done"
+
+
 def test_cache_hit_across_managers(tmp_path: Path, blobs: np.ndarray) -> None:
     spec = {"method": "tsne", "params": {"n_iter": 60, "perplexity": 10}, "seed": 0}
     with JobManager(n_workers=1, cache_dir=tmp_path) as first:

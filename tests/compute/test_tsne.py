@@ -103,3 +103,17 @@ def test_invalid_parameters(
 ) -> None:
     with pytest.raises(InvalidParameterError, match=message):
         tsne.run(small_dataset, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_given_start_is_continued_and_a_bad_one_is_refused() -> None:
+    from scipy.spatial import procrustes
+
+    from tests.test_steps import TIMELINE
+
+    folder = TIMELINE / "expected" / "torch_add_embedding_steps"
+    before, after = (np.load(folder / f"words_{n:05d}.npy") for n in (200, 300))
+    previous = tsne.run(before, perplexity=10, n_iter=200)
+    continued = tsne.run(after, perplexity=10, n_iter=200, init=previous)
+    assert procrustes(previous, continued)[2] < 0.2  # measured 0.05; a fresh start's 0.72
+    with pytest.raises(InvalidParameterError, match=r"`init` must be 200 × 2 finite numbers"):
+        tsne.run(after, init=np.full((200, 2), np.nan))

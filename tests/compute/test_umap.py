@@ -50,3 +50,21 @@ def test_invalid_parameters(
 def test_n_neighbors_must_be_below_the_number_of_points() -> None:
     with pytest.raises(InvalidParameterError, match="`n_neighbors` must be < n_samples = 10"):
         umap.run(np.eye(10, dtype=np.float32), n_neighbors=10)
+
+
+def test_a_given_start_is_kept_and_refined() -> None:
+    from scipy.spatial import procrustes
+
+    from tests.test_steps import TIMELINE
+
+    folder = TIMELINE / "expected" / "torch_add_embedding_steps"
+    before, after = (np.load(folder / f"words_{n:05d}.npy") for n in (200, 300))
+    previous = umap.run(before, random_state=0, n_epochs=100)
+    continued = umap.run(after, random_state=0, n_epochs=100, init=previous)
+    fresh = umap.run(after, random_state=1, n_epochs=100)
+    assert procrustes(previous, continued)[2] < 0.5 * procrustes(previous, fresh)[2]
+
+
+def test_a_bad_start_is_refused(small_dataset: np.ndarray) -> None:
+    with pytest.raises(InvalidParameterError, match=r"`init` must be 200 × 2 finite numbers"):
+        umap.run(small_dataset[:200], init=np.zeros((10, 2)))

@@ -222,12 +222,14 @@ def test_save_image_and_exports(page: Any, layout: np.ndarray) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     Image.fromarray(image).save(ARTIFACTS / "grid_save_image.png")
 
+    # The layout's faithfulness (measured after every layout) goes with its coordinates.
+    page.get_by_test_id("faithfulness-line").filter(has_text="This layout").wait_for()
     page.get_by_role("button", name="Export").click()
     with page.expect_download() as download:
         page.get_by_role("menuitem", name="Coordinates (CSV)").click()
     with open(download.value.path(), newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["index", "x", "y", "label", "class", "__seq_next__"]
+    assert list(rows[0]) == ["index", "x", "y", "label", "class", "__seq_next__", "faithfulness"]
     assert len(rows) == 100
     exported = np.array([[float(r["x"]), float(r["y"])] for r in rows])
     np.testing.assert_allclose(exported, layout, rtol=1e-6, atol=1e-6)
@@ -236,7 +238,9 @@ def test_save_image_and_exports(page: Any, layout: np.ndarray) -> None:
     with page.expect_download() as download:
         page.get_by_role("menuitem", name="Coordinates (Parquet)").click()
     table = pq.read_table(download.value.path())
-    assert table.column_names == ["index", "x", "y", "label", "class", "__seq_next__"]
+    assert table.column_names == [
+        "index", "x", "y", "label", "class", "__seq_next__", "faithfulness"
+    ]  # fmt: skip
     np.testing.assert_allclose(table.column("x").to_numpy(), layout[:, 0], rtol=1e-6)
     assert table.column("label")[7].as_py() == "point 7"
 

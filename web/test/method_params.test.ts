@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import type { ServerConfig } from '../src/api/types';
-import { defaultFor, numberControl, paramInfo, pcaComponents, requestOf, resolvedTsne, resolvedUmap } from '../src/state/method_params';
+import { defaultFor, fittedOn, numberControl, paramInfo, pcaComponents, requestOf, resolvedTsne, resolvedUmap, runsOn } from '../src/state/method_params';
 import { defaultProjection } from '../src/state/view_state';
 
 // What the server answers to GET /api/config, written from the methods' records by
@@ -61,5 +61,20 @@ describe("the page's projection controls come from the server's records", () => 
     const chosen = { ...p, kind: 'tsne' as const, tsne: { ...p.tsne, perplexity: 12, seed: 4, superviseColumn: 'class' } };
     expect(requestOf(chosen)).toEqual({ method: 'tsne', dims: 3, seed: 4, spherize: false, params: { perplexity: 12, supervise_column: 'class' } });
     expect(requestOf({ ...p, kind: 'umap', umap: { ...p.umap, minDist: 0.3 } }).params).toEqual({ min_dist: 0.3 });
+  });
+});
+
+describe('t-SNE and UMAP of many points are fitted on a sample, as the server does', () => {
+  it('fits all points up to the threshold, the served sample above it', () => {
+    expect(config.sample).toEqual({ above: 1_000_000, size: 100_000 });
+    expect(fittedOn(config, 1_000_000)).toBeNull();
+    expect(fittedOn(config, 1_000_001)).toBe(100_000);
+  });
+
+  it('says where it runs and on which points', () => {
+    expect(runsOn(config, 5_000)).toBe('Runs on the server on all 5,000 points.');
+    expect(runsOn({ ...config, cluster: true }, 1_100_000)).toBe(
+      'Runs on the Dask cluster: fitted on 100,000 points drawn at random, then the other 1,000,000 placed into that layout.',
+    );
   });
 });

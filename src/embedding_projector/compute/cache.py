@@ -13,7 +13,11 @@ in place (so a memory map of it stays valid). Temporary files of writes killed
 midway are removed when a cache is opened. A file that fails to load (truncated,
 corrupt) is deleted and treated as missing. When the total size passes
 ``max_bytes``, the least recently used files go first (a read touches the file's
-mtime); shared vectors still in use are kept.
+mtime); shared vectors still in use are kept, and not counted. In use means
+registered by this process's manager (``keep_vectors``) or held by any process:
+every process that stores or finds a vectors file keeps a shared ``flock`` on it
+for as long as it lives, and eviction deletes a vectors file only under an
+exclusive one. Two servers sharing a cache dir never delete each other's vectors.
 
 A shared-vectors file is named by the hash of its content, and that is checked
 before one found on disk is used: a file damaged or replaced behind our back is
@@ -23,6 +27,7 @@ written again, never trusted.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -36,7 +41,11 @@ import numpy as np
 
 from embedding_projector.compute.hashing import content_hash, hash_blocks, row_blocks
 from embedding_projector.errors import FileChangedError, ProjectorError
-from embedding_projector.formats.atomic import atomic_writer, remove_stale_temporaries
+from embedding_projector.formats.atomic import (
+    atomic_writer,
+    remove_stale_temporaries,
+    unlink_unless_locked,
+)
 from embedding_projector.formats.npy import npy_layout
 from embedding_projector.user_cache import default_cache_dir
 
@@ -58,7 +67,7 @@ class ResultCache:
     directory
         Root directory; created if missing. Default: :func:`default_cache_dir`.
     max_bytes
-        Size cap of ``results/`` and ``vectors/`` together.
+        Size cap of ``results/`` and ``vectors/`` together, the vectors in use left out.
     """
 
     def __init__(self, directory: str | Path | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES):
@@ -72,6 +81,8 @@ class ResultCache:
         # Vectors files whose content this process hashed: their identity then, and key.
         self._verified: dict[Path, tuple[tuple[int, int, int, int], str]] = {}
         self._verified_lock = threading.Lock()
+        # Vectors files this process uses: a descriptor each, with a shared flock on it.
+        self._held: dict[Path, int] = {}
 
     # -- results -------------------------------------------------------------
 
@@ -163,6 +174,18 @@ class ResultCache:
     def _remember(self, path: Path, key: str) -> None:
         with contextlib.suppress(OSError), self._verified_lock:
             self._verified[path] = (_identity(path.stat()), key)
+            self._hold(path)
+
+    def _hold(self, path: Path) -> None:
+        """Keep a shared lock on the file now at ``path`` (under ``_verified_lock``)."""
+        held = self._held.get(path)
+        if held is not None:
+            if os.fstat(held).st_ino == path.stat().st_ino:
+                return
+            os.close(held)  # the file was replaced: hold the new one
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        self._held[path] = fd
 
     def vectors_path(self, key: str) -> Path:
         """Where the vectors of content hash ``key`` are stored."""
@@ -174,14 +197,25 @@ class ResultCache:
         """Delete least recently used files until the cache fits in ``max_bytes``.
 
         Shared vectors are deleted only when ``keep_vectors`` is given (by the
-        manager that registered them, which names those still in use); a
-        worker storing a result evicts results only.
+        manager that registered them, which names those still in use: the others
+        are no longer held by this process), and never while another process holds
+        them; a worker storing a result evicts results only.
         """
         protected = None if keep_vectors is None else {Path(p) for p in keep_vectors}
+        if protected is not None:  # what this process no longer uses, it no longer holds
+            with self._verified_lock:
+                for path in [p for p in self._held if p not in protected]:
+                    os.close(self._held.pop(path))
         entries = []
         for folder in (self.results_dir, self.vectors_dir):
             for path in folder.iterdir():
                 if path.name.startswith("."):  # a write in progress
+                    continue
+                if path.parent == self.vectors_dir and (
+                    protected is None or path in protected or _held_elsewhere(path)
+                ):
+                    # Vectors in use cannot go, so they do not count: ten million points
+                    # alone take more than the cap, and their results must still be kept.
                     continue
                 try:
                     info = path.stat()
@@ -192,10 +226,26 @@ class ResultCache:
         for _, size, path in sorted(entries):
             if total <= self.max_bytes:
                 break
-            if path.parent == self.vectors_dir and (protected is None or path in protected):
-                continue
-            path.unlink(missing_ok=True)
+            if path.parent == self.vectors_dir:
+                unlink_unless_locked(path)
+            else:
+                path.unlink(missing_ok=True)
             total -= size
+
+
+def _held_elsewhere(path: Path) -> bool:
+    """Whether some process (this one too, through :meth:`ResultCache._hold`) uses ``path``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # releases the lock taken, if any
+    return False
 
 
 def _identity(info: os.stat_result) -> tuple[int, int, int, int]:

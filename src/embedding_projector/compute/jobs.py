@@ -43,12 +43,13 @@ import os
 import threading
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from embedding_projector.compute.analyses import AnalysisSpec
 from embedding_projector.compute.cache import DEFAULT_MAX_BYTES, ResultCache, result_key
 from embedding_projector.compute.jobstate import (
     ON_A_WORKER,
@@ -56,19 +57,20 @@ from embedding_projector.compute.jobstate import (
     Job,
     JobExpiredError,
     JobNotReadyError,
+    TimelineJob,
     Watcher,
 )
 from embedding_projector.compute.messages import (
     Action,
     Control,
     Event,
+    JobEvent,
     Ready,
-    Run,
     Warmed,
     WarmUp,
 )
 from embedding_projector.compute.pool import WorkerPool, WorkerProcess
-from embedding_projector.compute.spec import JobSpec, overlap_spec, parse_spec
+from embedding_projector.compute.spec import AnySpec, JobSpec, overlap_spec, parse_spec
 from embedding_projector.compute.validation import check_vectors
 from embedding_projector.errors import InvalidParameterError, NotFoundError
 
@@ -114,6 +116,7 @@ class JobManager:
         self._id_prefix = uuid.uuid4().hex[:16]
         self._counter = itertools.count()
         self._vectors: dict[str, tuple[Path, tuple[int, int]]] = {}
+        self._elsewhere: dict[str, tuple[tuple[int, int], Any]] = {}
         # Scheduling: which worker runs which job, which are (being) warmed for UMAP.
         self._running: dict[WorkerProcess, Job] = {}
         self._warm: set[WorkerProcess] = set()
@@ -146,6 +149,18 @@ class JobManager:
         self.cache.evict(keep_vectors=in_use)
         return key
 
+    def register_elsewhere(self, key: str, shape: tuple[int, int], runner: Any) -> None:
+        """Vectors whose jobs run elsewhere (a Dask cluster), under their content ``key``.
+
+        ``runner.start(job_id, spec, key, cache_key, deliver)`` starts a job and returns
+        its handle, which the manager controls as a worker (``send(Control(...))``; a
+        handle with ``controls = False`` takes stop only); ``deliver(event)`` takes the
+        messages a worker sends about a job (:mod:`.messages`). ``runner.location(key)``
+        says where the vectors are.
+        """
+        with self._lock:
+            self._elsewhere[key] = (shape, runner)
+
     def submit(self, vectors: str | np.ndarray, spec: dict[str, Any]) -> str:
         """Queue a projection of ``vectors`` (a key from :meth:`register`, or an array).
 
@@ -163,8 +178,8 @@ class JobManager:
             For an unknown vectors key.
         """
         key = vectors if isinstance(vectors, str) else self.register(vectors)
-        path, shape = self._registered(key)
-        return self._enqueue(parse_spec(spec, *shape), key, path)
+        path, shape, runner = self._registered(key)
+        return self._enqueue(key, path, parse_spec(spec, *shape), runner)
 
     def submit_overlap(self, vectors: str, compared: str, params: dict[str, Any]) -> str:
         """Queue the overlap of two embeddings' k-NN sets (:mod:`.overlap`); returns the job id.
@@ -177,30 +192,68 @@ class JobManager:
         Raises
         ------
         InvalidParameterError
-            For invalid parameters or different numbers of rows; nothing is queued.
+            For invalid parameters, different numbers of rows, or vectors on the Dask
+            cluster (overlaps run on this machine only); nothing is queued.
         NotFoundError
             For an unknown vectors key.
         """
-        path, shape = self._registered(vectors)
-        compared_path, compared_shape = self._registered(compared)
+        path, shape, runner = self._registered(vectors)
+        compared_path, compared_shape, compared_runner = self._registered(compared)
+        _here_only(runner or compared_runner, "overlaps are")
         if shape[0] != compared_shape[0]:
             raise InvalidParameterError(
                 f"the overlap needs the same rows on both sides, got {shape[0]} and "
                 f"{compared_shape[0]}"
             )
         parsed = overlap_spec(compared, params, shape[0])
-        return self._enqueue(parsed, vectors, path, compared_path)
+        return self._enqueue(vectors, path, parsed, compared_path=compared_path)
 
-    def _registered(self, key: str) -> tuple[Path, tuple[int, int]]:
+    def submit_analysis(self, vectors: str, analysis: Callable[[int], AnalysisSpec]) -> str:
+        """Queue a reading of a layout of the vectors registered under ``vectors``.
+
+        ``analysis(n)`` builds the validated :class:`.analyses.AnalysisSpec` for ``n``
+        points (it raises :class:`InvalidParameterError` for a bad request). Blocking
+        as :meth:`submit` is; returns the job id, ``done`` at once on a cache hit.
+        """
+        path, shape, runner = self._registered(vectors)
+        _here_only(runner, "faithfulness and clusters are")
+        return self._enqueue(vectors, path, analysis(shape[0]))
+
+    def vectors_of(self, job_id: str) -> str:
+        """The key of the vectors a job computes on (for an analysis of its layout)."""
         with self._lock:
-            if key not in self._vectors:
+            path = self._job(job_id).vectors_path
+            here = (key for key, (p, _) in self._vectors.items() if p == path)
+            elsewhere = (
+                key for key, (_, runner) in self._elsewhere.items()
+                if Path(runner.location(key)) == path
+            )  # fmt: skip
+            return next(itertools.chain(here, elsewhere))
+
+    def _registered(self, key: str) -> tuple[Path, tuple[int, int], Any]:
+        """Where the vectors of ``key`` are, their shape, and the runner of vectors elsewhere."""
+        with self._lock:
+            shape, runner = self._elsewhere.get(key, ((0, 0), None))
+            if runner is not None:
+                path = Path(runner.location(key))
+            elif key in self._vectors:
+                path, shape = self._vectors[key]
+            else:
                 raise NotFoundError(f"no vectors registered under `{key}`")
-            return self._vectors[key]
+        return path, shape, runner
 
     def _enqueue(
-        self, parsed: JobSpec, key: str, path: Path, compared_path: Path | None = None
+        self,
+        key: str,
+        path: Path,
+        parsed: AnySpec,
+        runner: Any = None,
+        *,
+        compared_path: Path | None = None,
     ) -> str:
-        """Queue a validated job, or finish it from the cache, or follow its running twin."""
+        """A job for ``parsed``: done at once from the cache, the running twin, or queued
+        (or started by ``runner``, for vectors registered elsewhere); an overlap also has
+        the vectors it compares with (``compared_path``)."""
         cache_key = result_key(parsed.cache_parts(key))
         # One read at a time: np.load parses the header with ast.literal_eval, which
         # CPython < 3.11.8 / 3.12.2 may fail with a SystemError when two threads do it
@@ -223,11 +276,76 @@ class JobManager:
             self._jobs[job.id] = job
             if cached is not None:
                 job.finish_cached(*cached)
+            elif runner is not None:
+                job.start(runner.start(job.id, job.spec, key, job.cache_key, self._deliver))
             else:
                 self._queue.append(job)
                 self._dispatch()
                 self._fail_queue_if_no_worker()
         return job.id
+
+    def submit_timeline(self, steps: Sequence[str], spec: dict[str, Any]) -> str:
+        """Queue a timeline job over ``steps`` (keys from :meth:`register`, oldest first, all
+        of one shape): ``spec`` as for :meth:`submit`, or a drift's (see
+        :func:`.timeline_job.parse_timeline`). Blocking like :meth:`submit`. Every step in the
+        cache makes it ``done`` at once. Returns the job id.
+
+        Raises
+        ------
+        InvalidParameterError
+            For an invalid spec, fewer than two steps, steps of different shapes, or
+            steps on the Dask cluster (timelines run on this machine only).
+        NotFoundError
+            For an unknown vectors key.
+        """
+        from embedding_projector.compute import timeline_job
+
+        registered = [self._registered(key) for key in steps]
+        for _, _, runner in registered:
+            _here_only(runner, "timelines and drift are")
+        shapes = {shape for _, shape, _ in registered}
+        if len(steps) < timeline_job.MIN_STEPS or len(shapes) != 1:
+            raise InvalidParameterError(
+                f"a timeline needs at least {timeline_job.MIN_STEPS} steps of one shape, got "
+                f"{len(steps)} of shapes {sorted(shapes)}"
+            )
+        parsed = timeline_job.parse_timeline(spec, *registered[0][1])
+        keys = tuple(timeline_job.step_keys(parsed, list(steps)))
+        with self._cache_reads:  # one read at a time: see submit()
+            found = [self.cache.get(key) for key in keys]
+        with self._lock:
+            self._check_open()
+            cache_key = result_key({"timeline": list(keys)})
+            twin = self._unfinished_twin(cache_key, parsed.components)
+            if twin is not None:
+                return twin.id
+            paths = tuple(path for path, _, _ in registered)
+            job = TimelineJob(self._new_id(), parsed, cache_key, paths, keys, on_end=self._retire)
+            self._jobs[job.id] = job
+            if all(hit is not None for hit in found):
+                job.finish_steps_cached([hit for hit in found if hit is not None])
+            else:
+                self._queue.append(job)
+                self._dispatch()
+                self._fail_queue_if_no_worker()
+        return job.id
+
+    def step_result(self, job_id: str, step: int) -> np.ndarray:
+        """A timeline's step as shown, ``(N, dims)`` float32 (``(N, 2)`` for drift).
+
+        Raises
+        ------
+        JobNotReadyError
+            When the step has no layout (yet), or the job is no timeline.
+        """
+        with self._lock:
+            job = self._job(job_id)
+            if not isinstance(job, TimelineJob):
+                raise JobNotReadyError(f"job {job_id} is a {job.spec.method} job, not a timeline")
+            layout = job.step_layout(step)
+        if layout is None:
+            raise JobNotReadyError(f"step {step} of job {job_id} has no result yet ({job.state})")
+        return layout
 
     def warm_up_umap(self) -> None:
         """Compile UMAP's kernels in the background, in all workers but one.
@@ -282,9 +400,10 @@ class JobManager:
         try:
             while True:
                 with self._lock:
-                    event = job.event(watcher)
-                yield event
-                if event["state"] in TERMINAL:
+                    events = job.events(watcher)
+                for event in events:
+                    yield event
+                if events[-1]["state"] in TERMINAL:
                     return
                 await watcher.wait()
         finally:
@@ -333,6 +452,10 @@ class JobManager:
                 raise InvalidParameterError(f"`{action}` applies to t-SNE jobs only")
             if job.state != "running" or job.worker is None:
                 raise JobNotReadyError(f"job {job_id} is {job.state}, not running")
+            if not getattr(job.worker, "controls", True):
+                raise JobNotReadyError(
+                    f"job {job_id} runs on the Dask cluster, where only cancel applies"
+                )
             job.worker.send(Control(job.id, action))
             return job.status()
 
@@ -395,8 +518,9 @@ class JobManager:
                 return  # it stopped by itself (or ended otherwise) in time
             worker = job.worker
             job.end("cancelled", message="cancelled")
-            del self._running[worker]
-            self._pool.kill(worker)  # replaced once its process is gone (joined())
+            if worker in self._running:  # not a job on the cluster (its tasks are cancelled)
+                del self._running[worker]
+                self._pool.kill(worker)  # replaced once its process is gone (joined())
 
     # -- internals (called with the lock held) -------------------------------
 
@@ -462,7 +586,7 @@ class JobManager:
             idle.remove(chosen)
             self._running[chosen] = job
             job.start(chosen)
-            chosen.send(Run(job.id, job.spec, job.vectors_path, job.cache_key, job.compared_path))
+            chosen.send(job.command())
         if self._warm_wanted:
             warmed = sum(w in self._warm or w in self._warming for w in workers)
             for candidate in idle:
@@ -473,12 +597,27 @@ class JobManager:
                     candidate.send(WarmUp())
                     warmed += 1
 
+    def _deliver(self, event: JobEvent) -> None:
+        """A message about a job that runs elsewhere, as a worker process would send it."""
+        with self._lock:
+            job = self._jobs.get(event.job_id)
+            if job is not None and job.state in ON_A_WORKER:
+                job.apply(event)
+
     def _fail_queue_if_no_worker(self) -> None:
         """Workers that die before they start (a broken install) must not be respawned forever."""
         if not self._pool.exhausted:
             return
         while self._queue:
             self._queue.popleft().end("failed", error="worker processes fail to start")
+
+
+def _here_only(runner: Any, what: str) -> None:
+    """Refuse work done on this machine only (``what`` it is) for vectors on the Dask cluster."""
+    if runner is not None:
+        raise InvalidParameterError(
+            f"{what} computed on this machine only, and these vectors are on the Dask cluster"
+        )
 
 
 __all__ = [

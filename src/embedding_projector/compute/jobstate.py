@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from embedding_projector.compute.analyses import AnalysisSpec
 from embedding_projector.compute.messages import (
     Cancelled,
     Done,
@@ -23,8 +23,11 @@ from embedding_projector.compute.messages import (
     JobEvent,
     Layout,
     Progressed,
+    Run,
+    RunTimeline,
+    StepDone,
 )
-from embedding_projector.compute.spec import JobSpec
+from embedding_projector.compute.spec import AnySpec, JobSpec
 from embedding_projector.errors import NotFoundError, ProjectorError
 
 #: A job is "queued", then "running" ("cancelling" once asked to stop), then ends in
@@ -54,6 +57,8 @@ class Watcher:
         self.loop = loop
         self.event = asyncio.Event()
         self.layout_seen = 0
+        #: Timelines: the version of each step's layout last sent.
+        self.steps_seen: dict[int, int] = {}
 
     def notify(self) -> None:
         """Wake the subscriber (from any thread)."""
@@ -72,7 +77,7 @@ class Job:
     def __init__(
         self,
         job_id: str,
-        spec: JobSpec,
+        spec: AnySpec,
         cache_key: str,
         vectors_path: Path,
         *,
@@ -101,6 +106,10 @@ class Job:
         self.started: float | None = None
         self.finished: float | None = None
         self._on_end = on_end
+
+    def command(self) -> Run | RunTimeline:
+        """The message that has a worker run it."""
+        return Run(self.id, self.spec, self.vectors_path, self.cache_key, self.compared_path)
 
     # -- transitions ---------------------------------------------------------
 
@@ -131,6 +140,8 @@ class Job:
                 # Finished before it saw a stop: the whole result beats a partial one.
                 self.result, self.meta = event.result, event.meta
                 self.end("done", message="done")
+            case StepDone():
+                pass  # only timelines have steps
             case Cancelled():
                 if event.partial is not None:
                     self.set_layout(event.partial)
@@ -151,10 +162,10 @@ class Job:
             self.progress = 1.0
             self.layout_version += 1
         # An ended job keeps only what it shows: the result, or a cancelled job's partial
-        # layout. Supervision labels (a Python object per point) are not needed any more.
+        # layout. Its per-point inputs (labels, an analysed layout) are not needed any more.
         if state != "cancelled":
             self.layout = None
-        self.spec = dataclasses.replace(self.spec, labels=None)
+        self.spec = self.spec.released()
         self.touch()
         self._on_end(self)
 
@@ -196,20 +207,122 @@ class Job:
             "has_layout": self.layout is not None or self.result is not None,
             "elapsed": _elapsed(self.started, self.finished),
         }
+        if isinstance(self.spec, AnalysisSpec):
+            status["summary"] = self.meta or None
         if self.spec.method == "pca":
             status["components"] = list(self.spec.components)
             status["explained_variance_ratio"] = self.meta.get("explained_variance_ratio")
         return status
 
-    def event(self, watcher: Watcher) -> dict[str, Any]:
-        """The next event for ``watcher``: status plus the layout if it is new to them."""
-        event = self.status()
-        event["coordinates"] = None
+    def events(self, watcher: Watcher) -> list[dict[str, Any]]:
+        """The next events for ``watcher``: status plus the layout if it is new to them
+        (``"step"`` None; a timeline sends one per step whose layout is new)."""
+        event = self.status() | {"coordinates": None, "step": None}
         if watcher.layout_seen != self.layout_version:
             watcher.layout_seen = self.layout_version
             final = self.final_layout()
             event["coordinates"] = final if final is not None else self.layout
-        return event
+        return [event]
+
+
+class TimelineJob(Job):
+    """A job over the steps of a timeline (:mod:`.timeline_job`): one result per step.
+
+    ``result`` stays None; ``step_results[s]`` holds step ``s``'s once it is done, and
+    ``layout`` the live layout of ``live_step`` (t-SNE, UMAP) while it is computed.
+    """
+
+    def __init__(
+        self,
+        job_id: str,
+        spec: JobSpec,
+        cache_key: str,
+        vectors_paths: tuple[Path, ...],
+        step_keys: tuple[str, ...],
+        *,
+        on_end: Callable[[Job], None],
+    ) -> None:
+        super().__init__(job_id, spec, cache_key, vectors_paths[-1], on_end=on_end)
+        self.spec: JobSpec = spec
+        self.vectors_paths = vectors_paths
+        self.step_keys = step_keys
+        self.step_results: list[np.ndarray | None] = [None] * len(step_keys)
+        self.step_versions = [0] * len(step_keys)
+        self.live_step: int | None = None
+
+    def command(self) -> RunTimeline:
+        return RunTimeline(self.id, self.spec, self.vectors_paths, self.step_keys)
+
+    def finish_steps_cached(self, found: list[tuple[np.ndarray, dict[str, Any]]]) -> None:
+        """Every step was in the cache: done at once."""
+        for s, (result, meta) in enumerate(found):
+            self._step_done(s, result, meta)
+        self.cached = True
+        self.end("done", message="from the cache")
+
+    def apply(self, event: JobEvent) -> None:
+        match event:
+            case StepDone():
+                self._step_done(event.step, event.result, event.meta)
+                self.message = f"step {event.step + 1} of {len(self.step_keys)} done"
+                self.touch()
+            case Layout() if event.step is not None:
+                self.live_step = event.step
+                self.set_layout(event.coordinates)
+                self.step_versions[event.step] += 1
+                self.touch()
+            case _:
+                super().apply(event)
+
+    def _step_done(self, step: int, result: np.ndarray, meta: dict[str, Any]) -> None:
+        self.step_results[step] = result
+        self.step_versions[step] += 1
+        self.meta = meta or self.meta
+
+    def end(self, state: str, *, message: str | None = None, error: str | None = None) -> None:
+        self.live_step = None
+        super().end(state, message=message, error=error)
+
+    @property
+    def nbytes(self) -> int:
+        held = sum(r.nbytes for r in self.step_results if r is not None)
+        return held + (self.layout.nbytes if self.layout is not None else 0)
+
+    def step_layout(self, step: int) -> np.ndarray | None:
+        """Step ``step`` as shown (PCA: the chosen components; a live layout while it is
+        computed), or None while it has none."""
+        if not 0 <= step < len(self.step_results):
+            count = len(self.step_results)
+            raise NotFoundError(f"job {self.id} has {count} steps (0..{count - 1}), not {step}")
+        result = self.step_results[step]
+        if result is None:
+            return self.layout if step == self.live_step else None
+        if self.spec.method == "pca":
+            return np.ascontiguousarray(result[:, list(self.spec.components)])
+        return result
+
+    def final_layout(self) -> np.ndarray | None:
+        """The newest step that has a layout (``GET .../result`` without a step)."""
+        done = [s for s, r in enumerate(self.step_results) if r is not None]
+        return self.step_layout(done[-1]) if done else None
+
+    def status(self) -> dict[str, Any]:
+        status = super().status()
+        status["steps"] = len(self.step_results)
+        status["steps_done"] = [s for s, r in enumerate(self.step_results) if r is not None]
+        status["has_layout"] = bool(status["steps_done"]) or self.layout is not None
+        return status
+
+    def events(self, watcher: Watcher) -> list[dict[str, Any]]:
+        status = self.status()
+        events = []
+        for s, version in enumerate(self.step_versions):
+            if watcher.steps_seen.get(s, 0) != version:
+                watcher.steps_seen[s] = version
+                layout = self.step_layout(s)
+                if layout is not None:
+                    events.append(status | {"coordinates": layout, "step": s})
+        return events or [status | {"coordinates": None, "step": None}]
 
 
 def _elapsed(started: float | None, finished: float | None) -> float | None:

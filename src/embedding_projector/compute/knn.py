@@ -49,7 +49,9 @@ class Neighbors:
     distances: np.ndarray
 
 
-def build(X: np.ndarray, *, spherize: bool = False) -> NeighborIndex:
+def build(
+    X: np.ndarray, *, spherize: bool = False, centre: np.ndarray | None = None
+) -> NeighborIndex:
     """Prepare exact neighbour queries on ``X``.
 
     Parameters
@@ -60,6 +62,9 @@ def build(X: np.ndarray, *, spherize: bool = False) -> NeighborIndex:
     spherize
         Search in the spherized space (centroid subtracted, rows scaled to unit
         length), as TensorBoard does when "Spherize data" is on.
+    centre
+        With ``spherize``: the centroid to subtract, when ``X`` is one shard of a larger
+        set (the set's centroid); default the centroid of ``X``.
 
     Returns
     -------
@@ -68,20 +73,23 @@ def build(X: np.ndarray, *, spherize: bool = False) -> NeighborIndex:
         and two int64 indices per row (192 bytes a row for D = 128). Building
         1M x 128 takes about two seconds on two cores.
     """
-    return NeighborIndex(check_vectors(X, min_samples=2), spherize=bool(spherize))
+    return NeighborIndex(check_vectors(X, min_samples=2), spherize=bool(spherize), centre=centre)
 
 
 class NeighborIndex:
     """Exact k-nearest-neighbour queries; see :func:`build`. Safe to query from many threads."""
 
-    def __init__(self, X: np.ndarray, *, spherize: bool) -> None:
+    def __init__(self, X: np.ndarray, *, spherize: bool, centre: np.ndarray | None = None) -> None:
         from embedding_projector.compute import _knn_clusters as clusters
         from embedding_projector.compute import _knn_kernels as kernels
 
         self._X = X
         self.n_samples, self.n_features = X.shape
         self.spherize = spherize
-        self._sphere_mean = centroid(X) if spherize else np.zeros(self.n_features)
+        if not spherize:
+            self._sphere_mean = np.zeros(self.n_features)
+        else:
+            self._sphere_mean = centroid(X) if centre is None else np.asarray(centre, np.float64)
         n = self.n_samples
         # A memory map's subclass is dropped (numba wants a plain array); nothing is copied.
         plain = np.asarray(X)
@@ -90,7 +98,7 @@ class NeighborIndex:
             _chunks(n),
         )
         self._mean: np.ndarray = np.sum(list(sums), axis=0) / n
-        found = clusters.find(self._rows, self._block, n, self._mean)
+        found = clusters.find(self.searched, self._block, n, self._mean)
         # Rows are stored cluster by cluster: position i holds row _order[i].
         self._order = np.argsort(found.labels, kind="stable")
         self._position = np.empty(n, dtype=np.int64)
@@ -152,6 +160,31 @@ class NeighborIndex:
         """
         metric = check_choice("metric", metric, METRICS)
         query, exclude = self._target(index, indices, vector, metric)
+        return self.search(query, metric=metric, k=k, exclude=exclude)
+
+    def search(self, query: np.ndarray, *, metric: str, k: int, exclude: np.ndarray) -> Neighbors:
+        """The ``k`` nearest rows to ``query``, a vector already in the searched space.
+
+        What :meth:`query` does once it has the query vector; a shard of a larger index
+        (:mod:`embedding_projector.compute.distributed.knn`) is searched with it directly.
+
+        Parameters
+        ----------
+        query
+            ``(D,)`` float64, spherized already when the index is (:meth:`searched`).
+        metric
+            ``"cosine"`` or ``"euclidean"``.
+        k
+            How many neighbours, 1 .. (N - len(exclude)).
+        exclude
+            Sorted distinct row numbers that are never returned.
+
+        Returns
+        -------
+        Neighbors
+            Exactly the brute-force result; equal distances are ordered by index.
+        """
+        metric = check_choice("metric", metric, METRICS)
         k = check_int("k", k, low=1, high=self.n_samples - len(exclude))
         if metric == "cosine" and not query.any():
             # A zero query is at distance 1 from every row: the first k rows win.
@@ -172,37 +205,13 @@ class NeighborIndex:
             raise InvalidParameterError("give exactly one of `index`, `indices` or `vector`")
         if index is not None:
             row = check_int("index", index, low=0, high=self.n_samples - 1)
-            return self._rows(np.array([row]))[0], np.array([row])
+            return self.searched(np.array([row]))[0], np.array([row])
         if indices is not None:
-            members = self._check_indices(indices)
-            rows = self._rows(members)
-            if metric == "cosine":
-                norms = np.linalg.norm(rows, axis=1, keepdims=True)
-                rows = rows / np.where(norms > 0, norms, 1.0)
-            return rows.mean(axis=0), members
-        return self._check_vector(vector), np.empty(0, dtype=np.int64)
-
-    def _check_indices(self, indices: Any) -> np.ndarray:
-        members = np.unique(np.asarray(indices))
-        if members.size == 0:
-            raise InvalidParameterError("`indices` must not be empty")
-        if not np.issubdtype(members.dtype, np.integer):
-            raise InvalidParameterError("`indices` must be integers")
-        if members[0] < 0 or members[-1] >= self.n_samples:
-            raise InvalidParameterError(
-                f"`indices` must be between 0 and {self.n_samples - 1}, "
-                f"got {members[0] if members[0] < 0 else members[-1]}"
-            )
-        return members.astype(np.int64)
-
-    def _check_vector(self, vector: Any) -> np.ndarray:
-        array = check_vectors(np.asarray(vector).reshape(1, -1), name="vector")
-        if array.shape[1] != self.n_features:
-            raise InvalidParameterError(
-                f"`vector` must have {self.n_features} values, got {array.shape[1]}"
-            )
-        query: np.ndarray = self._transform(array)[0]
-        return query
+            members = check_indices(indices, self.n_samples)
+            return centroid_query(self.searched(members), metric), members
+        vector = check_query_vector(vector, self.n_features)
+        query: np.ndarray = self._transform(vector.reshape(1, -1))[0]
+        return query, np.empty(0, dtype=np.int64)
 
     # -- the scan ------------------------------------------------------------
 
@@ -269,19 +278,19 @@ class NeighborIndex:
 
     def _rerank(self, candidates: np.ndarray, query: np.ndarray, metric: str, k: int) -> Neighbors:
         """Exact distances of the candidates, the k best kept (ties: lower index first)."""
-        distance = exact_distances(self._rows(candidates), query, metric)
+        distance = exact_distances(self.searched(candidates), query, metric)
         keep = np.lexsort((candidates, distance))[:k]
         return Neighbors(candidates[keep], distance[keep])
 
     # -- the searched space --------------------------------------------------
 
-    def _rows(self, rows: slice | np.ndarray) -> np.ndarray:
-        """Rows in the searched space, float64."""
+    def searched(self, rows: slice | np.ndarray) -> np.ndarray:
+        """Rows in the searched space (spherized if the index is), float64."""
         return self._transform(self._X[rows])
 
     def _block(self, rows: slice) -> np.ndarray:
         """A range of rows in the searched space: float32 as stored, float64 if spherized."""
-        return self._X[rows] if not self.spherize else self._rows(rows)
+        return self._X[rows] if not self.spherize else self.searched(rows)
 
     def _transform(self, block: np.ndarray) -> np.ndarray:
         """Map float32 rows into the searched space, float64."""
@@ -317,6 +326,43 @@ def exact_distances(rows: np.ndarray, queries: np.ndarray, metric: str) -> np.nd
     denominator = np.where(valid, norms * q_norms, 1.0)
     cosine: np.ndarray = np.where(valid, 1.0 - similarity / denominator, 1.0)
     return cosine
+
+
+def check_indices(indices: Any, n_samples: int) -> np.ndarray:
+    """Distinct sorted row numbers in ``0..n_samples-1``, or :class:`InvalidParameterError`."""
+    members = np.unique(np.asarray(indices))
+    if members.size == 0:
+        raise InvalidParameterError("`indices` must not be empty")
+    if not np.issubdtype(members.dtype, np.integer):
+        raise InvalidParameterError("`indices` must be integers")
+    if members[0] < 0 or members[-1] >= n_samples:
+        raise InvalidParameterError(
+            f"`indices` must be between 0 and {n_samples - 1}, "
+            f"got {members[0] if members[0] < 0 else members[-1]}"
+        )
+    return members.astype(np.int64)
+
+
+def check_query_vector(vector: Any, n_features: int) -> np.ndarray:
+    """A raw query vector of ``n_features`` finite numbers, as float32 ``(D,)``."""
+    array = check_vectors(np.asarray(vector).reshape(1, -1), name="vector")
+    if array.shape[1] != n_features:
+        raise InvalidParameterError(f"`vector` must have {n_features} values, got {array.shape[1]}")
+    vector_row: np.ndarray = array[0]
+    return vector_row
+
+
+def centroid_query(rows: np.ndarray, metric: str) -> np.ndarray:
+    """The query for a set of rows (in the searched space): their centroid.
+
+    For cosine, the centroid of their unit vectors, so that every member weighs the
+    same whatever its norm.
+    """
+    if metric == "cosine":
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        rows = rows / np.where(norms > 0, norms, 1.0)
+    query: np.ndarray = rows.mean(axis=0)
+    return query
 
 
 def _quantize_query(p: np.ndarray, n_features: int) -> tuple[np.ndarray, float, float]:

@@ -133,7 +133,9 @@ def knn_graph(
     ``k + extra`` heap entries of every row (360 MB for 1M rows and k = 10).
     Clustered data is fast (1M x 128 from the large demo in about two
     minutes on two cores); structureless data costs all N^2 / 2 products
-    (docs/decisions.md).
+    (docs/decisions.md). Its matrix products run on many threads at once: in a
+    process of ours, BLAS is limited to one thread first
+    (:func:`.threads.limit_blas_threads`, as the job workers do).
     """
     X = check_vectors(X, min_samples=2)
     k = check_int("k", k, low=1, high=X.shape[0] - 1)

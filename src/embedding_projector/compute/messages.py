@@ -5,10 +5,11 @@ instead of a positional tuple that each side must unpack the same way. They cros
 the pipes pickled (arrays included; the vectors themselves never do, see
 :mod:`.jobs`).
 
-Manager to worker (:data:`Command`): :class:`Run`, :class:`WarmUp`,
-:class:`Control` and :class:`Exit`. Worker to manager (:data:`Event`):
-:class:`Ready` once, :class:`Warmed`, and per job :class:`Progressed` and
-:class:`Layout` while it runs, then one of :class:`Done`, :class:`Cancelled`,
+Manager to worker (:data:`Command`): :class:`Run`, :class:`RunTimeline`,
+:class:`WarmUp`, :class:`Control` and :class:`Exit`. Worker to manager
+(:data:`Event`): :class:`Ready` once, :class:`Warmed`, and per job
+:class:`Progressed` and :class:`Layout` while it runs (a timeline also
+:class:`StepDone` per step), then one of :class:`Done`, :class:`Cancelled`,
 :class:`Failed`.
 """
 
@@ -20,7 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from embedding_projector.compute.spec import JobSpec
+from embedding_projector.compute.spec import AnySpec, JobSpec
 
 # -- manager to worker ---------------------------------------------------------
 
@@ -33,10 +34,20 @@ class Run:
     """
 
     job_id: str
-    spec: JobSpec
+    spec: AnySpec
     vectors_path: Path
     cache_key: str
     compared_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class RunTimeline:
+    """Run a timeline job (:mod:`.timeline_job`): one result per step, each cached."""
+
+    job_id: str
+    spec: JobSpec
+    vectors_paths: tuple[Path, ...]
+    cache_keys: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,7 @@ class Exit:
     """Leave the worker process (a running job stops first)."""
 
 
-Command = Run | WarmUp | Control | Exit
+Command = Run | RunTimeline | WarmUp | Control | Exit
 
 # -- worker to manager ---------------------------------------------------------
 
@@ -90,18 +101,31 @@ class Progressed:
 
 @dataclass(frozen=True)
 class Layout:
-    """An intermediate layout, float32 ``(N, dims)`` (throttled by the worker)."""
+    """An intermediate layout, float32 ``(N, dims)`` (throttled by the worker); in a
+    timeline, of the step being computed."""
 
     job_id: str
     coordinates: np.ndarray
+    step: int | None = None
+
+
+@dataclass(frozen=True)
+class StepDone:
+    """A timeline's step is finished (and cached): its result and metadata."""
+
+    job_id: str
+    step: int
+    result: np.ndarray
+    meta: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Done:
-    """The job finished: the array that was cached and its metadata."""
+    """The job finished: the array that was cached and its metadata (a timeline's
+    results came step by step: ``None``)."""
 
     job_id: str
-    result: np.ndarray
+    result: np.ndarray | None
     meta: dict[str, Any]
 
 
@@ -121,5 +145,5 @@ class Failed:
     error: str
 
 
-JobEvent = Progressed | Layout | Done | Cancelled | Failed
+JobEvent = Progressed | Layout | StepDone | Done | Cancelled | Failed
 Event = Ready | Warmed | JobEvent

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from embedding_projector.compute import pca, tsne, umap
+from embedding_projector.compute import pca, preprocess, sample, tsne, umap
 from embedding_projector.compute.params import params_of, resolve
 from embedding_projector.compute.progress import Callback
 from embedding_projector.compute.validation import check_int
@@ -27,13 +27,10 @@ ProjectionName = Literal[MethodName, "custom"]
 #: The seed of a request that does not name one: the same request gives the same layout
 #: (and is a cache hit); the page's "Re-run" asks for the next seed.
 DEFAULT_SEED = 0
-#: openTSNE's threads pay off on big data only; below this they just compete with the
-#: other worker for the cores.
-_TSNE_THREADS_FROM = 10_000
 
 #: What a job computes: the array to cache, and metadata to cache with it.
 Output = tuple[np.ndarray, dict[str, Any]]
-Runner = Callable[[np.ndarray, "JobSpec", Callback], Output]
+Runner = Callable[[np.ndarray, "JobSpec", Callback | None], Output]
 
 
 @dataclass(frozen=True)
@@ -94,37 +91,75 @@ def _pca_params(given: Mapping[str, Any], rank: int, dims: int) -> pca.PcaParams
     )
 
 
-def _run_pca(X: np.ndarray, spec: JobSpec, callback: Callback) -> Output:
+def _run_pca(X: np.ndarray, spec: JobSpec, callback: Callback | None) -> Output:
     found = pca.run(X, callback=callback)  # all 10 components: any 2 or 3 are shown from the cache
     ratio = [float(r) for r in found.explained_variance_ratio]
     return found.coordinates, {"explained_variance_ratio": ratio}
 
 
-def _run_tsne(X: np.ndarray, spec: JobSpec, callback: Callback) -> Output:
+def _run_tsne(X: np.ndarray, spec: JobSpec, callback: Callback | None) -> Output:
     layout = tsne.run(
         X,
         n_components=spec.dims,
         random_state=spec.seed,
         labels=spec.labels,
-        n_jobs=-1 if X.shape[0] >= _TSNE_THREADS_FROM else 1,
+        n_jobs=tsne.threads_for(X.shape[0]),
+        init=spec.init,
         callback=callback,
         **spec.params,
     )
     return layout, {}
 
 
-def _run_umap(X: np.ndarray, spec: JobSpec, callback: Callback) -> Output:
+def _run_umap(X: np.ndarray, spec: JobSpec, callback: Callback | None) -> Output:
     layout = umap.run(
-        X, n_components=spec.dims, random_state=spec.seed, callback=callback, **spec.params
+        X,
+        n_components=spec.dims,
+        random_state=spec.seed,
+        init=spec.init,
+        callback=callback,
+        **spec.params,
     )
     return layout, {}
+
+
+def _or_sampled(full: Runner) -> Runner:
+    """``full``, or, for a spec with a ``sample``: fit on that many rows, place the others."""
+
+    def run(X: np.ndarray, spec: JobSpec, callback: Callback | None) -> Output:
+        size = spec.params.get("sample")
+        if size is None:
+            return full(X, spec, callback)
+        params = {k: v for k, v in spec.params.items() if k != "sample"}
+        layout = sample.run(
+            spec.method, X, size=size, dims=spec.dims, seed=spec.seed, params=params,
+            labels=spec.labels, n_jobs=tsne.threads_for(size), init=spec.init,
+            callback=callback,
+        )  # fmt: skip
+        return layout, {}
+
+    return run
+
+
+def run_job(spec: JobSpec, X: np.ndarray, callback: Callback | None) -> Output:
+    """Run a validated job on ``X`` (spherized first if asked): the array to cache, its meta."""
+    if spec.spherize:
+        X = preprocess.spherize(X)
+    return METHODS[spec.method].run(X, spec, callback)
 
 
 METHODS: dict[str, Method] = {
     method.name: method
     for method in (
         Method("pca", "PCA", pca.PcaParams, 1, ("numpy", "scipy"), _run_pca),
-        Method("tsne", "t-SNE", tsne.TsneParams, tsne.MIN_SAMPLES, ("openTSNE",), _run_tsne),
-        Method("umap", "UMAP", umap.UmapParams, 2, ("umap-learn",), _run_umap),
+        Method(
+            "tsne",
+            "t-SNE",
+            tsne.TsneParams,
+            tsne.MIN_SAMPLES,
+            ("openTSNE",),
+            _or_sampled(_run_tsne),
+        ),
+        Method("umap", "UMAP", umap.UmapParams, 2, ("umap-learn",), _or_sampled(_run_umap)),
     )
 }

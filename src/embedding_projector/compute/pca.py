@@ -191,11 +191,7 @@ def project(X: np.ndarray, basis: Basis, *, callback: Callback | None = None) ->
 
 
 def _fit(arrays: Sequence[np.ndarray], n_components: int, callback: Callback | None) -> Basis:
-    import scipy.linalg
-
     n_samples, n_features = sum(X.shape[0] for X in arrays), arrays[0].shape[1]
-    n_components = min(n_components, n_samples, n_features)
-
     mean = sum(centroid(X) * X.shape[0] for X in arrays) / n_samples
     pieces = [(X, start) for X in arrays for start in range(0, X.shape[0], BLOCK_ROWS)]
     scatter = np.zeros((n_features, n_features), dtype=np.float64)
@@ -203,7 +199,74 @@ def _fit(arrays: Sequence[np.ndarray], n_components: int, callback: Callback | N
     for i, product in enumerate(products):
         scatter += product
         report(callback, Progress((i + 1) / len(pieces), "accumulating covariance"))
+    return basis_from_scatter(scatter, mean, n_samples, n_components)
 
+
+def moments(X: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One block's share of a fit: ``sum(x - shift)`` and ``sum((x - shift)(x - shift)^T)``.
+
+    Summed over blocks (in any order, in any process) they give the mean and the
+    scatter matrix of all rows: ``mean = shift + total / n`` and
+    ``scatter = total_scatter - n (mean - shift)(mean - shift)^T``
+    (:func:`basis_from_moments`). With ``shift`` close to the mean (the mean of a
+    few thousand rows) the float32 products lose nothing that centring on the exact
+    mean would keep.
+
+    Parameters
+    ----------
+    X
+        ``(M, D)`` rows; may be memory-mapped.
+    shift
+        ``(D,)`` float64, the same for every block.
+
+    Returns
+    -------
+    tuple
+        ``(D,)`` and ``(D, D)`` float64.
+    """
+    X = check_vectors(X)
+    starts = range(0, X.shape[0], BLOCK_ROWS)
+    total = np.zeros(X.shape[1])
+    scatter = np.zeros((X.shape[1], X.shape[1]))
+    # BLAS runs one thread per call here: a Dask nanny starts its workers with
+    # OPENBLAS_NUM_THREADS=1, and our own processes limit it (:mod:`.threads`).
+    for start, product in zip(
+        starts, map_in_threads(lambda start: _scatter(X, shift, start), starts), strict=True
+    ):
+        scatter += product
+        total += _centred(X, shift, start).sum(axis=0, dtype=np.float64)
+    return total, scatter
+
+
+def basis_from_moments(
+    total: np.ndarray, scatter: np.ndarray, shift: np.ndarray, n_samples: int, n_components: int
+) -> Basis:
+    """The principal axes of ``n_samples`` rows from their summed :func:`moments`."""
+    offset = total / n_samples
+    centred = scatter - n_samples * np.outer(offset, offset)
+    return basis_from_scatter(centred, shift + offset, n_samples, n_components)
+
+
+def basis_from_scatter(
+    scatter: np.ndarray, mean: np.ndarray, n_samples: int, n_components: int
+) -> Basis:
+    """The top ``n_components`` eigenpairs of a scatter matrix (``scipy.linalg.eigh``).
+
+    Parameters
+    ----------
+    scatter
+        ``(D, D)`` float64: ``sum((x - mean)(x - mean)^T)`` over the rows.
+    mean
+        ``(D,)`` float64 mean of the rows.
+    n_samples
+        How many rows; with ``D`` it caps the number of components.
+    n_components
+        How many components, strongest first.
+    """
+    import scipy.linalg
+
+    n_features = scatter.shape[0]
+    n_components = min(n_components, n_samples, n_features)
     total_variance = float(np.trace(scatter))
     first = n_features - n_components
     eigenvalues, eigenvectors = scipy.linalg.eigh(scatter, subset_by_index=(first, n_features - 1))

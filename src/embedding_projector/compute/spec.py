@@ -7,7 +7,9 @@ The server passes the JSON body of ``POST /projections`` through unchanged::
 
 The parameters of each method, their defaults and ranges are its record in
 :data:`.methods.METHODS`; anything else is an error. t-SNE also takes ``labels``
-(one per point), which the server fills in from a metadata column.
+(one per point), which the server fills in from a metadata column. t-SNE and UMAP
+also take ``sample``: the rows fitted on before every other row is placed in that
+layout (default: 100,000 above 1,000,000 rows, else all; see :mod:`.sample`).
 
 An overlap job (:mod:`.overlap`: two embeddings of the same items compared point by
 point) is a :class:`JobSpec` too, of method ``"overlap"``, made by :func:`overlap_spec`.
@@ -15,13 +17,14 @@ point) is a :class:`JobSpec` too, of method ``"overlap"``, made by :func:`overla
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from typing import Any
 
 import numpy as np
 
-from embedding_projector.compute import tsne
+from embedding_projector.compute import sample, tsne
+from embedding_projector.compute.analyses import AnalysisSpec
 from embedding_projector.compute.methods import DEFAULT_SEED, METHODS
 from embedding_projector.compute.overlap import overlap_params
 from embedding_projector.compute.validation import check_choice, check_seed
@@ -43,7 +46,7 @@ class JobSpec:
         As requested (an overlap: ``"overlap"``, 1, False, None).
     params
         Keyword arguments for the method's ``run`` (without ``n_components``,
-        ``random_state`` and ``labels``).
+        ``random_state`` and ``labels``), and ``sample`` when it is fitted on a sample.
     components
         PCA only: the components shown, as indices into the 10 computed.
     labels
@@ -51,6 +54,9 @@ class JobSpec:
     compared
         Overlap only: the vectors key of the second embedding, its rows aligned with the
         first's.
+    init
+        t-SNE and UMAP: the layout to start from (a timeline's previous step), or None.
+        Not part of :meth:`cache_parts`: a timeline keys its steps by the previous one's key.
     """
 
     method: str
@@ -61,6 +67,7 @@ class JobSpec:
     components: tuple[int, ...] = ()
     labels: list[Any] | None = None
     compared: str | None = None
+    init: np.ndarray | None = None
 
     def cache_parts(self, vectors_key: str) -> dict[str, Any]:
         """Everything that determines the result, for :func:`.cache.result_key`."""
@@ -80,6 +87,14 @@ class JobSpec:
             codes = tsne.label_codes(self.labels, len(self.labels))
             parts["labels"] = _hash_codes(codes)
         return parts
+
+    def released(self) -> JobSpec:
+        """The spec without supervision labels (a Python object per point), for an ended job."""
+        return replace(self, labels=None)
+
+
+#: What a job computes: a projection, or a reading of a layout (:mod:`.analyses`).
+AnySpec = JobSpec | AnalysisSpec
 
 
 def parse_spec(spec: dict[str, Any], n_samples: int, n_features: int) -> JobSpec:
@@ -103,13 +118,19 @@ def parse_spec(spec: dict[str, Any], n_samples: int, n_features: int) -> JobSpec
     seed = check_seed(spec.get("seed", DEFAULT_SEED))
     params = dict(spec.get("params") or {})
     labels = params.pop("labels", None) if method.name == "tsne" else None
-    resolved = method.resolve(params, (n_samples, n_features), dims)
+    size = (
+        None if method.name == "pca" else sample.sample_size(n_samples, params.pop("sample", None))
+    )
+    fitted = n_samples if size is None else size  # what the method's own bounds apply to
+    resolved = method.resolve(params, (fitted, n_features), dims)
     if labels is not None:
         labels = list(labels)
         tsne.label_codes(labels, n_samples)  # validates the length
     if method.name == "pca":
         return JobSpec(method.name, dims, spherize, seed, {}, resolved.components)
-    return JobSpec(method.name, dims, spherize, seed, asdict(resolved), (), labels)
+    # A full fit has no `sample`, so that its cache key is what it was before samples.
+    kept = asdict(resolved) if size is None else {**asdict(resolved), "sample": size}
+    return JobSpec(method.name, dims, spherize, seed, kept, (), labels)
 
 
 def overlap_spec(compared: str, params: dict[str, Any], n_samples: int) -> JobSpec:

@@ -25,7 +25,12 @@ import numpy as np
 from embedding_projector.compute import pca
 from embedding_projector.compute.params import BelowN, param, resolve
 from embedding_projector.compute.progress import Callback, Progress, Stopped, report
-from embedding_projector.compute.validation import check_choice, check_seed, check_vectors
+from embedding_projector.compute.validation import (
+    check_choice,
+    check_seed,
+    check_start,
+    check_vectors,
+)
 from embedding_projector.errors import InvalidParameterError
 
 METRICS = ("euclidean", "cosine")
@@ -37,8 +42,13 @@ REPORT_EVERY = 10
 _WINDOW = 50
 #: ...below this stops the optimisation.
 _MIN_IMPROVEMENT = 1e-3
+#: Optimisation iterations of each point placed by :func:`transform` (openTSNE: 250).
+TRANSFORM_ITER = 100
 #: Share of the progress bar given to the affinities (nearest neighbours).
 _AFFINITY_SHARE = 0.15
+#: openTSNE's threads pay off on big data only; below this they just compete with the
+#: other worker for the cores (on the digits, two threads were slower than one).
+_THREADS_FROM = 10_000
 
 
 @dataclass(frozen=True)
@@ -71,17 +81,34 @@ class TsneParams:
     )  # fmt: skip
 
 
-def run(
+def run(X: np.ndarray, **params: Any) -> np.ndarray:
+    """Embed every point with t-SNE: :func:`fit`'s layout as a plain array.
+
+    Takes the parameters of :func:`fit`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, n_components)`` float32 layout.
+    """
+    return np.asarray(fit(X, **params), dtype=np.float32)
+
+
+def fit(
     X: np.ndarray,
     *,
     n_components: int = 2,
     labels: Any = None,
     random_state: int | None = None,
     n_jobs: int = 1,
+    init: np.ndarray | None = None,
+    neighbors: str = "auto",
     callback: Callback | None = None,
     **params: Any,
-) -> np.ndarray:
-    """Embed every point with t-SNE.
+) -> Any:
+    """Embed every point with t-SNE; returns openTSNE's ``TSNEEmbedding``.
+
+    The embedding (an array subclass) can place new points: :func:`transform`.
 
     Parameters
     ----------
@@ -96,6 +123,13 @@ def run(
         Seed of the initialisation jitter and of the approximate neighbour search.
     n_jobs
         Threads for openTSNE (-1: all cores).
+    init
+        ``(N, n_components)`` layout to start from (a timeline starts each step from
+        the previous step's layout): the optimisation continues from it, at its scale and
+        without the early exaggeration phase, which would scatter it; None: PCA of ``X``.
+    neighbors
+        openTSNE's nearest-neighbour method (``"auto"``: exact below 1,000 points, else
+        Annoy; ``"pynndescent"``: batched queries, faster for :func:`transform`).
     callback
         Receives a :class:`~.progress.Progress` every ``REPORT_EVERY``
         iterations with the live layout and the KL divergence; it may edit the
@@ -108,8 +142,8 @@ def run(
 
     Returns
     -------
-    numpy.ndarray
-        ``(N, n_components)`` float32 layout.
+    openTSNE.TSNEEmbedding
+        The ``(N, n_components)`` layout.
     """
     from openTSNE import TSNEEmbedding
     from openTSNE.affinity import PerplexityBasedNN
@@ -121,14 +155,19 @@ def run(
     supervised = labels is not None and p.supervise > 0
     classes = label_codes(labels, X.shape[0]) if supervised else None
 
-    report(callback, Progress(0.0, "initialising with PCA"))
-    init = _initialization(X, n_components, seed)
+    continued = init is not None
+    if init is None:
+        report(callback, Progress(0.0, "initialising with PCA"))
+        init = _initialization(X, n_components, seed)
+    else:
+        init = np.ascontiguousarray(check_start(init, X.shape[0], n_components))
     # A first layout at once (PCA is quick): it is shown while the neighbours are found.
     report(callback, Progress(0.0, "finding nearest neighbours", embedding=init))
     affinities = PerplexityBasedNN(
         X,
         perplexity=p.perplexity,
         metric=p.metric,
+        method=neighbors,
         n_jobs=n_jobs,
         random_state=seed,
     )
@@ -143,7 +182,10 @@ def run(
         random_state=seed,
     )
     n_iter = p.n_iter
-    early_iter = min(250, n_iter // 3)
+    # A continued layout keeps its shape: measured on the PyTorch fixture's last two steps,
+    # its Procrustes disparity to the start was 0.05 so, 0.24 rescaled and 0.91 rescaled and
+    # exaggerated (a fresh start's: 0.72).
+    early_iter = 0 if continued else min(250, n_iter // 3)
     monitor = _Monitor(callback, n_iter=n_iter, early_iter=early_iter)
     phases = [(early_iter, p.early_exaggeration, 0.5), (n_iter - early_iter, 1.0, 0.8)]
     for phase_iter, exaggeration, momentum in phases:
@@ -159,7 +201,31 @@ def run(
     else:
         final = Progress(1.0, "done", iteration=n_iter, embedding=layout)
     report(callback, final)
-    return layout
+    return embedding
+
+
+def threads_for(n_samples: int) -> int:
+    """openTSNE's ``n_jobs`` for ``n_samples`` points: all cores from 10,000 points, else 1."""
+    return -1 if n_samples >= _THREADS_FROM else 1
+
+
+def transform(embedding: Any, X: np.ndarray) -> np.ndarray:
+    """Place new points in a fitted layout, each against the fitted points only.
+
+    openTSNE's ``TSNEEmbedding.transform`` with its defaults (perplexity 5, median
+    initialisation from the 25 nearest fitted points, learning rate 0.1, exaggeration
+    1.5) but ``TRANSFORM_ITER`` iterations: the points start at the median of their
+    neighbours, and on labelled blobs (20,000 x 32, 2,000 fitted) the 10-NN label
+    agreement was 0.980 after 50, 100 and 250 iterations alike. Each point is placed
+    independently of the others, so blocks of rows can be transformed anywhere, in any
+    order.
+
+    ``embedding`` is :func:`fit`'s; ``X`` holds ``(M, D)`` vectors of the width fitted;
+    returns their ``(M, n_components)`` float32 layout.
+    """
+    X = check_vectors(X)
+    placed = embedding.transform(X, n_iter=TRANSFORM_ITER)
+    return np.asarray(placed, dtype=np.float32)
 
 
 def _optimize(

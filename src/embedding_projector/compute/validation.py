@@ -80,3 +80,13 @@ def check_seed(value: Any) -> int | None:
     if value is None:
         return None
     return check_int("random_state", value, low=0, high=2**32 - 1)
+
+
+def check_start(layout: Any, n_samples: int, n_components: int) -> np.ndarray:
+    """A layout to start an optimisation from (``init``): ``(N, n_components)`` finite float64."""
+    start = np.asarray(layout, dtype=np.float64)
+    if start.shape != (n_samples, n_components) or not np.isfinite(start).all():
+        raise InvalidParameterError(
+            f"`init` must be {n_samples} × {n_components} finite numbers, got shape {start.shape}"
+        )
+    return start

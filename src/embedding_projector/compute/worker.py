@@ -27,11 +27,14 @@ from embedding_projector.compute.messages import (
     Progressed,
     Ready,
     Run,
+    RunTimeline,
+    StepDone,
     Warmed,
     WarmUp,
 )
+from embedding_projector.compute.methods import run_job
 from embedding_projector.compute.progress import Progress, Stopped
-from embedding_projector.compute.spec import JobSpec
+from embedding_projector.compute.spec import AnySpec, JobSpec
 from embedding_projector.compute.threads import limit_blas_threads
 from embedding_projector.errors import ProjectorError
 
@@ -68,7 +71,7 @@ def main(commands: Connection, events: Connection, cache_dir: str, max_bytes: in
         match command:
             case Exit():
                 return
-            case Run() if not _run(command, commands, events, cache):
+            case Run() | RunTimeline() if not _run(command, commands, events, cache):
                 return
             case WarmUp():
                 from embedding_projector.compute import umap
@@ -90,15 +93,21 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
-def _run(task: Run, commands: Connection, events: Connection, cache: Any) -> bool:
+def _run(task: Run | RunTimeline, commands: Connection, events: Connection, cache: Any) -> bool:
     """Run one job and report how it ended; False if the manager asked the worker to exit."""
     controller = _Controller(task.job_id, commands, events)
     try:
-        vectors = np.load(task.vectors_path, mmap_mode="r")
-        if task.compared_path is not None:
-            result, meta = compare(task.spec, vectors, task.compared_path, controller)
+        if isinstance(task, RunTimeline):
+            _run_timeline(task, cache, controller)
+            done = Done(task.job_id, None, {})
         else:
-            result, meta = execute(task.spec, vectors, controller)
+            vectors = np.load(task.vectors_path, mmap_mode="r")
+            if task.compared_path is not None:
+                result, meta = compare(task.spec, vectors, task.compared_path, controller)
+            else:
+                result, meta = execute(task.spec, vectors, controller)
+            _store(cache, task.cache_key, result, meta)
+            done = Done(task.job_id, result, meta)
     except Stopped as stop:
         events.send(Cancelled(task.job_id, stop.partial))
         return not controller.exit_requested
@@ -109,29 +118,51 @@ def _run(task: Run, commands: Connection, events: Connection, cache: Any) -> boo
         log.exception("job %s failed", task.job_id)
         events.send(Failed(task.job_id, f"{type(error).__name__}: {error}"))
         return True
-    try:
-        cache.put(task.cache_key, result, meta)
-    except OSError as error:  # a full disk costs the cache, not the result
-        log.warning("could not cache job %s: %s", task.job_id, error)
-    events.send(Done(task.job_id, result, meta))
+    events.send(done)
     return True
 
 
-def execute(spec: JobSpec, X: np.ndarray, callback: Any) -> tuple[np.ndarray, dict[str, Any]]:
-    """Run a job's computation; returns the array to cache and its metadata."""
-    from embedding_projector.compute import preprocess
-    from embedding_projector.compute.methods import METHODS
+def execute(spec: AnySpec, X: np.ndarray, callback: Any) -> tuple[np.ndarray, dict[str, Any]]:
+    """Run a job's computation (a projection or an analysis); the array to cache, its meta."""
+    if not isinstance(spec, JobSpec):
+        from embedding_projector.compute import analyses
 
-    if spec.spherize:
-        X = preprocess.spherize(X)
-    return METHODS[spec.method].run(X, spec, callback)
+        return analyses.run(X, spec, callback)
+    return run_job(spec, X, callback)
+
+
+def _run_timeline(task: RunTimeline, cache: Any, controller: _Controller) -> None:
+    """Every step of a timeline, each cached and sent as soon as it is done."""
+    from embedding_projector.compute import timeline_job
+
+    def keep(step: int, result: np.ndarray, meta: dict[str, Any]) -> None:
+        _store(cache, task.cache_keys[step], result, meta)
+        controller.events.send(StepDone(task.job_id, step, result, meta))
+
+    def on_step(step: int) -> None:
+        controller.step = step
+
+    steps = [np.load(path, mmap_mode="r") for path in task.vectors_paths]
+    timeline_job.run(
+        task.spec, steps, task.cache_keys,
+        cached=cache.get, keep=keep, callback=controller, on_step=on_step,
+    )  # fmt: skip
+
+
+def _store(cache: Any, key: str, result: np.ndarray, meta: dict[str, Any]) -> None:
+    try:
+        cache.put(key, result, meta)
+    except OSError as error:  # a full disk costs the cache, not the result
+        log.warning("could not cache result %s: %s", key, error)
 
 
 def compare(
-    spec: JobSpec, X: np.ndarray, compared_path: Path, callback: Any
+    spec: AnySpec, X: np.ndarray, compared_path: Path, callback: Any
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Run an overlap job: ``(N, 1)`` float32 Jaccard indices of the two spaces' k-NN sets."""
     from embedding_projector.compute.overlap import overlap
+
+    assert isinstance(spec, JobSpec), "an overlap is a JobSpec (spec.overlap_spec)"
 
     Y = np.load(compared_path, mmap_mode="r")
     return overlap(X, Y, callback=callback, **spec.params)[:, None], {}
@@ -147,6 +178,8 @@ class _Controller:
         self.last_progress = 0.0
         self.last_layout = 0.0
         self.exit_requested = False
+        #: The timeline step being computed (its layouts are tagged with it), or None.
+        self.step: int | None = None
 
     def __call__(self, progress: Progress) -> bool:
         if self._stop_requested(progress):
@@ -157,7 +190,7 @@ class _Controller:
             self.last_progress = now
         layout = progress.embedding
         if layout is not None and now - self.last_layout >= _layout_interval(layout):
-            self.events.send(Layout(self.job_id, np.array(layout, dtype=np.float32)))
+            self.events.send(Layout(self.job_id, np.array(layout, dtype=np.float32), self.step))
             self.last_layout = now
         return False
 
@@ -188,7 +221,8 @@ class _Controller:
                 from embedding_projector.compute import tsne
 
                 tsne.perturb(progress.embedding)
-                self.events.send(Layout(self.job_id, np.array(progress.embedding, np.float32)))
+                coordinates = np.array(progress.embedding, np.float32)
+                self.events.send(Layout(self.job_id, coordinates, self.step))
         return False
 
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from embedding_projector.dataset.steps import Step, StepSpec
 from embedding_projector.errors import ProjectorError
+from embedding_projector.formats.rows import RowFile
 
 
 class TensorSource(Protocol):
@@ -54,6 +55,11 @@ class TensorSource(Protocol):
         crash it, while here it is a :class:`~embedding_projector.errors.FileChangedError`.
         A block may be overwritten by the next one: use or copy it before the next.
         """
+        ...
+
+    @property
+    def rows(self) -> RowFile | None:
+        """Where other processes (Dask workers) read row ranges of the file themselves."""
         ...
 
 

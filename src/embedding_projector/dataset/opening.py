@@ -10,7 +10,12 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from embedding_projector.dataset.checkpoints import INDEX_SUFFIX, CheckpointLookup, prefix_exists
+from embedding_projector.dataset.checkpoints import (
+    INDEX_SUFFIX,
+    CheckpointLookup,
+    has_checkpoint_files,
+    prefix_exists,
+)
 from embedding_projector.dataset.embedding_builder import build_run_embeddings
 from embedding_projector.dataset.logdir import CONFIG_NAME, open_logdir
 from embedding_projector.dataset.metadata import fit_metadata, load_metadata
@@ -24,6 +29,8 @@ from embedding_projector.errors import (
 from embedding_projector.formats.arrays import ArraySource, FileEmbeddings
 from embedding_projector.formats.files import real_path
 from embedding_projector.formats.npy import read_npy, read_npz
+from embedding_projector.formats.parquet import SUFFIXES as PARQUET_SUFFIXES
+from embedding_projector.formats.parquet import parquet_files, read_parquet
 from embedding_projector.formats.protos import ProjectorConfig
 from embedding_projector.formats.safetensors import read_safetensors
 from embedding_projector.formats.sprite import read_sprite_info
@@ -51,9 +58,9 @@ READERS: dict[str, Reader] = {
     ".safetensors": read_safetensors,
     ".pt": read_torch,
     ".pth": read_torch,
+    **dict.fromkeys(PARQUET_SUFFIXES, read_parquet),
     **dict.fromkeys(
-        (".parquet", ".pq", ".arrow", ".arrows", ".feather", ".ipc", ".csv", ".tsv", ".txt"),
-        _read_table_embeddings,
+        (".arrow", ".arrows", ".feather", ".ipc", ".csv", ".tsv", ".txt"), _read_table_embeddings
     ),
 }
 RAW_SUFFIXES = (".bin", ".bytes", ".raw", ".f32")
@@ -100,6 +107,8 @@ def open_path(
     prefix = _checkpoint_prefix(target)
     if prefix is not None:
         workspace = _open_checkpoint(prefix)
+    elif target.is_dir() and _is_parquet_folder(target):
+        workspace = _open_file(target, shape)
     elif target.is_dir():
         workspace = open_logdir(target)
     elif target.name == CONFIG_NAME and target.is_file():
@@ -130,9 +139,20 @@ def _open_checkpoint(prefix: Path) -> Workspace:
     return Workspace(root=root, runs=[run])
 
 
+def _is_parquet_folder(folder: Path) -> bool:
+    """A folder of Parquet files (one table) rather than a log dir: no config, no checkpoint."""
+    return (
+        not (folder / CONFIG_NAME).exists()
+        and not has_checkpoint_files(folder)
+        and bool(parquet_files(folder))
+    )
+
+
 def _open_file(path: Path, shape: Sequence[int] | None) -> Workspace:
     suffix, root = path.suffix.lower(), path.parent
-    if suffix in RAW_SUFFIXES:
+    if path.is_dir():  # a folder of Parquet files: every file inside it
+        contents = read_parquet(path, root=path)
+    elif suffix in RAW_SUFFIXES:
         if shape is None:
             raise InvalidParameterError(
                 f"{path}: raw float32 bytes need their shape: give `shape=(N, D)`"

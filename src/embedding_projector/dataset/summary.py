@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from embedding_projector.dataset.metadata import describe_columns
+from embedding_projector.dataset.metadata import ColumnInfo, describe_columns
 from embedding_projector.dataset.model import Embedding, Run, Workspace
 
 
@@ -26,9 +26,16 @@ def describe_run(run: Run) -> dict[str, Any]:
     }
 
 
-def describe_embedding(embedding: Embedding) -> dict[str, Any]:
-    """One embedding; reads its metadata and bookmarks (not its vectors)."""
+def describe_embedding(
+    embedding: Embedding, columns: list[ColumnInfo] | None = None
+) -> dict[str, Any]:
+    """One embedding; reads its metadata and bookmarks (not its vectors).
+
+    ``columns``: its columns' descriptions, when the caller has them already.
+    """
     sprite = embedding.sprite
+    if columns is None:
+        columns = describe_columns(embedding.metadata)
     return {
         "name": embedding.name,
         "tensor_name": embedding.tensor_name,
@@ -38,10 +45,7 @@ def describe_embedding(embedding: Embedding) -> dict[str, Any]:
         "source": str(embedding.source.path),
         "metadata": {
             "path": None if embedding.metadata_path is None else str(embedding.metadata_path),
-            "columns": [
-                {"name": c.name, "kind": c.kind, "distinct": c.distinct}
-                for c in describe_columns(embedding.metadata)
-            ],
+            "columns": [{"name": c.name, "kind": c.kind, "distinct": c.distinct} for c in columns],
         },
         "sprite": None
         if sprite is None

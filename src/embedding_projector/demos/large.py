@@ -1,5 +1,8 @@
 """The ``large`` demo: a million synthetic points with structure at several scales.
 
+``projector demo large --rows 10000000`` builds the same mixture at another size (the same
+clusters, in the same proportions, with the same columns), to see the page at ten million.
+
 36 clusters of very different sizes in 64 dimensions, gathered in 8 groups: 22
 Gaussian blobs (each stretched along a direction), 8 blobs made of 2 to 4 sub-clusters,
 and 6 curves (helices, arcs and spirals: 1-D manifolds, which t-SNE and UMAP should
@@ -12,11 +15,13 @@ the page colours by at first), ``cluster`` (``c00``–``c35``, categorical), ``s
 and ``size`` (the number of points in the cluster).
 
 The vectors are generated in chunks and written straight to the raw float32 file,
-never all in memory: a million points take 250 MB to build, the file 256 MB.
+never all in memory; the metadata is written in blocks too. A million points take 250 MB
+to build, the file 256 MB; ten million take about as much memory and 2.6 GB of disk.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,9 +51,13 @@ _SUB_CLUSTER_SCALE = 2.2
 _LONG_AXIS_STRETCH = 2.5
 _CURVE_NOISE = 0.3
 _CURVE_KINDS = 3  # helix, arc, spiral: see _curve_points
-# Made-up names: 4 syllables of 32, one name for each of 32**4 = 1,048,576 points.
+# Made-up names: 4 syllables of 32, one name for each of 32**4 = 1,048,576 points; a fifth
+# syllable beyond that (up to 32**5 = 33,554,432 points).
 _SYLLABLES = [c + v for c in "bdfgklmn" for v in "aeio"]
-_NAME_BITS = 20
+_SYLLABLE_BITS = 5
+_MIN_SYLLABLES = 4
+MAX_POINTS = 2 ** (_SYLLABLE_BITS * (_MIN_SYLLABLES + 1))
+_METADATA_BLOCK_ROWS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -84,21 +93,27 @@ def write_large(logdir: Path, progress: Callable[[str], None], *, n_points: int 
     progress
         Called with a line of text at each step.
     n_points
-        The number of points (a smaller instance for tests).
+        The number of points: the demo's million, ten million, or a smaller instance for
+        tests; at most :data:`MAX_POINTS` (the names must stay unique).
     """
-    components, component, rng = _draw(n_points, DIMENSIONS)
+    if not 1 <= n_points <= MAX_POINTS:
+        raise ValueError(f"n_points must be within 1..{MAX_POINTS:,}, got {n_points:,}")
     folder = logdir / EMBEDDING_NAME
     folder.mkdir()
     progress(f"large: generating {n_points:,} × {DIMENSIONS} vectors")
     score = np.empty(n_points, dtype=np.float32)
+    group = np.empty(n_points, dtype=np.int64)
+    cluster = np.empty(n_points, dtype=np.int64)
     with (folder / TENSOR_BYTES_NAME).open("wb") as file:
-        for rows, vectors, scores in _chunks(rng, components, component):
-            file.write(vectors.astype("<f4", copy=False).data)
-            score[rows] = scores
+        for chunk in chunks(n_points):
+            file.write(chunk.vectors.astype("<f4", copy=False).data)
+            score[chunk.rows], group[chunk.rows], cluster[chunk.rows] = (
+                chunk.score,
+                chunk.group,
+                chunk.cluster,
+            )
     progress("large: writing the metadata")
-    _write_metadata(
-        folder / METADATA_NAME, components.group[component], components.cluster[component], score
-    )
+    _write_metadata(folder / METADATA_NAME, group, cluster, score)
     entry = EmbeddingInfo(
         tensor_name=EMBEDDING_NAME,
         tensor_shape=[n_points, DIMENSIONS],
@@ -106,6 +121,33 @@ def write_large(logdir: Path, progress: Callable[[str], None], *, n_points: int 
         metadata_path=f"{EMBEDDING_NAME}/{METADATA_NAME}",
     )
     visualize_embeddings(logdir, ProjectorConfig(embeddings=[entry]))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive points of the demo: ``rows`` of the whole, and what they are."""
+
+    rows: slice
+    vectors: np.ndarray
+    """``(len, dimensions)`` float32."""
+    score: np.ndarray
+    group: np.ndarray
+    cluster: np.ndarray
+    """The cluster of each point (0–35): a label to check layouts against."""
+
+
+def chunks(n_points: int = N_POINTS, *, dimensions: int = DIMENSIONS) -> Iterator[Chunk]:
+    """The demo's ``n_points`` points, 65,536 at a time: never all in memory (benchmarks
+    draw 10M of them). With more ``dimensions`` than the default, the same recipe in more
+    dimensions: every scale is per dimension, so the structure keeps its proportions."""
+    rng = np.random.default_rng(SEED)
+    components = _mixture(rng, dimensions)
+    component = rng.choice(len(components.weight), size=n_points, p=components.weight)
+    for start in range(0, n_points, _CHUNK_ROWS):
+        rows = slice(start, min(start + _CHUNK_ROWS, n_points))
+        vectors, score = _generate(rng, components, component[rows])
+        kind = component[rows]
+        yield Chunk(rows, vectors, score, components.group[kind], components.cluster[kind])
 
 
 def generate(n_points: int, *, dimensions: int = DIMENSIONS) -> tuple[np.ndarray, np.ndarray]:
@@ -116,38 +158,18 @@ def generate(n_points: int, *, dimensions: int = DIMENSIONS) -> tuple[np.ndarray
     n_points
         How many points.
     dimensions
-        With the default, exactly the vectors :func:`write_large` writes. With
-        more, the same recipe in more dimensions: every scale is per
-        dimension, so the structure keeps its proportions.
+        With the default, exactly the vectors :func:`write_large` writes; see :func:`chunks`.
 
     Returns
     -------
     tuple of numpy.ndarray
         ``(n_points, dimensions)`` float32 vectors and ``(n_points,)`` cluster numbers.
     """
-    components, component, rng = _draw(n_points, dimensions)
     vectors = np.empty((n_points, dimensions), dtype=np.float32)
-    for rows, block, _ in _chunks(rng, components, component):
-        vectors[rows] = block
-    return vectors, components.cluster[component]
-
-
-def _draw(n_points: int, dimensions: int) -> tuple[_Components, np.ndarray, np.random.Generator]:
-    """The mixture, each point's component, and the generator that draws the points next."""
-    rng = np.random.default_rng(SEED)
-    components = _mixture(rng, dimensions)
-    component = rng.choice(len(components.weight), size=n_points, p=components.weight)
-    return components, component, rng
-
-
-def _chunks(
-    rng: np.random.Generator, components: _Components, component: np.ndarray
-) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
-    """The points chunk by chunk (never all in memory): rows, vectors and scores."""
-    for start in range(0, component.size, _CHUNK_ROWS):
-        rows = slice(start, min(start + _CHUNK_ROWS, component.size))
-        vectors, score = _generate(rng, components, component[rows])
-        yield rows, vectors, score
+    cluster = np.empty(n_points, dtype=np.int64)
+    for chunk in chunks(n_points, dimensions=dimensions):
+        vectors[chunk.rows], cluster[chunk.rows] = chunk.vectors, chunk.cluster
+    return vectors, cluster
 
 
 def _mixture(rng: np.random.Generator, dimensions: int) -> _Components:
@@ -228,39 +250,54 @@ def _curve_points(kind: int, t: np.ndarray) -> np.ndarray:
 
 def _write_metadata(path: Path, group: np.ndarray, cluster: np.ndarray, score: np.ndarray) -> None:
     """Write ``name``, ``group``, ``cluster``, ``score`` and ``size`` as TensorBoard's
-    metadata TSV."""
-    size = np.bincount(cluster, minlength=int(cluster.max()) + 1)[cluster]
-    cluster_names = pa.array([f"c{c:02d}" for c in range(int(cluster.max()) + 1)])
+    metadata TSV, a block of rows at a time."""
+    sizes = np.bincount(cluster)
+    cluster_names = pa.array([f"c{c:02d}" for c in range(len(sizes))])
     group_names = pa.array([f"g{g}" for g in range(_GROUPS)])
-    table = pa.table(
-        {
-            "name": names(len(cluster)),
-            "group": group_names.take(pa.array(group)),
-            "cluster": cluster_names.take(pa.array(cluster)),
-            "score": np.round(score.astype(np.float64), 3),
-            "size": size,
-        }
-    )
+    n = len(cluster)
     with path.open("wb") as file:
         # Written by hand: pyarrow quotes header names, which TensorBoard would keep.
-        file.write(("\t".join(table.column_names) + "\n").encode())
-        pyarrow.csv.write_csv(
-            table,
-            file,
-            pyarrow.csv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none"),
-        )
+        file.write(b"name\tgroup\tcluster\tscore\tsize\n")
+        for start in range(0, n, _METADATA_BLOCK_ROWS):
+            rows = slice(start, min(start + _METADATA_BLOCK_ROWS, n))
+            block = cluster[rows]
+            table = pa.table(
+                {
+                    "name": names(n, rows),
+                    "group": group_names.take(pa.array(group[rows])),
+                    "cluster": cluster_names.take(pa.array(block)),
+                    "score": np.round(score[rows].astype(np.float64), 3),
+                    "size": sizes[block],
+                }
+            )
+            pyarrow.csv.write_csv(
+                table,
+                file,
+                pyarrow.csv.WriteOptions(
+                    include_header=False, delimiter="\t", quoting_style="none"
+                ),
+            )
 
 
-def names(n: int) -> pa.Array:
-    """``n`` distinct made-up words of 4 syllables (``"kobedina"``), in a shuffled order.
+def names(n: int, rows: slice | None = None) -> pa.Array:
+    """The made-up names of ``n`` points (``"kobedina"``), or of the rows ``rows`` of them.
 
-    Point ``i`` gets the syllables of ``(i · m) mod 2^20`` in base 32, for an odd
-    ``m``: a bijection, so the names are unique for up to 2^20 points.
+    Point ``i`` gets the syllables of ``(i · m) mod 32^k`` in base 32, for an odd ``m`` and
+    the fewest syllables ``k`` (at least 4) that number ``n`` points: a bijection, so the
+    names are unique, in a shuffled order.
     """
-    code = (np.arange(n, dtype=np.uint64) * np.uint64(0x9E3779B1)) % np.uint64(1 << _NAME_BITS)
+    syllables_per_name = max(_MIN_SYLLABLES, math.ceil(math.log2(max(n, 2)) / _SYLLABLE_BITS))
+    bits = _SYLLABLE_BITS * syllables_per_name
+    first, stop, _ = (rows or slice(0, n)).indices(n)
+    index = np.arange(first, stop, dtype=np.uint64)
+    code = (index * np.uint64(0x9E3779B1)) % np.uint64(1 << bits)
     syllables = np.frombuffer("".join(_SYLLABLES).encode(), dtype="S2")
-    digits = [(code >> np.uint64(5 * place)) & np.uint64(31) for place in range(4)]
+    digits = [
+        (code >> np.uint64(_SYLLABLE_BITS * place)) & np.uint64(31)
+        for place in range(syllables_per_name)
+    ]
     letters = np.stack([syllables[d.astype(np.intp)] for d in digits], axis=1)
     # Built from its buffers: numpy's bytes strings would pass through Python objects.
-    offsets = np.arange(0, 8 * n + 1, 8, dtype=np.int32)
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(letters))
+    width = 2 * syllables_per_name
+    offsets = np.arange(0, width * len(index) + 1, width, dtype=np.int32)
+    return pa.StringArray.from_buffers(len(index), pa.py_buffer(offsets), pa.py_buffer(letters))

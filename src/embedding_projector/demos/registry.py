@@ -42,14 +42,20 @@ class Demo:
     """One line, for a list of demos."""
     size: str
     """``"N × D"``, as the projector shows it."""
-    build: Callable[[Path, Callable[[str], None]], None]
-    """Writes the log dir into an empty folder."""
+    build: Callable[..., None]
+    """Writes the log dir into an empty folder: ``build(folder, progress)``, and
+    ``n_points=rows`` for a demo of :attr:`rows`."""
     modules: tuple[ModuleType, ...]
     """The modules whose code decides the bytes written."""
     inputs: str = ""
     """What else decides them, such as the Python version whose library is read."""
     projection: str = "pca"
     """What the page shows first: the projection that shows this demo best in seconds."""
+    rows: int | None = None
+    """The default number of points of a demo that can be built at other sizes
+    (``projector demo NAME --rows N``); None for a demo of a fixed size."""
+    max_rows: int | None = None
+    """The most points it can be built with."""
 
 
 DEMOS: dict[str, Demo] = {
@@ -77,6 +83,8 @@ DEMOS: dict[str, Demo] = {
             size=f"{large.N_POINTS:,} × {large.DIMENSIONS}",
             build=large.write_large,
             modules=(large,),
+            rows=large.N_POINTS,
+            max_rows=large.MAX_POINTS,
         ),
     )
 }
@@ -84,7 +92,11 @@ DEMOS: dict[str, Demo] = {
 
 
 def prepare_demo(
-    name: str, *, cache_dir: Path | None = None, progress: Callable[[str], None] | None = None
+    name: str,
+    *,
+    rows: int | None = None,
+    cache_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Build a demo's log dir unless it is already in the cache; return its path.
 
@@ -92,6 +104,9 @@ def prepare_demo(
     ----------
     name
         One of :data:`DEMOS`: ``digits``, ``words`` or ``large``.
+    rows
+        The number of points, for a demo that can be built at other sizes (``large``:
+        ``10_000_000`` builds ten million points of the same clusters); default its own.
     cache_dir
         Where demos are kept, under ``demos/<name>``; by default the user cache dir
         (``EMBEDDING_PROJECTOR_CACHE_DIR`` when set).
@@ -106,27 +121,33 @@ def prepare_demo(
     Raises
     ------
     InvalidParameterError
-        If ``name`` is not a demo.
+        If ``name`` is not a demo, or ``rows`` is given to a demo of a fixed size or is
+        out of range.
     ProjectorError
         If the demo cannot be written (the message names the folder).
     """
     demo = DEMOS.get(name)
     if demo is None:
         raise InvalidParameterError(f"`name` must be one of {', '.join(DEMOS)}; got {name!r}")
+    rows = _checked_rows(demo, rows)
     root = (default_cache_dir() if cache_dir is None else Path(cache_dir)) / "demos"
-    target = root / name
-    fingerprint = demo_fingerprint(demo)
+    folder_name = name if rows == demo.rows else f"{name}-{rows}"
+    target = root / folder_name
+    fingerprint = demo_fingerprint(demo, rows)
     if _fingerprint_of(target) == fingerprint:
         return target
     report = progress or _silent
     started = time.perf_counter()
     try:
         root.mkdir(parents=True, exist_ok=True)
-        _remove_abandoned(root, name)
-        staging = root / f".{name}.{secrets.token_hex(4)}.tmp"
+        _remove_abandoned(root, folder_name)
+        staging = root / f".{folder_name}.{secrets.token_hex(4)}.tmp"
         staging.mkdir()
         try:
-            demo.build(staging, report)
+            if rows is None:
+                demo.build(staging, report)
+            else:
+                demo.build(staging, report, n_points=rows)
             (staging / FINGERPRINT_NAME).write_text(fingerprint + "\n", encoding="utf-8")
             _install(staging, target, fingerprint)
         finally:
@@ -139,9 +160,26 @@ def prepare_demo(
     return target
 
 
-def demo_fingerprint(demo: Demo) -> str:
-    """A hash of what decides a demo's bytes: its generators' source and its inputs."""
-    digest = hashlib.sha256(f"{demo.name}\n{demo.inputs}\n".encode())
+def _checked_rows(demo: Demo, rows: int | None) -> int | None:
+    """The number of points to build ``demo`` with (None for a demo of a fixed size)."""
+    if rows is None:
+        return demo.rows
+    if demo.rows is None or demo.max_rows is None:
+        sized = ", ".join(d.name for d in DEMOS.values() if d.rows is not None)
+        raise InvalidParameterError(
+            f"the {demo.name} demo has a fixed size; `rows` applies to {sized}"
+        )
+    if not 1 <= rows <= demo.max_rows:
+        raise InvalidParameterError(
+            f"`rows` of the {demo.name} demo must be within 1..{demo.max_rows:,}, got {rows:,}"
+        )
+    return rows
+
+
+def demo_fingerprint(demo: Demo, rows: int | None = None) -> str:
+    """A hash of what decides a demo's bytes: its generators' source, its inputs and size."""
+    size = "" if rows is None or rows == demo.rows else f"rows {rows}\n"
+    digest = hashlib.sha256(f"{demo.name}\n{demo.inputs}\n{size}".encode())
     for module in demo.modules:
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from embedding_projector.errors import FormatError, InvalidParameterError
+from embedding_projector.formats.rows import RowFile, StoredRows
 from embedding_projector.formats.stored import StoredArray, as_float32
 
 # Stored types that hold vector components; anything else (strings, objects, complex) does not.
@@ -75,6 +76,9 @@ class ArraySource:
     load
         Returns the array (in memory) or a :class:`~.stored.StoredArray`; called once,
         on first use.
+    rows
+        Where another process reads row ranges of the file itself (a Dask worker), for
+        a format whose rows are not a :class:`~.stored.StoredArray` (Parquet).
 
     Notes
     -----
@@ -89,11 +93,14 @@ class ArraySource:
         shape: tuple[int, int],
         dtype: str,
         load: Callable[[], np.ndarray | StoredArray],
+        *,
+        rows: RowFile | None = None,
     ) -> None:
         self.path = path
         self.shape = shape
         self.dtype = dtype
         self._load = load
+        self._rows = rows
         self._data: np.ndarray | StoredArray | None = None
         self._float32: np.ndarray | None = None
 
@@ -113,6 +120,18 @@ class ArraySource:
         if self._data is None:
             self._data = self._load()
         return self._data
+
+    @property
+    def rows(self) -> RowFile | None:
+        """Where another process can read row ranges of the file itself (a Dask worker);
+        None when the vectors can only be read whole (a text file, a partitioned tensor).
+
+        Finding out locates the array in its file (a checkpoint's data shard is opened).
+        """
+        if self._rows is not None:
+            return self._rows
+        data = self._loaded()
+        return StoredRows.of(data) if isinstance(data, StoredArray) else None
 
     def read(self) -> np.ndarray:
         """float32 ``(N, D)``, memory-mapped where stored as float32; read once.

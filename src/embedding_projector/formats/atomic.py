@@ -124,15 +124,27 @@ def remove_stale_temporaries(folder: Path, name: str = "*") -> list[Path]:
                 continue
             if now - info.st_mtime < STALE_AFTER:
                 continue
-            fd = os.open(temporary, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError:
             continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            temporary.unlink(missing_ok=True)  # still holding the lock: no writer can be in
+        if unlink_unless_locked(temporary, os.O_NOFOLLOW):
             removed.append(temporary)
-        except OSError:  # BlockingIOError: a write in progress; or no longer ours to delete
-            continue
-        finally:
-            os.close(fd)
     return removed
+
+
+def unlink_unless_locked(path: Path, open_flags: int = 0) -> bool:
+    """Delete ``path`` under an exclusive ``flock``, unless a process holds a lock on it.
+
+    Returns whether it was deleted; a file that cannot be opened or deleted is left alone.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | open_flags)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        path.unlink(missing_ok=True)  # still holding the lock: no one can be using it
+    except OSError:  # BlockingIOError: in use; or no longer ours to delete
+        return False
+    finally:
+        os.close(fd)
+    return True

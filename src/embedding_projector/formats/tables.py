@@ -10,6 +10,8 @@ A table holds its vectors in one of two shapes:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -86,30 +88,45 @@ def embeddings_from_table(path: Path, table: pa.Table) -> FileEmbeddings:
     """Split a table into vector sets and metadata columns (see the module docstring)."""
     if table.num_rows == 0:
         raise FormatError("has no rows", path=path)
-    list_columns = [
-        name
-        for name, field in zip(table.column_names, table.schema, strict=True)
-        if _is_numeric_list(field.type)
-    ]
-    if list_columns:
+    layout = table_layout(table.schema, path)
+    if layout.list_columns:
         tensors = [
-            (name, ArraySource.of(path, _list_column_matrix(table.column(name), name, path)))
-            for name in list_columns
+            (name, ArraySource.of(path, list_column_matrix(table.column(name), name, path)))
+            for name in layout.list_columns
         ]
-        rest = [n for n in table.column_names if n not in list_columns]
     else:
-        dims = [n for n in table.column_names if _is_numeric(table.schema.field(n).type)]
-        if len(dims) < 2:
-            raise FormatError(
-                "holds no vectors: expected a list column of numbers, or at least 2 numeric "
-                f"columns (found {len(dims)} among {table.column_names[:8]})",
-                path=path,
-            )
-        matrix = _numeric_columns_matrix(table, dims, path)
+        matrix = numeric_columns_matrix(table, layout.dimensions, path)
         tensors = [(path.stem, ArraySource.of(path, matrix))]
-        rest = [n for n in table.column_names if n not in dims]
-    metadata = table.select(rest) if rest else None
+    metadata = table.select(list(layout.rest)) if layout.rest else None
     return FileEmbeddings(tensors, metadata)
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """Which columns of a table hold vectors: list columns, or else numeric columns."""
+
+    list_columns: tuple[str, ...]
+    """Each a vector set (a list of numbers per row)."""
+    dimensions: tuple[str, ...]
+    """With no list column: the numeric columns, one dimension each, of one vector set."""
+    rest: tuple[str, ...]
+    """The metadata columns."""
+
+
+def table_layout(schema: pa.Schema, path: Path) -> TableLayout:
+    """Decide from the schema alone which columns are vectors and which are metadata."""
+    names = schema.names
+    lists = tuple(n for n, f in zip(names, schema, strict=True) if _is_numeric_list(f.type))
+    if lists:
+        return TableLayout(lists, (), tuple(n for n in names if n not in lists))
+    dims = tuple(n for n in names if _is_numeric(schema.field(n).type))
+    if len(dims) < 2:
+        raise FormatError(
+            "holds no vectors: expected a list column of numbers, or at least 2 numeric "
+            f"columns (found {len(dims)} among {names[:8]})",
+            path=path,
+        )
+    return TableLayout((), dims, tuple(n for n in names if n not in dims))
 
 
 def _is_numeric(t: pa.DataType) -> bool:
@@ -123,7 +140,7 @@ def _is_numeric_list(t: pa.DataType) -> bool:
     )
 
 
-def _list_column_matrix(column: pa.ChunkedArray, name: str, path: Path) -> np.ndarray:
+def list_column_matrix(column: pa.ChunkedArray, name: str, path: Path) -> np.ndarray:
     """An ``(N, D)`` array from a list column; zero-copy for a null-free fixed-size list."""
     import pyarrow.compute as pc  # not at module level: it costs start-up time
 
@@ -147,7 +164,8 @@ def _list_column_matrix(column: pa.ChunkedArray, name: str, path: Path) -> np.nd
     return check_matrix(matrix, path=path, what=f"column {name!r}")
 
 
-def _numeric_columns_matrix(table: pa.Table, dims: list[str], path: Path) -> np.ndarray:
+def numeric_columns_matrix(table: pa.Table, dims: Sequence[str], path: Path) -> np.ndarray:
+    """An ``(N, len(dims))`` array from numeric columns, one dimension each (no nulls)."""
     import pyarrow.compute as pc  # not at module level: it costs start-up time
 
     for name in dims:

@@ -26,15 +26,18 @@ from embedding_projector.server.bodies import (
 from embedding_projector.server.engine import ComputeEngine
 from embedding_projector.server.errors import install_error_handlers
 from embedding_projector.server.routes import (
+    analyses,
     bookmarks,
     compare,
     embeddings,
     jobs,
+    layouts,
     neighbors,
     projections,
     search,
     selection,
     steps,
+    timeline,
 )
 from embedding_projector.server.schemas import (
     ERROR_RESPONSES,
@@ -55,7 +58,7 @@ The API is up: <a href="api/docs">api/docs</a>.</p>"""
 def create_app(workspace: Workspace, *, settings: Settings | None = None) -> FastAPI:
     """Build the app serving ``workspace``: the API under ``/api``, the page at ``/``."""
     settings = settings or Settings()
-    state = ServerState(workspace, settings.cache_dir)
+    state = ServerState(workspace, settings.cache_dir, lod_threshold=settings.lod_threshold)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -64,7 +67,9 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
             bookmarks_store.remove_stale_saves, state.embeddings.items(), settings.cache_dir
         )
         # Workers start with the server and stop with it (Ctrl-C included).
-        state.engine = ComputeEngine(cache_dir=settings.cache_dir, n_workers=settings.workers)
+        state.engine = ComputeEngine(
+            cache_dir=settings.cache_dir, n_workers=settings.workers, cluster=settings.cluster
+        )
         state.engine.start()
         try:
             yield
@@ -85,7 +90,12 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
-    server_config = ServerConfig.of(__version__, settings.projection)
+    server_config = ServerConfig.of(
+        __version__,
+        settings.projection,
+        settings.lod_threshold,
+        cluster=settings.cluster is not None,
+    )
 
     @api.get("/health")
     async def health() -> Health:
@@ -98,17 +108,8 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
         projection methods with their parameters' defaults and ranges."""
         return server_config
 
-    for module in (
-        embeddings,
-        steps,
-        search,
-        bookmarks,
-        neighbors,
-        projections,
-        jobs,
-        selection,
-        compare,
-    ):
+    routers = (embeddings, steps, timeline, search, bookmarks, neighbors, projections, jobs)
+    for module in (*routers, layouts, selection, analyses, compare):
         api.include_router(module.router)
     app.include_router(api)
 
@@ -126,6 +127,9 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
         bookmarks.put_bookmarks: MAX_BOOKMARKS_BYTES,
         neighbors.neighbors_of_vector: neighbors_body_bytes(served),
         selection.put_selection: selection_body_bytes(served),
+        # Row numbers, as a selection's: the rows whose metadata or positions are shown.
+        embeddings.get_rows: selection_body_bytes(served),
+        layouts.row_positions: selection_body_bytes(served),
     }
     app.add_middleware(BodyLimitMiddleware, default=DEFAULT_BODY_BYTES, bounds=bounds)
     app.add_middleware(  # outermost: who may ask comes first

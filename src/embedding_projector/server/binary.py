@@ -39,6 +39,16 @@ def array_response(array: np.ndarray, *, byte_range: str | None = None) -> Respo
     )
 
 
+def int32_rows(body: bytes, n: int) -> np.ndarray:
+    """Row indices sent as int32 little-endian bytes (int64), checked against ``n`` rows."""
+    if len(body) % 4:
+        raise InvalidParameterError("the body must be int32 row indices (a multiple of 4 bytes)")
+    rows = np.frombuffer(body, "<i4").astype(np.int64)
+    if rows.size and (rows.min() < 0 or rows.max() >= n):
+        raise InvalidParameterError(f"rows must be within 0..{n - 1}")
+    return rows
+
+
 def _chunks(data: memoryview, start: int, stop: int) -> Iterator[bytes]:
     # A sync iterator: Starlette runs it in a thread, so page faults of a memory-mapped
     # checkpoint never block the event loop.

@@ -13,6 +13,13 @@ with ``SIGBUS`` on the next touch, and Python cannot catch that. The vectors are
 once with ``pread`` (a short read is a :class:`FileChangedError` for that request) into
 the content-addressed copy the workers map anyway, in the cache dir, and the server maps
 that copy: it is only ever replaced whole, never changed in place.
+
+With a Dask cluster, an embedding whose file the workers can read in row ranges
+(``Embedding.source.rows``) is computed there: its key is the fingerprint the workers
+read, its jobs run on the cluster (:class:`.distributed.jobs.ClusterJobs`) and its
+neighbour index is sharded over their memory; this process reads its vectors only if
+the page asks for them. Other inputs (TSV, ``.npz``, ``.pt``, partitioned checkpoint
+tensors) stay on this machine.
 """
 
 from __future__ import annotations
@@ -30,7 +37,9 @@ from embedding_projector.compute import knn
 from embedding_projector.compute.cache import ResultCache
 from embedding_projector.compute.jobs import JobManager
 from embedding_projector.dataset.model import Embedding, TensorSource
+from embedding_projector.dataset.steps import Step
 from embedding_projector.errors import NotFoundError
+from embedding_projector.formats.rows import RowFile
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -39,8 +48,13 @@ log = logging.getLogger(__name__)
 class ComputeEngine:
     """One per server: owns the worker processes and what is built per embedding."""
 
-    def __init__(self, *, cache_dir: Path, n_workers: int) -> None:
+    def __init__(self, *, cache_dir: Path, n_workers: int, cluster: Any = None) -> None:
         self.jobs = JobManager(n_workers=n_workers, cache_dir=cache_dir)
+        self.cluster_jobs: Any = None
+        if cluster is not None:
+            from embedding_projector.compute.distributed.jobs import ClusterJobs
+
+            self.cluster_jobs = ClusterJobs(cluster, self.jobs.cache)
         self._built: dict[tuple[str, ...], Any] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._locks: defaultdict[tuple[str, ...], asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -50,8 +64,10 @@ class ComputeEngine:
         self.jobs.warm_up_umap()
 
     def close(self) -> None:
-        """Stop every worker (Ctrl-C, or the end of a test)."""
+        """Stop every worker (Ctrl-C, or the end of a test), and leave the cluster."""
         self.jobs.close()
+        if self.cluster_jobs is not None:
+            self.cluster_jobs.close()
 
     async def vectors(self, emb_id: str, embedding: Embedding) -> np.ndarray:
         """The vectors, as the server reads them: a map of our own copy (see the module)."""
@@ -60,13 +76,7 @@ class ComputeEngine:
 
     async def step_vectors(self, emb_id: str, embedding: Embedding, index: int) -> np.ndarray:
         """The vectors of one step of the embedding, read as :meth:`vectors` reads them."""
-        steps = embedding.steps
-        if not 0 <= index < len(steps):
-            raise NotFoundError(
-                f"embedding {emb_id!r} has {len(steps)} steps (0..{len(steps) - 1}), not "
-                f"{index}; GET /api/embeddings/{emb_id}/steps lists them"
-            )
-        step = steps[index]
+        step = _step(emb_id, embedding, index)
         if step.default:  # the embedding's own vectors
             return await self.vectors(emb_id, embedding)
         cache = self.jobs.cache
@@ -77,8 +87,18 @@ class ComputeEngine:
 
     async def vectors_key(self, emb_id: str, embedding: Embedding) -> str:
         """The workers' key for these vectors (hashed and shared once)."""
+        rows = self._on_cluster(embedding)
+        if rows is not None:
+            return await self._once(("key", emb_id), lambda: self._register_elsewhere(rows))
         vectors = await self.vectors(emb_id, embedding)
         return await self._once(("key", emb_id), lambda: self.jobs.register(vectors))
+
+    async def step_key(self, emb_id: str, embedding: Embedding, index: int) -> str:
+        """The workers' key for the vectors of one step (read, hashed and shared once)."""
+        if _step(emb_id, embedding, index).default:
+            return await self.vectors_key(emb_id, embedding)
+        vectors = await self.step_vectors(emb_id, embedding, index)
+        return await self._once(("key", emb_id, str(index)), lambda: self.jobs.register(vectors))
 
     async def registered(self, name: tuple[str, ...], vectors: Callable[[], np.ndarray]) -> str:
         """The workers' key for the vectors ``vectors()`` gives, made once per ``name``.
@@ -98,9 +118,23 @@ class ComputeEngine:
 
     async def neighbor_index(self, emb_id: str, embedding: Embedding, *, spherize: bool) -> Any:
         """The exact kNN index of these vectors (built once per space)."""
-        vectors = await self.vectors(emb_id, embedding)
         key = ("knn", emb_id, str(spherize))
+        if self._on_cluster(embedding) is not None:
+            content = await self.vectors_key(emb_id, embedding)
+            return await self._once(
+                key, lambda: self.cluster_jobs.neighbor_index(content, spherize=spherize)
+            )
+        vectors = await self.vectors(emb_id, embedding)
         return await self._once(key, lambda: knn.build(vectors, spherize=spherize))
+
+    def _on_cluster(self, embedding: Embedding) -> RowFile | None:
+        """The row file the cluster reads, when there is a cluster and the format allows."""
+        return None if self.cluster_jobs is None else embedding.source.rows
+
+    def _register_elsewhere(self, rows: RowFile) -> str:
+        key: str = self.cluster_jobs.register(rows)
+        self.jobs.register_elsewhere(key, rows.shape, self.cluster_jobs)
+        return key
 
     def prefetch_neighbor_index(self, emb_id: str, embedding: Embedding) -> None:
         """Start building the (unspherized) kNN index now, so the first click finds it ready.
@@ -130,6 +164,17 @@ class ComputeEngine:
                 self._built[key] = await asyncio.to_thread(build)
             built: T = self._built[key]
             return built
+
+
+def _step(emb_id: str, embedding: Embedding, index: int) -> Step:
+    """The embedding's step ``index``; a 404 that lists the steps for another index."""
+    steps = embedding.steps
+    if not 0 <= index < len(steps):
+        raise NotFoundError(
+            f"embedding {emb_id!r} has {len(steps)} steps (0..{len(steps) - 1}), not "
+            f"{index}; GET /api/embeddings/{emb_id}/steps lists them"
+        )
+    return steps[index]
 
 
 def read_vectors(cache: ResultCache, source: TensorSource) -> np.ndarray:

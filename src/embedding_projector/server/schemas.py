@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from embedding_projector.compute.analyses import DEFAULT_K, AnalysisName
 from embedding_projector.compute.methods import (
     DEFAULT_SEED,
     METHODS,
@@ -24,6 +25,7 @@ from embedding_projector.compute.methods import (
     ProjectionName,
 )
 from embedding_projector.compute.params import Param, params_of
+from embedding_projector.compute.sample import DEFAULT_SAMPLE, SAMPLE_ABOVE
 from embedding_projector.dataset.metadata import ColumnKind
 
 FORBID = ConfigDict(extra="forbid")
@@ -226,12 +228,36 @@ class Neighbors(Answer):
 JobState = Literal["queued", "running", "cancelling", "done", "failed", "cancelled"]
 
 
+class FaithfulnessSummary(Answer):
+    """How faithful a layout is overall (``compute.analyses``)."""
+
+    k: int = Field(description="Neighbours compared per point.")
+    mean: float = Field(description="The mean share of each point's k neighbours kept, 0..1.")
+    below: float = Field(description="The share of points that keep fewer than 30 %.")
+
+
+class ClustersSummary(Answer):
+    """The clusters found (``compute.analyses``); cluster c is ``names[c]``."""
+
+    names: list[str]
+    sizes: list[int] = Field(description="Points in each cluster (largest first).")
+    noise: float = Field(description="The share of points in no cluster (label -1).")
+    min_cluster_size: int
+    sample_size: int = Field(description="Points HDBSCAN saw (the rest: nearest one's label).")
+
+
 class JobStatus(Answer):
-    """A projection job, or a comparison's overlap job (``compute.jobstate.Job.status``)."""
+    """A job: a projection, a reading of a layout, a timeline, or a comparison's overlap
+    (``compute.jobstate.Job.status``)."""
 
     id: str
-    method: MethodName | Literal["overlap"]
-    dims: Literal[1, 2, 3] = Field(description="Columns of the result (an overlap: 1).")
+    method: MethodName | AnalysisName | Literal["drift", "overlap"] = Field(
+        description="`drift`: a timeline job of per-point drift, not a layout; `overlap`: "
+        "a comparison's per-point overlap of k-NN sets (`POST /api/compare`)."
+    )
+    dims: int = Field(
+        description="Columns of the layout made (a projection) or read (an overlap: 1)."
+    )
     state: JobState
     paused: bool
     progress: float = Field(description="0..1")
@@ -244,6 +270,13 @@ class JobStatus(Answer):
     components: list[int] | None = Field(None, description="PCA: the components shown.")
     explained_variance_ratio: list[float] | None = Field(
         None, description="PCA: the share of the variance of each of the first 10 components."
+    )
+    steps: int | None = Field(None, description="Timelines: how many steps it has.")
+    steps_done: list[int] | None = Field(
+        None, description="Timelines: the steps (0 = its first) whose result is ready."
+    )
+    summary: FaithfulnessSummary | ClustersSummary | None = Field(
+        None, description="A finished faithfulness or clusters job: what it found."
     )
 
 
@@ -259,6 +292,42 @@ class LayoutFrame(Answer):
     type: Literal["layout"] = "layout"
     iteration: int | None
     shape: Pair
+    sample_of: int | None = Field(
+        default=None,
+        description="The layout has this many rows, more than `lod_threshold`: the float32 "
+        "frame holds a sample of them, and an int32 frame of the sampled rows follows it.",
+    )
+    step: int | None = Field(
+        None, description="Timelines: the step (0 = its first) these coordinates are of."
+    )
+
+
+class LeftOut(Answer):
+    """A step of the embedding that a timeline leaves out, and why."""
+
+    index: int = Field(description="The step's index in `GET /api/embeddings/{id}/steps`.")
+    label: str
+    message: str
+
+
+class TimelineStarted(Answer):
+    """A timeline job over the steps that can be aligned, and the steps left out."""
+
+    job: JobStatus
+    steps: list[int] = Field(
+        description="Index (as in `GET /api/embeddings/{id}/steps`) of each step of the job, "
+        "oldest first: step `s` of the job is embedding step `steps[s]`."
+    )
+    left_out: list[LeftOut]
+
+
+class DriftRequest(BaseModel):
+    """Per-point drift over the steps: neighbours kept from the previous step and the last."""
+
+    model_config = FORBID
+
+    k: int = Field(10, ge=1, description="Nearest neighbours per point (in the original space).")
+    metric: Metric = "cosine"
 
 
 class ErrorFrame(Answer):
@@ -297,6 +366,16 @@ def _request_model(method: Method) -> type[BaseModel]:
             str | None,
             Field(None, description="A metadata column whose values label the points."),
         )
+    if method.name != "pca":  # read by compute.spec before the method's own parameters
+        fields["sample"] = (
+            int | None,
+            Field(
+                None,
+                ge=1,
+                description="Fit on this many points drawn by the seed and place the others "
+                "by transform; null: all up to `sample.above` points, else `sample.size`.",
+            ),
+        )
     name = method.params.__name__.removesuffix("Params")
     params = create_model(f"{name}Params", __config__=FORBID, **fields)
     return create_model(
@@ -329,6 +408,15 @@ else:
     ]
 
 
+class SampleInfo(Answer):
+    """When t-SNE and UMAP are fitted on a sample, every other point placed by ``transform``."""
+
+    above: int = Field(
+        description="Above this many points, a request without `sample` is fitted on a sample."
+    )
+    size: int = Field(description="The points of that sample, drawn at random by the seed.")
+
+
 class ServerConfig(Answer):
     """What the page needs to start."""
 
@@ -337,15 +425,28 @@ class ServerConfig(Answer):
         description="The projection to show first (`--projection`), or null."
     )
     seed: int = Field(description="The seed of a projection request that names none.")
+    lod_threshold: int = Field(
+        description="Layouts of more points reach the page as tiles (`--lod-threshold`)."
+    )
     methods: Methods
+    sample: SampleInfo
+    cluster: bool = Field(
+        description="Projections run on a Dask cluster, where a job can be stopped but not "
+        "paused or perturbed."
+    )
 
     @classmethod
-    def of(cls, version: str, projection: str | None) -> ServerConfig:
-        """The configuration of a server."""
+    def of(
+        cls, version: str, projection: str | None, lod_threshold: int, *, cluster: bool = False
+    ) -> ServerConfig:
+        """The configuration of a server (``cluster``: it computes on a Dask cluster)."""
         methods = {name: MethodInfo.of(method) for name, method in METHODS.items()}
+        sample = SampleInfo(above=SAMPLE_ABOVE, size=DEFAULT_SAMPLE)
         return cls.model_validate(
-            {"version": version, "projection": projection, "seed": DEFAULT_SEED, "methods": methods}
-        )
+            {"version": version, "projection": projection, "seed": DEFAULT_SEED,
+             "lod_threshold": lod_threshold, "methods": methods, "sample": sample,
+             "cluster": cluster}
+        )  # fmt: skip
 
 
 class AxisQuery(BaseModel):
@@ -368,6 +469,100 @@ class CustomRequest(BaseModel):
     up: AxisQuery
     down: AxisQuery
     spherize: bool = False
+
+
+class FaithfulnessRequest(BaseModel):
+    """The faithfulness of a finished layout: the projection job ``job``, or ``custom``."""
+
+    model_config = FORBID
+
+    job: str | None = Field(None, description="A finished projection job of this embedding.")
+    custom: CustomRequest | None = Field(None, description="Or a custom projection.")
+    k: int = Field(DEFAULT_K, ge=1, description="Neighbours compared per point.")
+    metric: Metric = "cosine"
+    spherize: bool = Field(False, description="Neighbours in the spherized original space.")
+
+
+class ClustersRequest(BaseModel):
+    """Clusters of a finished layout (``job`` or ``custom``), or of the vectors' PCA (neither)."""
+
+    model_config = FORBID
+
+    job: str | None = Field(None, description="A finished projection job of this embedding.")
+    custom: CustomRequest | None = Field(None, description="Or a custom projection.")
+    min_cluster_size: int | None = Field(
+        None, ge=2, description="Fewest points in a cluster; default: √N, at least 10."
+    )
+    name_column: str | None = Field(
+        None, description="A metadata column to name the clusters by (text or categorical)."
+    )
+
+
+# --- layouts and their tiles (level of detail) -----------------------------------------
+
+
+class LayoutInfo(Answer):
+    """A layout the server holds for the page: a projection's coordinates, by id."""
+
+    id: str = Field(description="Names these coordinates and their tiles, for good.")
+    n: int = Field(description="Rows (points), finite or not.")
+    dims: Dims
+    low: list[float] = Field(description="The smallest finite coordinate on each axis.")
+    high: list[float] = Field(description="The largest finite coordinate on each axis.")
+    tiled: bool = Field(
+        description="More rows than `lod_threshold`: the page loads tiles "
+        "(`GET /api/layouts/{id}/tiles`), not every coordinate."
+    )
+
+
+class TileNodes(Answer):
+    """The tiles of a layout, one entry per tile in each list, parents before children."""
+
+    depth: list[int] = Field(description="0 for the root tile.")
+    cell: list[list[int]] = Field(description="The cell's integer coordinates at its depth.")
+    parent: list[int] = Field(description="Index of the parent tile; -1 for the root.")
+    count: list[int] = Field(description="Rows in the tile.")
+    total: list[int] = Field(description="Rows in the tile and every tile below it.")
+    level_counts: list[list[int]] = Field(
+        description="How many of the tile's rows (the first ones) belong to each level."
+    )
+
+
+class TileIndex(Answer):
+    """How a layout is cut into tiles (a quadtree in 2-D, an octree in 3-D).
+
+    The root cell is the square (cube) of edge `size` from `low`; the cell of a tile at
+    depth `d` and integer coordinates `c` spans `low + c * size / 2**d` and one such
+    step further. Level `l` is a density-preserving sample of `levels[l]` rows (the last
+    level is every row); in every tile, its rows are the first `level_counts[l]` ones.
+    """
+
+    layout: str
+    dims: Dims
+    low: list[float]
+    size: float
+    capacity: int = Field(description="Rows a tile holds before its cell is split.")
+    levels: list[int]
+    outliers: int = Field(description="Rows of sparse places kept in level 0 (the root tile).")
+    tiles: TileNodes
+
+
+class SelectRequest(BaseModel):
+    """A rectangle or lasso drawn on the plot, and the camera it was drawn with."""
+
+    model_config = FORBID
+
+    matrix: list[float] = Field(
+        min_length=16,
+        max_length=16,
+        description="Layout coordinates to CSS pixels: a 4 x 4 matrix, column-major.",
+    )
+    rectangle: list[float] | None = Field(
+        None, min_length=4, max_length=4, description="`[x0, y0, x1, y1]`: opposite corners."
+    )
+    polygon: list[float] | None = Field(
+        None, max_length=20_000, description="`[x0, y0, x1, y1, ...]`: the lasso's vertices."
+    )
 
 
 # --- comparisons ----------------------------------------------------------------------

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import secrets
 import socket
 import threading
 import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from embedding_projector.errors import ProjectorError
 from embedding_projector.server.security import is_loopback
@@ -104,12 +106,18 @@ def prepare_server(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     projection: str | None = None,
+    lod_threshold: int | None = None,
     workers: int | None = None,
+    dask: Any = None,
     say: Callable[[str], None],
     token: str | None = None,
     judge_host: bool = True,
 ) -> PreparedServer:
     """The app for ``workspace``, listening on ``port`` or the next free one.
+
+    ``dask`` (else ``$EMBEDDING_PROJECTOR_DASK``): a Dask cluster for the work that grows
+    with N: ``"local[:N]"``, a scheduler's address or a ``distributed.Client``. It is
+    connected (and its workers' package version checked) before anything is served.
 
     ``token`` and ``judge_host`` are for a loopback server reached through a proxy (see
     :class:`~embedding_projector.server.settings.Settings`); beyond loopback a token is
@@ -123,12 +131,35 @@ def prepare_server(
     )
     if workers is not None:
         settings = replace(settings, workers=workers)
-    sock = bind_socket(
-        host, port, on_busy=lambda asked, got: say(f"port {asked} is busy; using {got}")
-    )
+    if lod_threshold is not None:
+        settings = replace(settings, lod_threshold=lod_threshold)
+    cluster = connect_cluster(dask, settings.cache_dir, say)
+    try:
+        sock = bind_socket(
+            host, port, on_busy=lambda asked, got: say(f"port {asked} is busy; using {got}")
+        )
+    except BaseException:
+        if cluster is not None:
+            cluster.close()
+        raise
+    settings = replace(settings, cluster=cluster)
     # On loopback, loopback names need no token: the URL of this machine goes without it.
     url = url_for(host, sock.getsockname()[1], None if is_loopback(host) else token)
     return PreparedServer(create_app(workspace, settings=settings), sock, url, token)
+
+
+def connect_cluster(dask: Any, cache_dir: Path, say: Callable[[str], None]) -> Any:
+    """The Dask cluster asked for by ``dask`` or ``$EMBEDDING_PROJECTOR_DASK``, or None."""
+    from embedding_projector.compute.distributed.cluster import ENV_VAR, connect
+
+    target = dask if dask is not None else os.environ.get(ENV_VAR) or None
+    if target is None:
+        return None
+    say(f"connecting to the Dask cluster {target if isinstance(target, str) else ''}".rstrip())
+    cluster = connect(target, cache_dir=cache_dir)
+    count = len(cluster.workers())
+    say(f"Dask cluster at {cluster.address}: {count} worker{'s' * (count != 1)}")
+    return cluster
 
 
 def run_server(
@@ -141,7 +172,9 @@ def run_server(
     port: int = DEFAULT_PORT,
     open_browser: bool = True,
     projection: str | None = None,
+    lod_threshold: int | None = None,
     workers: int | None = None,
+    dask: str | None = None,
     debug: bool = False,
 ) -> None:
     """Open ``target``, serve it until Ctrl-C, printing the URL (and opening it)."""
@@ -154,7 +187,14 @@ def run_server(
 
     workspace = open_path(target, metadata=metadata, sprite=sprite, sprite_size=sprite_size)
     prepared = prepare_server(
-        workspace, host=host, port=port, projection=projection, workers=workers, say=_say
+        workspace,
+        host=host,
+        port=port,
+        projection=projection,
+        lod_threshold=lod_threshold,
+        workers=workers,
+        dask=dask,
+        say=_say,
     )
     count = len(workspace.embeddings)
     _say(

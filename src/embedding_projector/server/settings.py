@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from embedding_projector.user_cache import default_cache_dir
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 6006
+#: Layouts of more points reach the page as tiles (level of detail; docs/decisions.md).
+DEFAULT_LOD_THRESHOLD = 2_000_000
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
@@ -31,3 +34,8 @@ class Settings:
     static_dir: Path = STATIC_DIR
     projection: str | None = None
     """The projection the page shows first (``pca``, ``tsne``, ``umap``, ``custom``)."""
+    cluster: Any = None
+    """A connected Dask cluster (:class:`.distributed.cluster.Cluster`) for the work that
+    grows with N, or None for this machine only; the server closes it when it stops."""
+    lod_threshold: int = DEFAULT_LOD_THRESHOLD
+    """Layouts of more points than this are served as tiles (:mod:`.compute.tiles`)."""

@@ -10,9 +10,12 @@ from pathlib import Path
 import numpy as np
 from fastapi import Request
 
+from embedding_projector.dataset.metadata import ColumnInfo, describe_columns
 from embedding_projector.dataset.model import Embedding, Workspace
 from embedding_projector.errors import NotFoundError
 from embedding_projector.server.engine import ComputeEngine
+from embedding_projector.server.layouts import LayoutStore
+from embedding_projector.server.settings import DEFAULT_LOD_THRESHOLD
 
 
 def embedding_id(embedding: Embedding) -> str:
@@ -27,6 +30,8 @@ class ServerState:
 
     workspace: Workspace
     cache_dir: Path
+    lod_threshold: int = DEFAULT_LOD_THRESHOLD
+    """Layouts of more points reach the page as tiles."""
     embeddings: dict[str, Embedding] = field(default_factory=dict)
     engine: ComputeEngine | None = None
     """Started with the app (its lifespan), stopped with it."""
@@ -34,9 +39,13 @@ class ServerState:
     """What the page has selected, per embedding (it reports every change)."""
     last_selected: str | None = None
     """The embedding whose selection changed last."""
+    layouts: LayoutStore = field(init=False)
+    """The layouts shown last, with their tiles."""
+    _column_infos: dict[str, list[ColumnInfo]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.embeddings = {embedding_id(e): e for e in self.workspace}
+        self.layouts = LayoutStore(self.cache_dir, threshold=self.lod_threshold)
 
     @property
     def compute(self) -> ComputeEngine:
@@ -49,6 +58,15 @@ class ServerState:
         """Record the page's selection of rows of an embedding."""
         self.selections[embedding_id] = rows
         self.last_selected = embedding_id
+
+    def column_infos(self, embedding_id: str) -> list[ColumnInfo]:
+        """The kind and distinct count of each metadata column (read once: at ten million
+        rows, counting takes seconds)."""
+        infos = self._column_infos.get(embedding_id)
+        if infos is None:
+            infos = describe_columns(self.embedding(embedding_id).metadata)
+            self._column_infos[embedding_id] = infos
+        return infos
 
     def embedding(self, embedding_id: str) -> Embedding:
         """The embedding with this id, or a 404."""

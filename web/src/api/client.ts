@@ -8,21 +8,35 @@ import { errorFromResponse } from './api_error';
 import { httpTransport } from './transport';
 import type { JobSocket, Transport } from './transport';
 import type {
+  ClustersRequest,
   CompareRequest,
   CompareSide,
   Comparison,
   CustomProjectionRequest,
+  DriftRequest,
   EmbeddingInfo,
+  FaithfulnessRequest,
   JobStatus,
+  LayoutInfo,
   Metric,
   NeighborsResult,
   ProjectionRequest,
   RunInfo,
+  SelectRequest,
   ServerConfig,
+  StepList,
+  TimelineStarted,
+  TileIndex,
 } from './types';
 
 /** Bytes received so far and the total (null when the server did not say). */
 export type ProgressCallback = (loaded: number, total: number | null) => void;
+
+/** One tile of a layout: its rows' coordinates (count × dims) and their row indices. */
+export interface TileData {
+  positions: Float32Array;
+  rows: Int32Array;
+}
 
 export interface NeighborsQuery {
   k: number;
@@ -65,9 +79,15 @@ export class ApiClient {
     return new Float32Array(await this.bytes(`embeddings/${enc(id)}/vectors`, onProgress));
   }
 
-  /** The metadata table, as Arrow (one row per vector). */
-  async metadata(id: string, onProgress?: ProgressCallback): Promise<Table> {
-    return tableFromIPC(new Uint8Array(await this.bytes(`embeddings/${enc(id)}/metadata`, onProgress)));
+  /** The metadata table, as Arrow (one row per vector); only `columns`, when given. */
+  async metadata(id: string, onProgress?: ProgressCallback, columns?: readonly string[]): Promise<Table> {
+    const query = columns ? `?${new URLSearchParams(columns.map((c) => ['columns', c]))}` : '';
+    return tableFromIPC(new Uint8Array(await this.bytes(`embeddings/${enc(id)}/metadata${query}`, onProgress)));
+  }
+
+  /** The metadata (every column) of some rows, in that order. */
+  async rows(id: string, rows: Int32Array): Promise<Table> {
+    return tableFromIPC(new Uint8Array(await this.bytes(`embeddings/${enc(id)}/rows`, undefined, int32Body(rows))));
   }
 
   /** The atlas; its `url` is the caller's to revoke (`URL.revokeObjectURL`). */
@@ -83,20 +103,12 @@ export class ApiClient {
   }
 
   async saveBookmarks(id: string, bookmarks: unknown[]): Promise<void> {
-    await this.fetch(`embeddings/${enc(id)}/bookmarks`, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(bookmarks),
-    });
+    await this.fetch(`embeddings/${enc(id)}/bookmarks`, { ...jsonBody(bookmarks), method: 'PUT' });
   }
 
   /** Tell the server what is selected (Python's `show().selection` reads it back). */
   async putSelection(id: string, rows: Int32Array): Promise<void> {
-    await this.fetch(`embeddings/${enc(id)}/selection`, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/octet-stream' },
-      body: rows.slice().buffer,
-    });
+    await this.fetch(`embeddings/${enc(id)}/selection`, { ...int32Body(rows), method: 'PUT' });
   }
 
   async search(id: string, q: string, column: string, regex: boolean): Promise<Int32Array> {
@@ -111,39 +123,91 @@ export class ApiClient {
       const params = new URLSearchParams({ index: String(rows[0]), ...stringify(common) });
       return this.json(`embeddings/${enc(id)}/neighbors?${params}`);
     }
-    return this.json(`embeddings/${enc(id)}/neighbors`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ indices: Array.from(rows), ...common }),
-    });
+    return this.postJson(`embeddings/${enc(id)}/neighbors`, { indices: Array.from(rows), ...common });
   }
 
   submitProjection(id: string, request: ProjectionRequest): Promise<JobStatus> {
-    return this.json(`embeddings/${enc(id)}/projections`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(request),
-    });
+    return this.postJson(`embeddings/${enc(id)}/projections`, request);
+  }
+
+  /** The steps of an embedding (its checkpoints), oldest first. */
+  steps(id: string): Promise<StepList> {
+    return this.json(`embeddings/${enc(id)}/steps`);
+  }
+
+  /** A timeline job: every step that can be aligned, projected so they morph into each other. */
+  submitTimeline(id: string, request: ProjectionRequest): Promise<TimelineStarted> {
+    return this.postJson(`embeddings/${enc(id)}/timeline`, request);
+  }
+
+  /** A drift job: per point and step, the share of its neighbours kept (N × 2 per step). */
+  submitDrift(id: string, request: DriftRequest): Promise<TimelineStarted> {
+    return this.postJson(`embeddings/${enc(id)}/drift`, request);
   }
 
   async customProjection(id: string, request: CustomProjectionRequest): Promise<Float32Array> {
-    const init = {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(request),
-    };
-    return new Float32Array(await this.bytes(`embeddings/${enc(id)}/custom-projection`, undefined, init));
+    return new Float32Array(await this.bytes(`embeddings/${enc(id)}/custom-projection`, undefined, jsonBody(request)));
   }
 
   /** Pair the rows of two embeddings and start the overlap of their k-NN sets. */
   compare(request: CompareRequest): Promise<Comparison> {
-    return this.json('compare', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(request) });
+    return this.postJson('compare', request);
   }
 
   /** For each row of `a`, the row of `b` that is the same item. */
   async compareAlignment(a: CompareSide, b: CompareSide): Promise<Int32Array> {
-    const init = { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ a, b }) };
-    return new Int32Array(await this.bytes('compare/alignment', undefined, init));
+    return new Int32Array(await this.bytes('compare/alignment', undefined, jsonBody({ a, b })));
+  }
+
+  /** Faithfulness of a finished layout: a job (see `jobResult`, `JobStatus.summary`). */
+  startFaithfulness(id: string, request: FaithfulnessRequest): Promise<JobStatus> {
+    return this.postJson(`embeddings/${enc(id)}/faithfulness`, request);
+  }
+
+  /** Clusters of a finished layout: a job whose result is int32 labels (`jobLabels`). */
+  startClusters(id: string, request: ClustersRequest): Promise<JobStatus> {
+    return this.postJson(`embeddings/${enc(id)}/clusters`, request);
+  }
+
+  async jobLabels(job: string): Promise<Int32Array> {
+    return new Int32Array(await this.bytes(`jobs/${enc(job)}/result`));
+  }
+
+  /** The custom projection registered as a layout (for tiles), without its coordinates. */
+  customLayout(id: string, request: CustomProjectionRequest): Promise<LayoutInfo> {
+    return this.postJson(`embeddings/${enc(id)}/custom-projection/layout`, request);
+  }
+
+  /** Register a job's layout on the server (for tiles and selection by shape). */
+  jobLayout(job: string): Promise<LayoutInfo> {
+    return this.json(`jobs/${enc(job)}/layout`);
+  }
+
+  tileIndex(layout: string): Promise<TileIndex> {
+    return this.json(`layouts/${enc(layout)}/tiles`);
+  }
+
+  /** A tile at `depth` and integer `cell` (x, y or x, y, z). */
+  async tile(layout: string, depth: number, cell: readonly number[]): Promise<TileData> {
+    const [x, y, z] = cell;
+    const path = `layouts/${enc(layout)}/tiles/${depth}/${x}/${y}${z === undefined ? '' : `?z=${z}`}`;
+    const response = await this.fetch(path);
+    const [count = 0, dims = 2] = (response.headers.get('X-Shape') ?? '').split(',').map(Number);
+    const body = await response.arrayBuffer();
+    return {
+      positions: new Float32Array(body, 0, count * dims),
+      rows: new Int32Array(body, count * dims * 4, count),
+    };
+  }
+
+  /** The coordinates of some rows of a layout (rows × dims float32). */
+  async layoutPositions(layout: string, rows: Int32Array): Promise<Float32Array> {
+    return new Float32Array(await this.bytes(`layouts/${enc(layout)}/positions`, undefined, int32Body(rows)));
+  }
+
+  /** Every row of a layout drawn inside a rectangle or lasso, decided on the server. */
+  async selectInShape(layout: string, request: SelectRequest): Promise<Int32Array> {
+    return new Int32Array(await this.bytes(`layouts/${enc(layout)}/select`, undefined, jsonBody(request)));
   }
 
   job(job: string): Promise<JobStatus> {
@@ -152,6 +216,11 @@ export class ApiClient {
 
   async jobResult(job: string, onProgress?: ProgressCallback): Promise<Float32Array> {
     return new Float32Array(await this.bytes(`jobs/${enc(job)}/result`, onProgress));
+  }
+
+  /** One step of a timeline job. */
+  async stepResult(job: string, step: number): Promise<Float32Array> {
+    return new Float32Array(await this.bytes(`jobs/${enc(job)}/result?step=${step}`));
   }
 
   async cancelJob(job: string): Promise<void> {
@@ -169,6 +238,10 @@ export class ApiClient {
     const response = await this.transport.fetch(path, init);
     if (!response.ok) throw await errorFromResponse(response);
     return response;
+  }
+
+  private postJson<T>(path: string, body: unknown): Promise<T> {
+    return this.json(path, jsonBody(body));
   }
 
   private async json<T>(path: string, init?: RequestInit): Promise<T> {
@@ -209,7 +282,15 @@ async function readWithProgress(
   return loaded === buffer.length ? buffer.buffer : buffer.slice(0, loaded).buffer;
 }
 
-const JSON_HEADERS = { 'Content-Type': 'application/json' };
+/** A POST of row indices as int32 bytes. */
+function int32Body(rows: Int32Array): RequestInit {
+  return { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: rows.slice().buffer };
+}
+
+/** A POST of a JSON body (spread it and set `method` for another verb). */
+function jsonBody(body: unknown): RequestInit {
+  return { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+}
 
 function enc(part: string): string {
   return encodeURIComponent(part);

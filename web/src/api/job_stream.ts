@@ -9,10 +9,18 @@ import type { JobSocket } from './transport';
 import { FINAL_JOB_STATES } from './types';
 import type { ErrorFrame, JobStatus, LayoutFrame, StatusFrame } from './types';
 
+/** The rows of a layout that streams as a sample (more rows than the LOD threshold). */
+export interface LayoutSample {
+  rows: Int32Array;
+  /** The layout's number of rows. */
+  of: number;
+}
+
 export interface JobListener {
   onStatus: (status: JobStatus) => void;
-  /** An intermediate layout (N × dims float32) at an iteration. */
-  onLayout: (positions: Float32Array, iteration: number) => void;
+  /** An intermediate layout (N × dims float32) at an iteration, or, for a layout above the
+   * LOD threshold, the coordinates of `sample.rows` of it; of `step`, for timelines. */
+  onLayout: (positions: Float32Array, iteration: number, sample: LayoutSample | null, step: number | null) => void;
 }
 
 export interface JobSubscription {
@@ -30,6 +38,8 @@ export function followJob(api: ApiClient, started: JobStatus, listener: JobListe
   let socket: JobSocket | null = null;
   let poller: ReturnType<typeof setTimeout> | null = null;
   let pendingLayout: LayoutFrame | null = null;
+  /** A sample's coordinates, waiting for the frame of its rows. */
+  let pendingPositions: Float32Array | null = null;
 
   const close = (): void => {
     closed = true;
@@ -53,7 +63,7 @@ export function followJob(api: ApiClient, started: JobStatus, listener: JobListe
       if (status.state === 'running') {
         try {
           const layout = await api.jobResult(job);
-          if (!closed) listener.onLayout(layout, status.iteration ?? 0);
+          if (!closed) listener.onLayout(layout, status.iteration ?? 0, null, null);
         } catch (error) {
           // 409: no layout yet (the k-NN phase of t-SNE, say).
           if (!(error instanceof ApiError && error.status === 409)) throw error;
@@ -82,8 +92,17 @@ export function followJob(api: ApiClient, started: JobStatus, listener: JobListe
       else if (frame.type === 'error') onStatus(failed(last, frame.message));
       else onStatus(frame);
     } else if (pendingLayout) {
-      listener.onLayout(new Float32Array(data), pendingLayout.iteration ?? 0);
-      pendingLayout = null;
+      const { iteration, sample_of: of } = pendingLayout;
+      const step = pendingLayout.step ?? null;
+      if (of === null || of === undefined) {
+        listener.onLayout(new Float32Array(data), iteration ?? 0, null, step);
+        pendingLayout = null;
+      } else if (!pendingPositions) {
+        pendingPositions = new Float32Array(data);
+      } else {
+        listener.onLayout(pendingPositions, iteration ?? 0, { rows: new Int32Array(data), of }, step);
+        pendingLayout = pendingPositions = null;
+      }
     }
   };
   socket.onclose = () => {

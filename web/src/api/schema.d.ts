@@ -117,6 +117,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/embeddings/{emb_id}/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Clusters
+         * @description HDBSCAN clusters of a finished layout (``job`` or ``custom``), or of the vectors'
+         *     first ten principal components (neither), each named from ``name_column``: its most
+         *     distinctive terms (a text column) or its majority value and share (a categorical
+         *     one); "cluster 3" without. Labels are int32, -1 for noise; when every point is
+         *     noise the job fails with a sentence saying what to change.
+         */
+        post: operations["start_clusters_api_embeddings__emb_id__clusters_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/embeddings/{emb_id}/custom-projection": {
         parameters: {
             query?: never;
@@ -137,6 +161,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/embeddings/{emb_id}/custom-projection/layout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Custom Projection Layout
+         * @description The same projection, registered as a layout and described (its coordinates stay on
+         *     the server: above ``lod_threshold`` points the page loads its tiles).
+         */
+        post: operations["custom_projection_layout_api_embeddings__emb_id__custom_projection_layout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embeddings/{emb_id}/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Drift
+         * @description Per point and step, the share of its k nearest neighbours (exact, in the original
+         *     space) kept from the previous step and from the last: a timeline job whose step `s` is
+         *     N × 2 float32 (NaN at the first step, which has no previous one).
+         */
+        post: operations["start_drift_api_embeddings__emb_id__drift_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embeddings/{emb_id}/faithfulness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Faithfulness
+         * @description Per point, the share of its k nearest neighbours (in the original space, with
+         *     this metric, spherized or not) that the layout keeps among its k nearest.
+         *
+         *     The layout is a finished projection job's (``job``) or a custom projection
+         *     (``custom``). Fewer than k + 1 points is a 400 that says so.
+         */
+        post: operations["start_faithfulness_api_embeddings__emb_id__faithfulness_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/embeddings/{emb_id}/metadata": {
         parameters: {
             query?: never;
@@ -147,6 +238,9 @@ export interface paths {
         /**
          * Get Metadata
          * @description The metadata table as an Arrow IPC stream (one row per vector).
+         *
+         *     Text columns of at most ``DICTIONARY_LIMIT`` distinct values are dictionary-encoded:
+         *     a code per row and each value once.
          */
         get: operations["get_metadata_api_embeddings__emb_id__metadata_get"];
         put?: never;
@@ -198,6 +292,27 @@ export interface paths {
          *     of points where they must stay below a bound that depends on it.
          */
         post: operations["start_projection_api_embeddings__emb_id__projections_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embeddings/{emb_id}/rows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get Rows
+         * @description The metadata of some rows (every column), as an Arrow IPC stream: what the page shows
+         *     of the few points it labels when it has not loaded a column (above ``lod_threshold``).
+         */
+        post: operations["get_rows_api_embeddings__emb_id__rows_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -308,6 +423,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/embeddings/{emb_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Timeline
+         * @description Every step that can be aligned, projected so that the steps can be morphed into each
+         *     other: PCA on one basis fitted on all steps; t-SNE and UMAP each step started from the
+         *     previous step's layout. Each step is streamed (`WS /api/jobs/{job}/stream`) and cached as
+         *     it is done; steps already computed come from the cache.
+         */
+        post: operations["start_timeline_api_embeddings__emb_id__timeline_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/embeddings/{emb_id}/vectors": {
         parameters: {
             query?: never;
@@ -372,6 +510,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/layout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Layout
+         * @description Register the job's layout (its result, or a cancelled job's last) and describe it;
+         *     409 until it has one.
+         */
+        get: operations["job_layout_api_jobs__job_id__layout_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs/{job_id}/result": {
         parameters: {
             query?: never;
@@ -382,6 +541,9 @@ export interface paths {
         /**
          * Job Result
          * @description The layout, float32 N × dims (a cancelled job's last one); 409 until there is one.
+         *
+         *     Timelines: `step` (0 = the job's first) chooses the step (without it, the newest done);
+         *     a drift job's steps are N × 2 (kept from the previous step, kept from the last).
          */
         get: operations["job_result_api_jobs__job_id__result_get"];
         put?: never;
@@ -406,6 +568,106 @@ export interface paths {
          * @description Pause, resume, or perturb (shake the layout out of a poor minimum) a running t-SNE.
          */
         post: operations["control_job_api_jobs__job_id___action__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/layouts/{layout_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Layout
+         * @description A registered layout; 404 ``stale_layout`` once a newer one replaced it.
+         */
+        get: operations["get_layout_api_layouts__layout_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/layouts/{layout_id}/positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Row Positions
+         * @description The coordinates of the given rows (those the page highlights or labels).
+         */
+        post: operations["row_positions_api_layouts__layout_id__positions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/layouts/{layout_id}/select": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Select In Shape
+         * @description Every row drawn inside the rectangle or lasso, over all rows (not only those loaded).
+         */
+        post: operations["select_in_shape_api_layouts__layout_id__select_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/layouts/{layout_id}/tiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tile Index
+         * @description How the layout is cut into tiles (built the first time, then cached with it).
+         */
+        get: operations["tile_index_api_layouts__layout_id__tiles_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/layouts/{layout_id}/tiles/{depth}/{x}/{y}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Tile
+         * @description One tile: its rows' coordinates and row indices, in one body (``X-Shape: count,dims``).
+         */
+        get: operations["get_tile_api_layouts__layout_id__tiles__depth___x___y__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -470,6 +732,54 @@ export interface components {
             path: string;
             /** Saved */
             saved: number;
+        };
+        /**
+         * ClustersRequest
+         * @description Clusters of a finished layout (``job`` or ``custom``), or of the vectors' PCA (neither).
+         */
+        ClustersRequest: {
+            /** @description Or a custom projection. */
+            custom?: components["schemas"]["CustomRequest"] | null;
+            /**
+             * Job
+             * @description A finished projection job of this embedding.
+             */
+            job?: string | null;
+            /**
+             * Min Cluster Size
+             * @description Fewest points in a cluster; default: √N, at least 10.
+             */
+            min_cluster_size?: number | null;
+            /**
+             * Name Column
+             * @description A metadata column to name the clusters by (text or categorical).
+             */
+            name_column?: string | null;
+        };
+        /**
+         * ClustersSummary
+         * @description The clusters found (``compute.analyses``); cluster c is ``names[c]``.
+         */
+        ClustersSummary: {
+            /** Min Cluster Size */
+            min_cluster_size: number;
+            /** Names */
+            names: string[];
+            /**
+             * Noise
+             * @description The share of points in no cluster (label -1).
+             */
+            noise: number;
+            /**
+             * Sample Size
+             * @description Points HDBSCAN saw (the rest: nearest one's label).
+             */
+            sample_size: number;
+            /**
+             * Sizes
+             * @description Points in each cluster (largest first).
+             */
+            sizes: number[];
         };
         /**
          * ColumnInfo
@@ -568,6 +878,24 @@ export interface components {
             up: components["schemas"]["AxisQuery"];
         };
         /**
+         * DriftRequest
+         * @description Per-point drift over the steps: neighbours kept from the previous step and the last.
+         */
+        DriftRequest: {
+            /**
+             * K
+             * @description Nearest neighbours per point (in the original space).
+             * @default 10
+             */
+            k?: number;
+            /**
+             * Metric
+             * @default cosine
+             * @enum {string}
+             */
+            metric?: "cosine" | "euclidean";
+        };
+        /**
          * EmbeddingInfo
          * @description An embedding of the workspace.
          */
@@ -654,6 +982,58 @@ export interface components {
             message: string;
         };
         /**
+         * FaithfulnessRequest
+         * @description The faithfulness of a finished layout: the projection job ``job``, or ``custom``.
+         */
+        FaithfulnessRequest: {
+            /** @description Or a custom projection. */
+            custom?: components["schemas"]["CustomRequest"] | null;
+            /**
+             * Job
+             * @description A finished projection job of this embedding.
+             */
+            job?: string | null;
+            /**
+             * K
+             * @description Neighbours compared per point.
+             * @default 10
+             */
+            k?: number;
+            /**
+             * Metric
+             * @default cosine
+             * @enum {string}
+             */
+            metric?: "cosine" | "euclidean";
+            /**
+             * Spherize
+             * @description Neighbours in the spherized original space.
+             * @default false
+             */
+            spherize?: boolean;
+        };
+        /**
+         * FaithfulnessSummary
+         * @description How faithful a layout is overall (``compute.analyses``).
+         */
+        FaithfulnessSummary: {
+            /**
+             * Below
+             * @description The share of points that keep fewer than 30 %.
+             */
+            below: number;
+            /**
+             * K
+             * @description Neighbours compared per point.
+             */
+            k: number;
+            /**
+             * Mean
+             * @description The mean share of each point's k neighbours kept, 0..1.
+             */
+            mean: number;
+        };
+        /**
          * Health
          * @description The server answers.
          */
@@ -667,7 +1047,8 @@ export interface components {
         };
         /**
          * JobStatus
-         * @description A projection job, or a comparison's overlap job (``compute.jobstate.Job.status``).
+         * @description A job: a projection, a reading of a layout, a timeline, or a comparison's overlap
+         *     (``compute.jobstate.Job.status``).
          */
         JobStatus: {
             /**
@@ -682,10 +1063,9 @@ export interface components {
             components: number[] | null;
             /**
              * Dims
-             * @description Columns of the result (an overlap: 1).
-             * @enum {integer}
+             * @description Columns of the layout made (a projection) or read (an overlap: 1).
              */
-            dims: 1 | 2 | 3;
+            dims: number;
             /**
              * Elapsed
              * @description Seconds since it started running.
@@ -706,8 +1086,11 @@ export interface components {
             iteration: number | null;
             /** Message */
             message: string | null;
-            /** Method */
-            method: ("pca" | "tsne" | "umap") | "overlap";
+            /**
+             * Method
+             * @description `drift`: a timeline job of per-point drift, not a layout; `overlap`: a comparison's per-point overlap of k-NN sets (`POST /api/compare`).
+             */
+            method: ("pca" | "tsne" | "umap") | ("faithfulness" | "clusters") | ("drift" | "overlap");
             /** Paused */
             paused: boolean;
             /**
@@ -720,6 +1103,21 @@ export interface components {
              * @enum {string}
              */
             state: "queued" | "running" | "cancelling" | "done" | "failed" | "cancelled";
+            /**
+             * Steps
+             * @description Timelines: how many steps it has.
+             */
+            steps: number | null;
+            /**
+             * Steps Done
+             * @description Timelines: the steps (0 = its first) whose result is ready.
+             */
+            steps_done: number[] | null;
+            /**
+             * Summary
+             * @description A finished faithfulness or clusters job: what it found.
+             */
+            summary: components["schemas"]["FaithfulnessSummary"] | components["schemas"]["ClustersSummary"] | null;
         };
         /**
          * LayoutFrame
@@ -728,17 +1126,80 @@ export interface components {
         LayoutFrame: {
             /** Iteration */
             iteration: number | null;
+            /**
+             * Sample Of
+             * @description The layout has this many rows, more than `lod_threshold`: the float32 frame holds a sample of them, and an int32 frame of the sampled rows follows it.
+             * @default null
+             */
+            sample_of: number | null;
             /** Shape */
             shape: [
                 number,
                 number
             ];
             /**
+             * Step
+             * @description Timelines: the step (0 = its first) these coordinates are of.
+             * @default null
+             */
+            step: number | null;
+            /**
              * Type
              * @default layout
              * @constant
              */
             type: "layout";
+        };
+        /**
+         * LayoutInfo
+         * @description A layout the server holds for the page: a projection's coordinates, by id.
+         */
+        LayoutInfo: {
+            /**
+             * Dims
+             * @enum {integer}
+             */
+            dims: 2 | 3;
+            /**
+             * High
+             * @description The largest finite coordinate on each axis.
+             */
+            high: number[];
+            /**
+             * Id
+             * @description Names these coordinates and their tiles, for good.
+             */
+            id: string;
+            /**
+             * Low
+             * @description The smallest finite coordinate on each axis.
+             */
+            low: number[];
+            /**
+             * N
+             * @description Rows (points), finite or not.
+             */
+            n: number;
+            /**
+             * Tiled
+             * @description More rows than `lod_threshold`: the page loads tiles (`GET /api/layouts/{id}/tiles`), not every coordinate.
+             */
+            tiled: boolean;
+        };
+        /**
+         * LeftOut
+         * @description A step of the embedding that a timeline leaves out, and why.
+         */
+        LeftOut: {
+            /**
+             * Index
+             * @description The step's index in `GET /api/embeddings/{id}/steps`.
+             */
+            index: number;
+            /** Label */
+            label: string;
+            /** Message */
+            message: string;
         };
         /**
          * MethodInfo
@@ -887,6 +1348,43 @@ export interface components {
             warnings: string[];
         };
         /**
+         * SampleInfo
+         * @description When t-SNE and UMAP are fitted on a sample, every other point placed by ``transform``.
+         */
+        SampleInfo: {
+            /**
+             * Above
+             * @description Above this many points, a request without `sample` is fitted on a sample.
+             */
+            above: number;
+            /**
+             * Size
+             * @description The points of that sample, drawn at random by the seed.
+             */
+            size: number;
+        };
+        /**
+         * SelectRequest
+         * @description A rectangle or lasso drawn on the plot, and the camera it was drawn with.
+         */
+        SelectRequest: {
+            /**
+             * Matrix
+             * @description Layout coordinates to CSS pixels: a 4 x 4 matrix, column-major.
+             */
+            matrix: number[];
+            /**
+             * Polygon
+             * @description `[x0, y0, x1, y1, ...]`: the lasso's vertices.
+             */
+            polygon?: number[] | null;
+            /**
+             * Rectangle
+             * @description `[x0, y0, x1, y1]`: opposite corners.
+             */
+            rectangle?: number[] | null;
+        };
+        /**
          * SelectionSaved
          * @description The selection was recorded.
          */
@@ -899,12 +1397,23 @@ export interface components {
          * @description What the page needs to start.
          */
         ServerConfig: {
+            /**
+             * Cluster
+             * @description Projections run on a Dask cluster, where a job can be stopped but not paused or perturbed.
+             */
+            cluster: boolean;
+            /**
+             * Lod Threshold
+             * @description Layouts of more points reach the page as tiles (`--lod-threshold`).
+             */
+            lod_threshold: number;
             methods: components["schemas"]["Methods"];
             /**
              * Projection
              * @description The projection to show first (`--projection`), or null.
              */
             projection: ("pca" | "tsne" | "umap" | "custom") | null;
+            sample: components["schemas"]["SampleInfo"];
             /**
              * Seed
              * @description The seed of a projection request that names none.
@@ -952,10 +1461,9 @@ export interface components {
             components: number[] | null;
             /**
              * Dims
-             * @description Columns of the result (an overlap: 1).
-             * @enum {integer}
+             * @description Columns of the layout made (a projection) or read (an overlap: 1).
              */
-            dims: 1 | 2 | 3;
+            dims: number;
             /**
              * Elapsed
              * @description Seconds since it started running.
@@ -977,8 +1485,11 @@ export interface components {
             iteration: number | null;
             /** Message */
             message: string | null;
-            /** Method */
-            method: ("pca" | "tsne" | "umap") | "overlap";
+            /**
+             * Method
+             * @description `drift`: a timeline job of per-point drift, not a layout; `overlap`: a comparison's per-point overlap of k-NN sets (`POST /api/compare`).
+             */
+            method: ("pca" | "tsne" | "umap") | ("faithfulness" | "clusters") | ("drift" | "overlap");
             /** Paused */
             paused: boolean;
             /**
@@ -991,6 +1502,24 @@ export interface components {
              * @enum {string}
              */
             state: "queued" | "running" | "cancelling" | "done" | "failed" | "cancelled";
+            /**
+             * Steps
+             * @description Timelines: how many steps it has.
+             * @default null
+             */
+            steps: number | null;
+            /**
+             * Steps Done
+             * @description Timelines: the steps (0 = its first) whose result is ready.
+             * @default null
+             */
+            steps_done: number[] | null;
+            /**
+             * Summary
+             * @description A finished faithfulness or clusters job: what it found.
+             * @default null
+             */
+            summary: components["schemas"]["FaithfulnessSummary"] | components["schemas"]["ClustersSummary"] | null;
             /**
              * Type
              * @default status
@@ -1075,6 +1604,91 @@ export interface components {
             /** Steps */
             steps: components["schemas"]["StepInfo"][];
         };
+        /**
+         * TileIndex
+         * @description How a layout is cut into tiles (a quadtree in 2-D, an octree in 3-D).
+         *
+         *     The root cell is the square (cube) of edge `size` from `low`; the cell of a tile at
+         *     depth `d` and integer coordinates `c` spans `low + c * size / 2**d` and one such
+         *     step further. Level `l` is a density-preserving sample of `levels[l]` rows (the last
+         *     level is every row); in every tile, its rows are the first `level_counts[l]` ones.
+         */
+        TileIndex: {
+            /**
+             * Capacity
+             * @description Rows a tile holds before its cell is split.
+             */
+            capacity: number;
+            /**
+             * Dims
+             * @enum {integer}
+             */
+            dims: 2 | 3;
+            /** Layout */
+            layout: string;
+            /** Levels */
+            levels: number[];
+            /** Low */
+            low: number[];
+            /**
+             * Outliers
+             * @description Rows of sparse places kept in level 0 (the root tile).
+             */
+            outliers: number;
+            /** Size */
+            size: number;
+            tiles: components["schemas"]["TileNodes"];
+        };
+        /**
+         * TileNodes
+         * @description The tiles of a layout, one entry per tile in each list, parents before children.
+         */
+        TileNodes: {
+            /**
+             * Cell
+             * @description The cell's integer coordinates at its depth.
+             */
+            cell: number[][];
+            /**
+             * Count
+             * @description Rows in the tile.
+             */
+            count: number[];
+            /**
+             * Depth
+             * @description 0 for the root tile.
+             */
+            depth: number[];
+            /**
+             * Level Counts
+             * @description How many of the tile's rows (the first ones) belong to each level.
+             */
+            level_counts: number[][];
+            /**
+             * Parent
+             * @description Index of the parent tile; -1 for the root.
+             */
+            parent: number[];
+            /**
+             * Total
+             * @description Rows in the tile and every tile below it.
+             */
+            total: number[];
+        };
+        /**
+         * TimelineStarted
+         * @description A timeline job over the steps that can be aligned, and the steps left out.
+         */
+        TimelineStarted: {
+            job: components["schemas"]["JobStatus"];
+            /** Left Out */
+            left_out: components["schemas"]["LeftOut"][];
+            /**
+             * Steps
+             * @description Index (as in `GET /api/embeddings/{id}/steps`) of each step of the job, oldest first: step `s` of the job is embedding step `steps[s]`.
+             */
+            steps: number[];
+        };
         /** TsneParams */
         TsneParams: {
             /**
@@ -1108,6 +1722,11 @@ export interface components {
              * @default 30
              */
             perplexity?: number;
+            /**
+             * Sample
+             * @description Fit on this many points drawn by the seed and place the others by transform; null: all up to `sample.above` points, else `sample.size`.
+             */
+            sample?: number | null;
             /**
              * Supervise
              * @description How strongly points with the same label attract (with labels only).
@@ -1175,6 +1794,11 @@ export interface components {
              * @default 15
              */
             n_neighbors?: number;
+            /**
+             * Sample
+             * @description Fit on this many points drawn by the seed and place the others by transform; null: all up to `sample.above` points, else `sample.size`.
+             */
+            sample?: number | null;
         };
         /**
          * UmapRequest
@@ -1465,6 +2089,50 @@ export interface operations {
             };
         };
     };
+    start_clusters_api_embeddings__emb_id__clusters_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                emb_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClustersRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobStatus"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     custom_projection_api_embeddings__emb_id__custom_projection_post: {
         parameters: {
             query?: never;
@@ -1513,9 +2181,144 @@ export interface operations {
             };
         };
     };
-    get_metadata_api_embeddings__emb_id__metadata_get: {
+    custom_projection_layout_api_embeddings__emb_id__custom_projection_layout_post: {
         parameters: {
             query?: never;
+            header?: never;
+            path: {
+                emb_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayoutInfo"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_drift_api_embeddings__emb_id__drift_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                emb_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DriftRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineStarted"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_faithfulness_api_embeddings__emb_id__faithfulness_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                emb_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FaithfulnessRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobStatus"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_metadata_api_embeddings__emb_id__metadata_get: {
+        parameters: {
+            query?: {
+                /** @description Only these columns (repeat the parameter), in this order. */
+                columns?: string[] | null;
+            };
             header?: never;
             path: {
                 emb_id: string;
@@ -1667,6 +2470,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobStatus"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_rows_api_embeddings__emb_id__rows_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                emb_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Row indices, int32 little-endian. */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description The rows asked for, in that order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.arrow.stream": string;
                 };
             };
             /** @description The request cannot be served (see `code`). */
@@ -1968,6 +2816,50 @@ export interface operations {
             };
         };
     };
+    start_timeline_api_embeddings__emb_id__timeline_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                emb_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PcaRequest"] | components["schemas"]["TsneRequest"] | components["schemas"]["UmapRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineStarted"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_vectors_api_embeddings__emb_id__vectors_get: {
         parameters: {
             query?: {
@@ -2150,9 +3042,51 @@ export interface operations {
             };
         };
     };
-    job_result_api_jobs__job_id__result_get: {
+    job_layout_api_jobs__job_id__layout_get: {
         parameters: {
             query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayoutInfo"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    job_result_api_jobs__job_id__result_get: {
+        parameters: {
+            query?: {
+                step?: number | null;
+            };
             header?: never;
             path: {
                 job_id: string;
@@ -2213,6 +3147,233 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobStatus"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_layout_api_layouts__layout_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                layout_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayoutInfo"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    row_positions_api_layouts__layout_id__positions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                layout_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Row indices, int32 little-endian. */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description float32 rows × dims, in the order asked */
+            200: {
+                headers: {
+                    /** @description `float32` or `int32`. */
+                    "X-Dtype"?: string;
+                    /** @description The array's shape, comma-separated (e.g. `1000,2`). */
+                    "X-Shape"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    select_in_shape_api_layouts__layout_id__select_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                layout_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SelectRequest"];
+            };
+        };
+        responses: {
+            /** @description int32 row indices, ascending */
+            200: {
+                headers: {
+                    /** @description `float32` or `int32`. */
+                    "X-Dtype"?: string;
+                    /** @description The array's shape, comma-separated (e.g. `1000,2`). */
+                    "X-Shape"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    tile_index_api_layouts__layout_id__tiles_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                layout_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TileIndex"];
+                };
+            };
+            /** @description The request cannot be served (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug or a full disk (see the server log). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_tile_api_layouts__layout_id__tiles__depth___x___y__get: {
+        parameters: {
+            query?: {
+                /** @description The cell's third coordinate (3-D). */
+                z?: number | null;
+            };
+            header?: never;
+            path: {
+                layout_id: string;
+                depth: number;
+                x: number;
+                y: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tile's rows in rank order: float32 count × dims coordinates, then int32 count row indices */
+            200: {
+                headers: {
+                    /** @description `float32` or `int32`. */
+                    "X-Dtype"?: string;
+                    /** @description The array's shape, comma-separated (e.g. `1000,2`). */
+                    "X-Shape"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
                 };
             };
             /** @description The request cannot be served (see `code`). */

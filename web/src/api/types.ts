@@ -29,9 +29,21 @@ export type StatusFrame = Schemas['StatusFrame'];
 export type LayoutFrame = Schemas['LayoutFrame'];
 export type ErrorFrame = Schemas['ErrorFrame'];
 
+export type StepInfo = Schemas['StepInfo'];
+export type StepList = Schemas['StepList'];
+export type TimelineStarted = Schemas['TimelineStarted'];
+export type DriftRequest = Schemas['DriftRequest'];
+
 export type NeighborsResult = Schemas['Neighbors'];
+export type LayoutInfo = Schemas['LayoutInfo'];
+export type TileIndex = Schemas['TileIndex'];
+export type SelectRequest = Schemas['SelectRequest'];
 export type Metric = NonNullable<Schemas['NeighborQuery']['metric']>;
 export type CustomProjectionRequest = Schemas['CustomRequest'];
+export type FaithfulnessRequest = Schemas['FaithfulnessRequest'];
+export type ClustersRequest = Schemas['ClustersRequest'];
+export type FaithfulnessSummary = Schemas['FaithfulnessSummary'];
+export type ClustersSummary = Schemas['ClustersSummary'];
 export type CompareSide = Schemas['CompareSide'];
 export type CompareRequest = Schemas['CompareRequest'];
 export type Comparison = Schemas['Comparison'];

@@ -63,7 +63,7 @@ export function textColumn(name: string, cells: ArrayLike<string | null | undefi
   return withTextKind({ name, kind: 'text', codes, categories, distinct: categories.length });
 }
 
-function withTextKind(column: TextColumn): TextColumn {
+export function withTextKind(column: TextColumn): TextColumn {
   const categorical = column.distinct <= DEFAULT_CATEGORICAL_LIMIT && column.distinct < column.codes.length / 2;
   return { ...column, kind: categorical ? 'categorical' : 'text' };
 }
@@ -144,22 +144,42 @@ export function sequencePairs(columns: readonly Column[]): Int32Array | null {
 /** A categorical column is coloured by default when it has between 2 and this many values. */
 export const DEFAULT_COLOR_CATEGORIES = 24;
 
+/** What the default choices look at: a column loaded, or one the server describes. */
+export interface ColumnSummary {
+  name: string;
+  kind: 'numeric' | 'categorical' | 'text';
+  distinct: number;
+  rows: number;
+  /** Every value is an integer; null when not known (a column not loaded yet). */
+  integer: boolean | null;
+}
+
+export function summaryOf(column: Column): ColumnSummary {
+  const integer = column.kind === 'numeric' ? column.integer : false;
+  return { name: column.name, kind: column.kind, distinct: column.distinct, rows: rowCount(column), integer };
+}
+
 /** Label by the first text column (a word, a file name), else the first column. */
-export function defaultLabelColumn(columns: readonly Column[]): string | null {
+export function defaultLabelColumn(columns: readonly Pick<ColumnSummary, 'name' | 'kind'>[]): string | null {
   const usable = columns.filter((c) => !c.name.startsWith('__'));
   return (usable.find((c) => c.kind === 'text') ?? usable[0])?.name ?? null;
 }
 
-/** Colour by the first column of a few categories (a class, a digit), if any. */
-export function defaultColorColumn(columns: readonly Column[]): string | null {
-  const categorical = columns.find(
-    (c) =>
-      !c.name.startsWith('__') &&
-      c.distinct >= 2 &&
-      c.distinct <= DEFAULT_COLOR_CATEGORIES &&
-      // Values that repeat: a class, not a name per point.
-      c.distinct <= rowCount(c) / 2 &&
-      (c.kind === 'categorical' || prefersCategorical(c)),
-  );
+/**
+ * Colour by the first column of a few categories (a class, a digit), if any. A numeric column
+ * qualifies when its values are integers (class ids), or may be (not loaded yet).
+ */
+export function defaultColorColumn(columns: readonly (Column | ColumnSummary)[]): string | null {
+  const categorical = columns
+    .map((c) => ('rows' in c ? c : summaryOf(c)))
+    .find(
+      (c) =>
+        !c.name.startsWith('__') &&
+        c.distinct >= 2 &&
+        c.distinct <= DEFAULT_COLOR_CATEGORIES &&
+        // Values that repeat: a class, not a name per point.
+        c.distinct <= c.rows / 2 &&
+        (c.kind === 'categorical' || (c.kind === 'numeric' && c.integer !== false && c.distinct <= DEFAULT_CATEGORICAL_INTEGER_LIMIT)),
+    );
   return categorical?.name ?? null;
 }

@@ -57,22 +57,43 @@ export interface NormalizedLayout {
   /** Largest distance of a point from the origin: the 3D view fits this sphere, which is
    * tighter than the sphere around the bounding box (clusters rarely fill the box's corners). */
   radius: number;
+  normalization: Normalization;
 }
 
-/**
- * Centre a layout on the origin and scale it uniformly so its largest half-extent is 1.
- *
- * The result always has three columns: the GPU attribute keeps one shape, so a 2D layout can
- * animate into a 3D one. Non-finite rows become NaN, which the renderer and selection skip.
- * A new array every time: deck.gl notices a new layout by the array's identity.
- */
-export function normalizePositions(positions: Float32Array, dims: Dims): NormalizedLayout {
-  const n = countPoints(positions, dims);
-  const raw = computeBounds(positions, dims);
+/** normalised = (raw − center) × scale, on every axis. */
+export interface Normalization {
+  center: Vec3;
+  scale: number;
+}
+
+/** The normalisation that centres raw bounds on the origin with a largest half-extent of 1. */
+export function normalizationOf(raw: Bounds): Normalization {
   const center: Vec3 = [0, 1, 2].map((k) => (raw.min[k]! + raw.max[k]!) / 2) as Vec3;
   const halfExtent = Math.max(...[0, 1, 2].map((k) => (raw.max[k]! - raw.min[k]!) / 2));
   // A single point, or all points equal, has no extent: keep it at the origin at scale 1.
-  const scale = halfExtent > 0 ? 1 / halfExtent : 1;
+  return { center, scale: halfExtent > 0 ? 1 / halfExtent : 1 };
+}
+
+/** Raw bounds, normalised. */
+export function normalizeBounds(raw: Bounds, { center, scale }: Normalization): Bounds {
+  return {
+    min: [0, 1, 2].map((k) => (raw.min[k]! - center[k]!) * scale) as Vec3,
+    max: [0, 1, 2].map((k) => (raw.max[k]! - center[k]!) * scale) as Vec3,
+    count: raw.count,
+  };
+}
+
+/**
+ * N × dims raw coordinates as normalised N × 3 float32 (z = 0 for 2D), and the largest
+ * distance of a point from the origin. Non-finite rows become NaN, which the renderer and
+ * selection skip.
+ */
+export function applyNormalization(
+  positions: Float32Array,
+  dims: Dims,
+  { center, scale }: Normalization,
+): { positions: Float32Array; radius: number } {
+  const n = countPoints(positions, dims);
   const result = new Float32Array(n * 3);
   let radius2 = 0;
   for (let i = 0; i < n; i++) {
@@ -90,12 +111,22 @@ export function normalizePositions(positions: Float32Array, dims: Dims): Normali
       result[p] = result[p + 1] = result[p + 2] = NaN;
     }
   }
-  const bounds: Bounds = {
-    min: [0, 1, 2].map((k) => (raw.min[k]! - center[k]!) * scale) as Vec3,
-    max: [0, 1, 2].map((k) => (raw.max[k]! - center[k]!) * scale) as Vec3,
-    count: raw.count,
-  };
-  return { positions: result, bounds, radius: Math.sqrt(radius2) };
+  return { positions: result, radius: Math.sqrt(radius2) };
+}
+
+/**
+ * Centre a layout on the origin and scale it uniformly so its largest half-extent is 1.
+ *
+ * The result always has three columns: the GPU attribute keeps one shape, so a 2D layout can
+ * animate into a 3D one. A new array every time: deck.gl notices a new layout by the array's
+ * identity. `frame`, when given, is centred and scaled instead of the layout's own bounds: the
+ * steps of a timeline share one frame, so a cloud that grows is drawn growing.
+ */
+export function normalizePositions(positions: Float32Array, dims: Dims, frame?: Bounds): NormalizedLayout {
+  const raw = frame ?? computeBounds(positions, dims);
+  const normalization = normalizationOf(raw);
+  const { positions: result, radius } = applyNormalization(positions, dims, normalization);
+  return { positions: result, bounds: normalizeBounds(raw, normalization), radius, normalization };
 }
 
 /**

@@ -118,6 +118,40 @@ export function colorByCategory(values: ArrayLike<CellValue>): ColorMapping {
   return { colors, legend: { kind: 'categorical', entries, missing } };
 }
 
+/**
+ * colorByCategory for a column held as codes into its values (-1 missing), the values in order
+ * of first appearance: the same colours and legend, without a string per row.
+ */
+export function colorByCodes(codes: Int32Array, categories: readonly string[]): ColorMapping {
+  const counts = new Float64Array(categories.length);
+  let missing = 0;
+  for (const code of codes) {
+    if (code < 0) missing++;
+    else counts[code]!++;
+  }
+  // Stable: ties keep the order of first appearance, as in colorByCategory.
+  const order = categories.map((_, code) => code).filter((code) => counts[code]! > 0);
+  order.sort((a, b) => counts[b]! - counts[a]!);
+  const palette = new Uint8Array(categories.length * 3);
+  const entries: CategoryEntry[] = order.map((code, k) => {
+    const color = CATEGORICAL_PALETTE[k % CATEGORICAL_PALETTE.length]!;
+    palette.set(color, code * 3);
+    return { label: categories[code]!, count: counts[code]!, color };
+  });
+  const colors = new Uint8Array(codes.length * 4);
+  for (let i = 0; i < codes.length; i++) {
+    const code = codes[i]!;
+    if (code < 0) writeRgb(colors, i, MISSING_COLOR);
+    else {
+      colors[i * 4] = palette[code * 3]!;
+      colors[i * 4 + 1] = palette[code * 3 + 1]!;
+      colors[i * 4 + 2] = palette[code * 3 + 2]!;
+      colors[i * 4 + 3] = 255;
+    }
+  }
+  return { colors, legend: { kind: 'categorical', entries, missing } };
+}
+
 /** Colour numbers on viridis from their minimum to their maximum; NaN/null is missing. */
 export function colorByNumber(values: ArrayLike<CellValue>): ColorMapping {
   let min = Infinity;

@@ -1,23 +1,37 @@
-// Data of the few highlighted, labelled and linked points, gathered from the full layout. Pure
+// Data of the few highlighted, labelled and linked points, gathered from the layout. Pure
 // functions: the renderer calls them when the layout, the colours, the selection or the hovered
 // point change — never per camera move (during a layout change, once for each end).
 
+import { DEFAULT_POINT_COLOR } from './colors';
 import type { HighlightData, LabelData, SequenceData } from './plot_layers';
 
-/** The layout as the renderer holds it: normalised N × 3 positions and the visibility mask. */
+/** Where the points are drawn: the normalised position of row i, or null when it is not drawn. */
 export interface Layout {
-  positions: Float32Array;
-  visible: Uint8Array | null;
+  at(i: number): Float32Array | null;
 }
 
-/** Is point i drawn: not hidden by the mask and with finite coordinates? */
-export function isShown({ positions, visible }: Layout, i: number): boolean {
-  return (!visible || visible[i] !== 0) && !Number.isNaN(positions[i * 3]!);
+/** A whole layout: normalised N × 3 positions and the visibility mask. */
+export function arrayLayout(positions: Float32Array, visible: Uint8Array | null): Layout {
+  return {
+    at: (i) =>
+      (!visible || visible[i] !== 0) && !Number.isNaN(positions[i * 3]!) ? positions.subarray(i * 3, i * 3 + 3) : null,
+  };
+}
+
+/** Some rows of a layout too big for the page (level of detail): the rows whose positions it has. */
+export function sparseLayout(positions: ReadonlyMap<number, Float32Array>, visible: Uint8Array | null): Layout {
+  return { at: (i) => ((!visible || visible[i] !== 0) && positions.get(i)) || null };
+}
+
+/** Is point i drawn: known, not hidden by the mask and with finite coordinates? */
+export function isShown(layout: Layout, i: number): boolean {
+  return layout.at(i) !== null;
 }
 
 export interface HighlightStyle {
-  /** N × 4 RGBA of all points: a highlighted point keeps its colour, fully opaque. */
-  colors: Uint8Array;
+  /** N × 4 RGBA of all points (null: the default colour): a highlighted point keeps its colour,
+   * fully opaque. */
+  colors: Uint8Array | null;
   /** Outline of neighbours, and of the selected and hovered points. */
   outline: readonly number[];
   accent: readonly number[];
@@ -39,7 +53,10 @@ export function gatherHighlight(
   for (const i of neighbors) if (!selectedSet.has(i)) items.push([i, 'neighbor']);
   for (const i of selected) items.push([i, 'selected']);
   if (hovered !== null) items.push([hovered, 'hovered']);
-  const shown = items.filter(([i]) => isShown(layout, i));
+  const shown = items.flatMap(([i, kind]) => {
+    const at = layout.at(i);
+    return at ? [{ i, kind, at }] : [];
+  });
   const data: HighlightData = {
     length: shown.length,
     positions: new Float64Array(shown.length * 3),
@@ -47,9 +64,9 @@ export function gatherHighlight(
     line: new Uint8Array(shown.length * 4),
     radius: new Float32Array(shown.length),
   };
-  shown.forEach(([i, kind], k) => {
-    data.positions.set(layout.positions.subarray(i * 3, i * 3 + 3), k * 3);
-    data.fill.set(style.colors.subarray(i * 4, i * 4 + 3), k * 4);
+  shown.forEach(({ i, kind, at }, k) => {
+    data.positions.set(at, k * 3);
+    data.fill.set(style.colors ? style.colors.subarray(i * 4, i * 4 + 3) : DEFAULT_POINT_COLOR, k * 4);
     data.fill[k * 4 + 3] = 255;
     data.line.set(kind === 'neighbor' ? style.outline : style.accent, k * 4);
     data.radius[k] = kind === 'neighbor' ? 0.8 : kind === 'selected' ? 1 : 1.25;
@@ -63,29 +80,27 @@ export function gatherLabels(
   indices: Int32Array,
   texts: readonly string[],
 ): LabelData {
-  const p = layout.positions;
   const items: LabelData['items'] = [];
   indices.forEach((i, k) => {
-    if (isShown(layout, i)) {
-      items.push({ position: [p[i * 3]!, p[i * 3 + 1]!, p[i * 3 + 2]!], text: texts[k]! });
-    }
+    const at = layout.at(i);
+    if (at) items.push({ position: [at[0]!, at[1]!, at[2]!], text: texts[k]! });
   });
   return { items };
 }
 
 /** Line segments of the sequence pairs [from, to, ...] whose both ends are shown. */
 export function gatherSequences(layout: Layout, pairs: Int32Array): SequenceData {
-  const kept: number[] = [];
+  const kept: [Float32Array, Float32Array][] = [];
   for (let k = 0; k < pairs.length; k += 2) {
-    if (isShown(layout, pairs[k]!) && isShown(layout, pairs[k + 1]!)) kept.push(k);
+    const a = layout.at(pairs[k]!);
+    const b = layout.at(pairs[k + 1]!);
+    if (a && b) kept.push([a, b]);
   }
   const source = new Float64Array(kept.length * 3);
   const target = new Float64Array(kept.length * 3);
-  kept.forEach((k, j) => {
-    const a = pairs[k]! * 3;
-    const b = pairs[k + 1]! * 3;
-    source.set(layout.positions.subarray(a, a + 3), j * 3);
-    target.set(layout.positions.subarray(b, b + 3), j * 3);
+  kept.forEach(([a, b], j) => {
+    source.set(a, j * 3);
+    target.set(b, j * 3);
   });
   return { length: kept.length, source, target };
 }

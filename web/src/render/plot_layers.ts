@@ -53,7 +53,8 @@ export interface SequenceData {
 }
 
 export interface LayerInput {
-  points: PointsData | null;
+  /** The points: one layer for a whole layout, one per set drawn of a partial one. */
+  points: { id: string; data: PointsData }[];
   /** Eased progress of a layout change (1 when nothing moves). */
   progress: number;
   /** Dot diameter (or thumbnail edge in sprite mode), CSS px, at the current zoom. */
@@ -83,7 +84,7 @@ const OVERLAY_PARAMETERS = { depthWriteEnabled: false, depthCompare: 'always' } 
 
 export function buildLayers(input: LayerInput): Layer[] {
   const { points, theme, sprite } = input;
-  if (!points) return [];
+  if (points.length === 0) return [];
   const layers: Layer[] = [];
   const sprites = sprite !== null;
 
@@ -107,24 +108,26 @@ export function buildLayers(input: LayerInput): Layer[] {
     );
   }
 
-  layers.push(
-    new PointsLayer({
-      id: 'points',
-      data: points,
-      pickable: true,
-      pointSize: input.pointSize,
-      pointSizeRange: input.pointSizeRange,
-      // Thumbnails are pictures: never see-through.
-      opacity: sprites ? 1 : input.opacity,
-      sprite,
-      spriteAtlas: input.atlas,
-      tintSprites: input.coloured,
-      // Translucent dots are blended in drawing order; a depth test would let the first dot
-      // drawn hide those behind it, and its soft rim would cut holes into them.
-      parameters: OVERLAY_PARAMETERS,
-      progress: input.progress,
-    }),
-  );
+  for (const { id, data } of points) {
+    layers.push(
+      new PointsLayer({
+        id,
+        data,
+        pickable: true,
+        pointSize: input.pointSize,
+        pointSizeRange: input.pointSizeRange,
+        // Thumbnails are pictures: never see-through.
+        opacity: sprites ? 1 : input.opacity,
+        sprite,
+        spriteAtlas: input.atlas,
+        tintSprites: input.coloured,
+        // Translucent dots are blended in drawing order; a depth test would let the first dot
+        // drawn hide those behind it, and its soft rim would cut holes into them.
+        parameters: OVERLAY_PARAMETERS,
+        progress: input.progress,
+      }),
+    );
+  }
 
   const { highlight } = input;
   if (highlight.length > 0) {

@@ -83,8 +83,10 @@ void main(void) {
   geometry.pickingColor = picking_getPickingColorFromIndex(float(vIndex));
   // The plot's views are cartesian with no model matrix, where deck.gl's common space is the
   // world space: one matrix product, as in a bare draw, instead of project_position's
-  // geospatial branches on each of a million vertices.
-  geometry.position = vec4(position, 1.0);
+  // geospatial branches on each of a million vertices. Its identity projection draws relative
+  // to the camera's target (coordinateOrigin, offset mode): without that subtraction, a view
+  // panned away from the origin drew the points where the target was the origin.
+  geometry.position = vec4(position - project.coordinateOrigin, 1.0);
   gl_Position = project.viewProjectionMatrix * geometry.position + project.center;
   DECKGL_FILTER_GL_POSITION(gl_Position, geometry);
   vDiameter = clamp(points.pointSize * sizes * project.devicePixelRatio,

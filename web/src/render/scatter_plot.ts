@@ -3,6 +3,12 @@
 // Everything per point travels as typed arrays straight into GPU buffers (no per-point JS
 // objects); hover and click use deck.gl's GPU picking; rectangle and lasso selection project
 // the points once per gesture on the CPU (selection_geometry.ts).
+//
+// A layout too big for the page is drawn in part (`setPartial`): from its tiles, loaded as the
+// view needs them (level_of_detail.ts, tile_set.ts), or as a sample of its rows while it still
+// streams. Points are then named by their row in the whole layout everywhere (colours, masks,
+// highlights, labels, hover, click); a drawn shape is sent to `onSelectShape` to be decided over
+// every row (by the server).
 
 import { Deck, OrbitView, OrthographicView } from '@deck.gl/core';
 import type { OrbitViewState, OrthographicViewState, PickingInfo, Viewport } from '@deck.gl/core';
@@ -16,13 +22,23 @@ import {
   ERROR_INDEX_RANGE,
   ERROR_LABELS_LENGTH,
 } from '../constants';
-import { countPoints, normalizePositions } from './bounds';
-import type { Bounds, Dims } from './bounds';
+import {
+  applyNormalization,
+  computeBounds,
+  countPoints,
+  normalizationOf,
+  normalizeBounds,
+  normalizePositions,
+} from './bounds';
+import type { Bounds, Dims, Normalization, Vec3 } from './bounds';
 import { FOVY, fitCamera, fromViewState, toViewState } from './camera';
 import type { Camera } from './camera';
 import { DEFAULT_POINT_COLOR, uniformColors } from './colors';
-import { gatherHighlight, gatherLabels, gatherSequences } from './gather';
+import { DENSITY_GRID, densityGrid, densityImage, densityLayers } from './density_layer';
+import type { DensityImage } from './density_layer';
+import { arrayLayout, gatherHighlight, gatherLabels, gatherSequences, sparseLayout } from './gather';
 import type { Layout } from './gather';
+import type { Box } from './level_of_detail';
 import { declutter, measureLabel } from './label_layout';
 import { easeInOutCubic, lerpArray, linear, motionProgress } from './motion';
 import type { Motion } from './motion';
@@ -40,6 +56,8 @@ import { projectToScreen, selectInPolygon, selectInRect } from './selection_geom
 import { SelectionOverlay, modifiersOf } from './selection_overlay';
 import type { Modifiers, SelectionMode, SelectionShape } from './selection_overlay';
 import { fitSpriteSheet } from './sprite_fit';
+import { TileSet } from './tile_set';
+import type { PointSet, TileSource } from './tile_set';
 import { THEMES } from './theme';
 import type { ThemeName } from './theme';
 import { probeWebGL } from './webgl_support';
@@ -56,6 +74,15 @@ export interface ScatterPlotOptions {
   onClick?: (index: number | null, modifiers: Modifiers) => void;
   /** A rectangle or lasso gesture ended: the indices inside it (hidden points excluded). */
   onSelect?: (indices: Int32Array, modifiers: Modifiers) => void;
+  /**
+   * A rectangle or lasso gesture ended on a layout drawn in part: the shape, and the matrix
+   * from raw layout coordinates to its pixels, to decide over every row. Without it, the
+   * points drawn are selected (`onSelect`).
+   */
+  onSelectShape?: (query: ShapeQuery, modifiers: Modifiers) => void;
+  /** How many points are drawn, of how many, and the level of detail drawn (tiles only; it
+   * changes as the view zooms). */
+  onDetail?: (shown: number, total: number, level: number | null) => void;
   /** The camera moved: every frame of a drag, so throttle what it triggers (the URL, say). */
   onCameraChange?: (camera: Camera) => void;
   /** A GPU error after construction (lost context, shader failure). */
@@ -68,6 +95,42 @@ export interface LayoutTransition {
   /** 'ease' for a switch of projection; 'linear' for a stream of layouts (live t-SNE), whose
    * frames then join into one continuous motion when durationMs matches their interval. */
   easing?: 'ease' | 'linear';
+}
+
+/** A layout too big to draw whole: its tiles, or a sample of its rows (a layout streaming). */
+export interface PartialLayout {
+  /** Rows of the whole layout. */
+  n: number;
+  dims: Dims;
+  /** Its smallest and largest finite coordinates per axis (default: the sample's). */
+  low?: readonly number[];
+  high?: readonly number[];
+  tiles?: TileSource;
+  /** Raw count × dims coordinates of some rows, and those rows. */
+  sample?: { positions: Float32Array; rows: Int32Array };
+}
+
+/** A rectangle or lasso in CSS pixels, and the camera: raw coordinates to pixels. */
+export interface ShapeQuery {
+  /** 4 × 4, column-major. */
+  matrix: number[];
+  rectangle?: [number, number, number, number];
+  polygon?: number[];
+}
+
+/** What is drawn of a partial layout. */
+interface Partial {
+  normalization: Normalization;
+  tiles: TileSet | null;
+  sample: PointSet | null;
+}
+
+/** The deck.gl data of a set of points, rebuilt when its count, colours or mask change. */
+interface SetData {
+  count: number;
+  colors: Uint8Array | null;
+  visible: Uint8Array | null;
+  data: PointsData;
 }
 
 type ViewState = OrthographicViewState | OrbitViewState;
@@ -110,6 +173,8 @@ export class ScatterPlot {
   private neighbors: Int32Array = EMPTY;
   private hovered: number | null = null;
   private labelIndices: Int32Array = EMPTY;
+  private densityOn = false;
+  private density: DensityImage | null = null;
   private labelTexts: readonly string[] = [];
   private labelSize = DEFAULT_LABEL_SIZE;
   private sprite: SpriteSheet | null = null;
@@ -130,6 +195,18 @@ export class ScatterPlot {
   /** The decluttered labels last drawn: a new array only when the set shown changes. */
   private shownLabels: { source: LabelData; key: string; data: LabelData } | null = null;
 
+  /** A layout drawn in part (tiles or a sample), or null when `positions` holds it all. */
+  private partial: Partial | null = null;
+  /** Positions (normalised) of rows the page gave (`setRowPositions`): drawn too. */
+  private known: PointSet | null = null;
+  /** Where highlighted and labelled rows of a partial layout are drawn, by row. */
+  private rowPositions = new Map<number, Float32Array>();
+  private setData = new Map<string, SetData>();
+  /** The sets of points drawn in the last frame, by layer id (for picking). */
+  private drawnSets = new Map<string, PointSet>();
+  private shownCount = -1;
+  private shownLevel: number | null = null;
+  private tileUpdate: number | null = null;
   /**
    * Draws into `container` (which it fills). Throws ERROR_WEBGL_UNAVAILABLE when the browser
    * has no WebGL 2.
@@ -162,13 +239,13 @@ export class ScatterPlot {
       onViewStateChange: ({ viewState }) => this.setViewState(viewState),
       onHover: (info) => this.handleHover(info),
       onClick: (info, event) => {
-        this.options.onClick?.(this.pickedIndex(info), modifiersOf(event.srcEvent));
+        this.options.onClick?.(this.picked(info)?.row ?? null, modifiersOf(event.srcEvent));
       },
       getCursor: ({ isDragging, isHovering }) =>
         isDragging ? 'grabbing' : isHovering ? 'pointer' : 'grab',
       onLoad: () => resolveReady(),
       onAfterRender: () => {
-        if (this.pointsData && this.drawWaiters.length > 0) {
+        if ((this.pointsData || this.drawnSets.size > 0) && this.drawWaiters.length > 0) {
           const waiters = this.drawWaiters;
           this.drawWaiters = [];
           for (const resolve of waiters) resolve();
@@ -188,16 +265,21 @@ export class ScatterPlot {
     return this.dimsValue;
   }
 
+  /** The layout is drawn in part (`setPartial`). */
+  get isPartial(): boolean {
+    return this.partial !== null;
+  }
+
   /**
    * Show a layout: N × dims float32 coordinates, row-major. With the same N as before the points
    * move smoothly to their new places; a change of dims switches the 2D / 3D view and refits it.
    */
-  setPoints(positions: Float32Array, dims: Dims, transition: LayoutTransition = {}): void {
+  setPoints(positions: Float32Array, dims: Dims, transition: LayoutTransition = {}, frame?: Bounds): void {
     this.assertAlive();
     const n = countPoints(positions, dims);
     const sameSet = n === this.n && n > 0;
     const switchView = !sameSet || dims !== this.dimsValue;
-    const layout = normalizePositions(positions, dims);
+    const layout = normalizePositions(positions, dims, frame);
     const duration = sameSet ? (transition.durationMs ?? DEFAULT_TRANSITION_MS) : 0;
     const now = performance.now();
     const easing = transition.easing === 'linear' ? linear : easeInOutCubic;
@@ -205,15 +287,10 @@ export class ScatterPlot {
     // (a t-SNE stream sends layouts faster than they finish animating).
     const from = (): Float32Array =>
       this.motion ? lerpArray(this.motion.from, this.positions, motionProgress(this.motion, now)) : this.positions;
-    this.motion = duration > 0 ? { from: from(), start: now, duration, easing } : null;
-    if (!sameSet) {
-      // Another data set: per-point state of the previous one no longer applies.
-      this.colors = this.sizes = this.visible = this.sequencePairs = null;
-      this.selected = this.neighbors = this.labelIndices = EMPTY;
-      this.labelTexts = [];
-      this.hovered = null;
-      this.defaultColors = uniformColors(n, DEFAULT_POINT_COLOR);
-    }
+    this.motion = duration > 0 && !this.partial ? { from: from(), start: now, duration, easing } : null;
+    if (!sameSet) this.resetRows();
+    this.leavePartial();
+    if (this.defaultColors.length !== n * 4) this.defaultColors = uniformColors(n, DEFAULT_POINT_COLOR);
     this.n = n;
     this.dimsValue = dims;
     this.positions = layout.positions;
@@ -221,6 +298,7 @@ export class ScatterPlot {
     this.radius = layout.radius;
     this.fitZoom = this.fitCameraNow().zoom;
     this.updatePointsData();
+    this.updateDensity();
     this.gatherAll();
     if (this.motion) this.animate();
     if (switchView) {
@@ -229,6 +307,62 @@ export class ScatterPlot {
     } else {
       this.render();
     }
+  }
+
+  /**
+   * Show a layout too big for the page: from its tiles (loaded as the view needs them) or as a
+   * sample of its rows. Per-row settings keep applying by row; the view is kept when N and
+   * dims are unchanged (a layout streaming), and fitted otherwise.
+   */
+  setPartial(layout: PartialLayout): void {
+    this.assertAlive();
+    const { n, dims } = layout;
+    const sameSet = n === this.n && n > 0;
+    const switchView = !sameSet || dims !== this.dimsValue;
+    if (!sameSet) this.resetRows();
+    this.leavePartial();
+    this.motion = null;
+    this.n = n;
+    this.dimsValue = dims;
+    this.positions = new Float32Array(0);
+    this.defaultColors = new Uint8Array(0);
+    const sample = layout.sample;
+    const raw: Bounds =
+      layout.low && layout.high
+        ? { min: toVec3(layout.low), max: toVec3(layout.high), count: n }
+        : computeBounds(sample?.positions ?? new Float32Array(0), dims);
+    const normalization = normalizationOf(raw);
+    this.bounds = normalizeBounds(raw, normalization);
+    // The sphere around the box: a partial layout's farthest point is not known.
+    this.radius = Math.hypot(...[0, 1, 2].map((k) => Math.max(-this.bounds.min[k]!, this.bounds.max[k]!)));
+    const normalize = (positions: Float32Array): Float32Array =>
+      applyNormalization(positions, dims, normalization).positions;
+    this.partial = {
+      normalization,
+      tiles: layout.tiles ? new TileSet(layout.tiles, normalize, () => this.onTilesChanged()) : null,
+      sample: sample ? { key: 'sample', positions: normalize(sample.positions), rows: sample.rows } : null,
+    };
+    this.fitZoom = this.fitCameraNow().zoom;
+    if (switchView) {
+      this.deck.setProps({ views: this.makeView() });
+      this.resetView();
+    }
+    this.updateTiles();
+    this.gatherAll();
+    this.render();
+  }
+
+  /**
+   * Positions (raw, rows × dims) of rows of a partial layout that the page highlights, labels
+   * or isolates: they are drawn, and ringed or labelled, even where their tile is not loaded.
+   */
+  setRowPositions(rows: Int32Array, positions: Float32Array): void {
+    this.assertIndices(rows);
+    if (!this.partial) return;
+    const normalized = applyNormalization(positions, this.dimsValue, this.partial.normalization).positions;
+    this.known = rows.length > 0 ? { key: 'known', positions: normalized, rows } : null;
+    this.gatherAll();
+    this.render();
   }
 
   /** N × 4 RGBA bytes (see colors.ts), or null for the default colour. */
@@ -259,6 +393,7 @@ export class ScatterPlot {
     this.assertLength(mask, 1);
     this.visible = mask;
     this.updatePointsData();
+    this.updateDensity();
     this.gatherAll();
     this.render();
   }
@@ -283,6 +418,36 @@ export class ScatterPlot {
     this.labelIndices = indices;
     this.labelTexts = texts;
     this.gatherLabels();
+    this.render();
+  }
+
+  /**
+   * Where these points are on screen at the current camera: x, y pairs in CSS px from the plot's
+   * top left (of the layout's end while it moves). For overlays such as the cluster names.
+   */
+  screenPositions(indices: Int32Array): Float32Array {
+    this.assertIndices(indices);
+    const out = new Float32Array(indices.length * 2).fill(Number.NaN);
+    const viewport = this.currentViewport();
+    if (!viewport) return out;
+    const p = this.positions;
+    indices.forEach((i, k) => {
+      const [x = Number.NaN, y = Number.NaN] = viewport.project([p[3 * i]!, p[3 * i + 1]!, p[3 * i + 2]!]);
+      out[2 * k] = x;
+      out[2 * k + 1] = y;
+    });
+    return out;
+  }
+
+  /**
+   * A kernel density layer under the points (2-D layouts only; ignored in 3-D): it shows
+   * where overplotted points are dense. Computed once per layout, not per frame.
+   */
+  setDensity(on: boolean): void {
+    this.assertAlive();
+    if (on === this.densityOn) return;
+    this.densityOn = on;
+    this.updateDensity();
     this.render();
   }
 
@@ -367,6 +532,8 @@ export class ScatterPlot {
     if (this.destroyed) return;
     this.destroyed = true;
     if (this.animationFrame !== null) cancelAnimationFrame(this.animationFrame);
+    if (this.tileUpdate !== null) cancelAnimationFrame(this.tileUpdate);
+    this.partial?.tiles?.destroy();
     this.overlay.destroy();
     this.deck.finalize();
   }
@@ -412,7 +579,65 @@ export class ScatterPlot {
     this.viewState = viewState;
     this.deck.setProps({ viewState });
     this.render();
+    this.scheduleTileUpdate();
     this.options.onCameraChange?.(this.getCamera());
+  }
+
+  /** Per-row state of another data set no longer applies. */
+  private resetRows(): void {
+    this.colors = this.sizes = this.visible = this.sequencePairs = null;
+    this.selected = this.neighbors = this.labelIndices = EMPTY;
+    this.labelTexts = [];
+    this.hovered = null;
+    this.known = null;
+    this.rowPositions = new Map();
+  }
+
+  private leavePartial(): void {
+    this.partial?.tiles?.destroy();
+    this.partial = null;
+    this.known = null;
+    this.setData.clear();
+  }
+
+  /** Choose the tiles for the view once per frame, however many camera changes it sees. */
+  private scheduleTileUpdate(): void {
+    if (!this.partial?.tiles || this.tileUpdate !== null) return;
+    this.tileUpdate = requestAnimationFrame(() => {
+      this.tileUpdate = null;
+      if (!this.destroyed) this.updateTiles();
+    });
+  }
+
+  private updateTiles(): void {
+    const tiles = this.partial?.tiles;
+    if (!tiles) return;
+    const level = tiles.level;
+    const before = tiles.drawn();
+    tiles.update(this.viewBox());
+    const after = tiles.drawn();
+    if (level !== tiles.level || before.length !== after.length || before.some((d, k) => d.set !== after[k]!.set)) {
+      this.onTilesChanged();
+    }
+  }
+
+  private onTilesChanged(): void {
+    this.gatherAll();
+    this.render();
+  }
+
+  /** The part of the layout in view, in raw coordinates (2D); null in 3D (it turns). */
+  private viewBox(): Box | null {
+    const viewport = this.currentViewport();
+    if (!viewport || this.dimsValue === 3 || !this.partial) return null;
+    const { center, scale } = this.partial.normalization;
+    const { clientWidth: w, clientHeight: h } = this.container;
+    const corners = [viewport.unproject([0, 0]), viewport.unproject([w, h])];
+    const raw = corners.map(([x = 0, y = 0]) => [x / scale + center[0], y / scale + center[1]]);
+    return {
+      min: [Math.min(raw[0]![0]!, raw[1]![0]!), Math.min(raw[0]![1]!, raw[1]![1]!)],
+      max: [Math.max(raw[0]![0]!, raw[1]![0]!), Math.max(raw[0]![1]!, raw[1]![1]!)],
+    };
   }
 
   private applyTheme(): void {
@@ -425,9 +650,19 @@ export class ScatterPlot {
   private currentPointSize(): number {
     const zoom = typeof this.viewState.zoom === 'number' ? this.viewState.zoom : this.fitZoom;
     if (this.sprite) {
-      return spriteSizeAtZoom(this.pointSizeOverride ?? defaultSpriteSize(this.n), zoom, this.fitZoom);
+      return spriteSizeAtZoom(this.pointSizeOverride ?? defaultSpriteSize(this.styleCount()), zoom, this.fitZoom);
     }
-    return pointSizeAtZoom(this.pointSizeOverride ?? defaultPointSize(this.n), zoom, this.fitZoom);
+    return pointSizeAtZoom(this.pointSizeOverride ?? defaultPointSize(this.styleCount()), zoom, this.fitZoom);
+  }
+
+  /**
+   * The number of points the default size and opacity suit: a partial layout draws about its
+   * budget in view, whatever its size, and must look that dense.
+   */
+  private styleCount(): number {
+    const partial = this.partial;
+    if (!partial) return this.n;
+    return Math.min(this.n, partial.tiles?.source.budget ?? partial.sample?.rows.length ?? this.n);
   }
 
   /** The viewport of the current camera (computed here: deck.gl updates its own lazily). */
@@ -503,13 +738,13 @@ export class ScatterPlot {
         target: lerpArray(from.target, to.target, progress),
       }));
     this.deck.setProps({
-      layers: buildLayers({
-        points: this.pointsData,
+      layers: [...densityLayers(this.density), ...buildLayers({
+        points: this.pointLayers(),
         progress,
         pointSize,
         pointSizeRange: this.limits.pointSizeRange,
-        opacity: defaultOpacity(this.n),
-        sprite: this.sprite,
+        opacity: defaultOpacity(this.styleCount()),
+        sprite: this.partial ? null : this.sprite,
         coloured: this.colors !== null,
         atlas: this.atlas,
         hovered: this.hovered,
@@ -519,8 +754,72 @@ export class ScatterPlot {
         labelSize: this.labelSize,
         sequences,
         theme: THEMES[this.themeName],
-      }),
+      })],
     });
+    this.reportDetail();
+  }
+
+  /** The density image of the current points, when it is on and the whole 2-D layout is here
+   * (a partial one's tiles are already a density-preserving sample). */
+  private updateDensity(): void {
+    this.density =
+      this.densityOn && this.dimsValue === 2 && this.n > 0 && !this.partial
+        ? densityImage(densityGrid(this.positions, this.visible), DENSITY_GRID, DEFAULT_POINT_COLOR)
+        : null;
+  }
+
+  /** The points layers' data: the whole layout, or each set drawn of a partial one. */
+  private pointLayers(): { id: string; data: PointsData }[] {
+    this.drawnSets.clear();
+    if (!this.partial) return this.pointsData ? [{ id: 'points', data: this.pointsData }] : [];
+    const layers: { id: string; data: PointsData }[] = [];
+    for (const { set, count } of this.partialSets()) {
+      this.drawnSets.set(set.key, set);
+      layers.push({ id: set.key, data: this.dataOfSet(set, count) });
+    }
+    return layers;
+  }
+
+  /** The sets of points of a partial layout, and how many of each to draw. */
+  private partialSets(): { set: PointSet; count: number }[] {
+    const sets = this.partial?.tiles?.drawn() ?? [];
+    const { sample } = this.partial ?? {};
+    if (sample) sets.push({ set: sample, count: sample.rows.length });
+    if (this.known) sets.push({ set: this.known, count: this.known.rows.length });
+    return sets;
+  }
+
+  /** A set's deck.gl data: its colours and mask gathered from the per-row ones, once. */
+  private dataOfSet(set: PointSet, count: number): PointsData {
+    const cached = this.setData.get(set.key);
+    if (cached && cached.count === count && cached.colors === this.colors && cached.visible === this.visible && cached.data.attributes.getPosition.value === set.positions) {
+      return cached.data;
+    }
+    const gather = (source: Uint8Array, size: number): Uint8Array => {
+      const out = new Uint8Array(set.rows.length * size);
+      set.rows.forEach((row, k) => out.set(source.subarray(row * size, row * size + size), k * size));
+      return out;
+    };
+    const colors = this.colors ? gather(this.colors, 4) : uniformColors(set.rows.length, DEFAULT_POINT_COLOR);
+    const data: PointsData = {
+      length: count,
+      attributes: {
+        getPosition: { value: set.positions, size: 3 },
+        getColor: { value: colors, size: 4, normalized: true },
+        ...(this.visible && { getVisible: { value: gather(this.visible, 1), size: 1, normalized: true } }),
+      },
+    };
+    this.setData.set(set.key, { count, colors: this.colors, visible: this.visible, data });
+    return data;
+  }
+
+  private reportDetail(): void {
+    const shown = this.partial ? this.partialSets().reduce((sum, { count }) => sum + count, 0) : this.n;
+    const level = this.partial?.tiles?.level ?? null;
+    if (shown === this.shownCount && level === this.shownLevel) return;
+    this.shownCount = shown;
+    this.shownLevel = level;
+    this.options.onDetail?.(shown, this.n, level);
   }
 
   private updatePointsData(): void {
@@ -548,17 +847,39 @@ export class ScatterPlot {
 
   /** Gather for the layout's end and, during a change, for its start as well. */
   private gathered<T>(gather: (layout: Layout) => T): Gathered<T> {
-    const to = gather({ positions: this.positions, visible: this.visible });
-    const from = this.motion && gather({ positions: this.motion.from, visible: this.visible });
+    if (this.partial) return { to: gather(sparseLayout(this.rowPositions, this.visible)), from: null };
+    const to = gather(arrayLayout(this.positions, this.visible));
+    const from = this.motion && gather(arrayLayout(this.motion.from, this.visible));
     return { to, from };
   }
 
   private gatherHighlight(): void {
     const { outline, accent } = THEMES[this.themeName];
     const style = { colors: this.colors ?? this.defaultColors, outline, accent };
+    if (this.partial) this.findRows();
     this.highlight = this.gathered((layout) =>
       gatherHighlight(layout, this.selected, this.neighbors, this.hovered, style),
     );
+  }
+
+  /**
+   * Where the highlighted and labelled rows of a partial layout are drawn: those the page gave
+   * positions of, the hovered one, and those in the sets drawn.
+   */
+  private findRows(): void {
+    const wanted = new Set<number>([...this.selected, ...this.neighbors, ...this.labelIndices]);
+    const found = new Map<number, Float32Array>();
+    const hovered = this.hovered === null ? undefined : this.rowPositions.get(this.hovered);
+    if (this.hovered !== null && hovered) found.set(this.hovered, hovered);
+    if (wanted.size > 0) {
+      for (const { set, count } of this.partialSets()) {
+        for (let k = 0; k < count; k++) {
+          const row = set.rows[k]!;
+          if (wanted.has(row)) found.set(row, set.positions.subarray(k * 3, k * 3 + 3));
+        }
+      }
+    }
+    this.rowPositions = found;
   }
 
   private gatherLabels(): void {
@@ -571,19 +892,29 @@ export class ScatterPlot {
   }
 
   /** Where point i is drawn at this progress of the layout change. */
-  private drawnPosition(i: number, progress: number): Float32Array {
+  private drawnPosition(i: number, progress: number): Float32Array | null {
+    if (this.partial) return this.rowPositions.get(i) ?? null;
     const to = this.positions.subarray(i * 3, i * 3 + 3);
     return this.motion ? lerpArray(this.motion.from.subarray(i * 3, i * 3 + 3), to, progress) : to.slice();
   }
 
-  private pickedIndex(info: PickingInfo): number | null {
-    return info.layer?.id === 'points' && info.index >= 0 ? info.index : null;
+  /** The row of the point picked (and, in a partial layout, where it is drawn). */
+  private picked(info: PickingInfo): { row: number; at: Float32Array | null } | null {
+    const id = info.layer?.id;
+    if (id === undefined || info.index < 0) return null;
+    if (id === 'points') return { row: info.index, at: null };
+    const set = this.drawnSets.get(id);
+    if (!set) return null;
+    const k = info.index;
+    return { row: set.rows[k]!, at: set.positions.subarray(k * 3, k * 3 + 3) };
   }
 
   private handleHover(info: PickingInfo): void {
-    const index = this.pickedIndex(info);
+    const picked = this.picked(info);
+    const index = picked?.row ?? null;
     if (index !== this.hovered) {
       this.hovered = index;
+      if (picked?.at) this.rowPositions.set(picked.row, picked.at);
       this.gatherHighlight();
       this.render();
     }
@@ -597,12 +928,29 @@ export class ScatterPlot {
       this.options.onSelect?.(EMPTY, modifiers);
       return;
     }
-    const screen = projectToScreen(this.positions, viewport.pixelProjectionMatrix, this.visible);
-    const indices =
-      shape.kind === 'rectangle'
+    if (this.partial && this.options.onSelectShape) {
+      this.options.onSelectShape(shapeQuery(shape, viewport.pixelProjectionMatrix, this.partial.normalization), modifiers);
+      return;
+    }
+    const inside = (positions: Float32Array, visible: Uint8Array | null): Int32Array => {
+      const screen = projectToScreen(positions, viewport.pixelProjectionMatrix, visible);
+      return shape.kind === 'rectangle'
         ? selectInRect(screen, shape.x0, shape.y0, shape.x1, shape.y1)
         : selectInPolygon(screen, shape.polygon);
-    this.options.onSelect?.(indices, modifiers);
+    };
+    if (!this.partial) {
+      this.options.onSelect?.(inside(this.positions, this.visible), modifiers);
+      return;
+    }
+    // No one to ask: the points drawn.
+    const rows = new Set<number>();
+    for (const { set, count } of this.partialSets()) {
+      for (const k of inside(set.positions.subarray(0, count * 3), null)) {
+        const row = set.rows[k]!;
+        if (!this.visible || this.visible[row] !== 0) rows.add(row);
+      }
+    }
+    this.options.onSelect?.(Int32Array.from(rows), modifiers);
   }
 }
 
@@ -619,4 +967,25 @@ function mixGathered<T extends { length: number } | { items: unknown[] }>(
   const size = (data: T): number => ('items' in data ? data.items.length : data.length);
   // A point that had no position at the start drops out of `from`: its items no longer pair up.
   return from && progress < 1 && size(from) === size(to) ? mix(from, to) : to;
+}
+
+/** A 3-vector from 2 or 3 coordinates (z = 0 for 2D). */
+function toVec3(values: readonly number[]): Vec3 {
+  return [values[0] ?? 0, values[1] ?? 0, values[2] ?? 0];
+}
+
+/**
+ * The query for a shape drawn on a partial layout: the viewport's matrix (normalised
+ * coordinates to pixels) after the layout's normalisation (raw to normalised).
+ */
+export function shapeQuery(shape: SelectionShape, pixelMatrix: ArrayLike<number>, { center, scale }: Normalization): ShapeQuery {
+  const p = Array.from(pixelMatrix);
+  // normalised = raw × scale − center × scale: the columns of x, y, z scale, the last shifts.
+  const matrix = new Array<number>(16);
+  for (let row = 0; row < 4; row++) {
+    for (let col = 0; col < 3; col++) matrix[col * 4 + row] = p[col * 4 + row]! * scale;
+    matrix[12 + row] = p[12 + row]! - scale * (center[0] * p[row]! + center[1] * p[4 + row]! + center[2] * p[8 + row]!);
+  }
+  if (shape.kind === 'rectangle') return { matrix, rectangle: [shape.x0, shape.y0, shape.x1, shape.y1] };
+  return { matrix, polygon: Array.from(shape.polygon) };
 }

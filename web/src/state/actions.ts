@@ -1,10 +1,12 @@
 // What the user does to the selection and the metadata: select, isolate, search, tag.
 
+import { ApiError } from '../api/api_error';
 import { tagRows } from '../data/columns';
 import { searchColumn } from '../data/search';
-import type { Modifiers } from '../render';
+import type { Modifiers, ShapeQuery } from '../render';
+import { api } from './api_instance';
 import { EMPTY_INDICES, app } from './app.svelte';
-import { clickSelection, combineSelection } from './selection';
+import { clickSelection, combineSelection, intersectSorted } from './selection';
 
 const NO_MODIFIERS: Modifiers = { shift: false, ctrl: false, meta: false, alt: false };
 
@@ -15,6 +17,23 @@ export function select(indices: Int32Array): void {
 
 export function selectShape(indices: Int32Array, modifiers: Modifiers): void {
   select(combineSelection(app.selection, indices, modifiers));
+}
+
+/**
+ * A rectangle or lasso drawn on a layout too big for the page: the server decides over every
+ * row, the isolated ones only when some are.
+ */
+export async function selectByShape(query: ShapeQuery, modifiers: Modifiers): Promise<void> {
+  const server = app.layout?.server;
+  if (!server) return;
+  try {
+    const rows = await api.selectInShape(server.info.id, query);
+    if (app.layout?.server !== server) return;
+    selectShape(app.isolated ? intersectSorted(rows, app.isolated) : rows, modifiers);
+  } catch (error) {
+    // A layout replaced meanwhile (404): the shape was drawn on a view that is gone.
+    if (!(error instanceof ApiError && error.status === 404)) app.fail('The selection failed', error);
+  }
 }
 
 export function clickPoint(index: number | null, modifiers: Modifiers = NO_MODIFIERS): void {
@@ -37,19 +56,28 @@ export function showAllData(): void {
   app.isolated = null;
 }
 
-/** Search the search column; the matches become the selection, as in TensorBoard. */
-export function runSearch(): void {
-  const { query, regex } = app.search;
-  const column = app.column(app.search.column);
-  if (!column || query.trim() === '') {
+let searchSerial = 0;
+
+/**
+ * Search the search column; the matches become the selection, as in TensorBoard. A column the
+ * page does not hold (above the LOD threshold) is searched by the server, the same way.
+ */
+export async function runSearch(): Promise<void> {
+  const serial = ++searchSerial;
+  const { query, regex, column: name } = app.search;
+  const column = app.column(name);
+  const served = app.isServed(name) && app.embedding;
+  if ((!column && !served) || query.trim() === '') {
     app.search = { ...app.search, results: EMPTY_INDICES, searched: query, error: null };
     return;
   }
   try {
-    const results = searchColumn(column, query, regex);
+    const results = column ? searchColumn(column, query, regex) : await api.search(app.embedding!.id, query, name!, regex);
+    if (serial !== searchSerial) return;
     app.search = { ...app.search, results, searched: query, error: null };
     select(results);
   } catch (error) {
+    if (serial !== searchSerial) return;
     const message = error instanceof Error ? error.message : String(error);
     app.search = { ...app.search, results: EMPTY_INDICES, searched: query, error: message };
   }

@@ -1,7 +1,12 @@
-// Opening the app and an embedding: what the server serves, the metadata (Arrow), the sprite,
-// the bookmarks, the warnings; then the first projection, as the URL (or `--projection`) asks.
+// Opening the app and an embedding: what the server serves, the first projection (as the URL or
+// `--projection` asks), the metadata (Arrow), the sprite, the bookmarks, the warnings.
+//
+// First paint first: the projection starts at once, beside the one column the points are
+// coloured by; the other columns load behind them. Above the server's `lod_threshold`, columns
+// of many distinct values (a name per point) are not loaded at all: the server answers for
+// them (search, the labels of the points shown).
 
-import type { EmbeddingInfo } from '../api/types';
+import type { ColumnInfo, EmbeddingInfo } from '../api/types';
 import { columnsFromArrow } from '../data/arrow_columns';
 import { defaultColorColumn, defaultLabelColumn } from '../data/columns';
 import type { Column } from '../data/columns';
@@ -9,11 +14,18 @@ import { api } from './api_instance';
 import { EMPTY_INDICES, app } from './app.svelte';
 import type { Bookmark } from './bookmarks';
 import { startCompare } from './compare.svelte';
-import { runProjection } from './projection_runner.svelte';
+import { layoutShown, runProjection } from './projection_runner.svelte';
+import { loadSteps } from './timeline.svelte';
 import { pcaComponents } from './method_params';
 import { decodeView } from './url_state';
-import { fitToShape, isProjectionKind } from './view_state';
+import { fitToShape, inTwoDimensions, isProjectionKind } from './view_state';
 import type { ViewState } from './view_state';
+
+/** Above the LOD threshold, text columns of more distinct values than this stay on the
+ * server: their strings would take more of the page's memory than the layout. */
+export const SERVED_DISTINCT = 65_536;
+/** The other columns wait for the first layout this long at most (a t-SNE's k-NN phase). */
+const FIRST_PAINT_WAIT_MS = 10_000;
 
 /**
  * Load what the server serves and show its first embedding as `view` asks; `projectionChosen`:
@@ -51,24 +63,71 @@ function runWarning(run: string, warning: string): string {
 export async function openEmbedding(info: EmbeddingInfo, view: ViewState = decodeView('')): Promise<void> {
   resetForEmbedding(info);
   app.projection = fitToShape(view.projection, info.shape, pcaComponents(app.config));
+  // Above the threshold the 2D view reveals every point as one zooms in; 3D draws a sample.
+  if (app.large && !/(^|[#&])(pca|tsne|umap)_dims=/.test(location.hash)) app.projection = inTwoDimensions(app.projection);
   for (const warning of info.warnings) app.addBanner('warning', warning, info.id);
+  app.selection = Int32Array.from(view.selection.filter((i) => i < info.shape[0]));
+  pendingCamera = view.camera;
+  const served = app.large ? info.columns.filter((c) => c.kind === 'text' && c.distinct > SERVED_DISTINCT) : [];
+  app.servedColumns = served;
+  const loaded = info.columns.filter((c) => !served.includes(c));
+  const summaries = loaded.map((c) => ({ ...c, rows: info.shape[0], integer: null }));
+  const colorBy = view.colorBy === '' ? null : loaded.some((c) => c.name === view.colorBy) ? view.colorBy : defaultColorColumn(summaries);
+  app.colorBy = colorBy;
+  app.categorical = view.categorical;
+  const projection = runProjection();
+  const first = loaded.filter((c) => c.name === colorBy);
+  // The other columns once the points are on screen: fetched beside the layout, ten million
+  // rows of them would hold its requests back.
+  if (await loadColumns(info, first)) {
+    await layoutShown(FIRST_PAINT_WAIT_MS);
+    if (await loadColumns(info, loaded.filter((c) => c.name !== colorBy))) chooseColumns(view);
+  }
+  void loadSprite(info);
+  void loadBookmarks(info);
+  await projection;
+}
+
+/** Load some columns (none: nothing to do) into `app.columns`; false when that failed or
+ * another embedding was opened meanwhile. */
+async function loadColumns(info: EmbeddingInfo, columns: ColumnInfo[]): Promise<boolean> {
+  if (columns.length === 0) return app.embedding === info;
+  const label = app.columns.length === 0 && columns.length === 1 ? 'Loading the colours' : 'Loading metadata';
   try {
-    app.loading = { label: 'Loading metadata', progress: null };
-    const table = await api.metadata(info.id, (loaded, total) => {
-      app.loading = { label: 'Loading metadata', progress: total ? loaded / total : null };
-    });
-    if (app.embedding !== info) return;
-    setColumns(columnsFromArrow(table, info.columns), view);
+    app.loading = { label, progress: null };
+    const names = columns.map((c) => c.name);
+    // All of them: the server's order is theirs; only some: name them.
+    const every = columns.length === info.columns.length;
+    const table = await api.metadata(
+      info.id,
+      (loaded, total) => (app.loading = { label, progress: total ? loaded / total : null }),
+      every ? undefined : names,
+    );
+    if (app.embedding !== info) return false;
+    const added = columnsFromArrow(table, info.columns);
+    const order = info.columns.map((c) => c.name);
+    app.columns = [...app.columns, ...added].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+    return true;
   } catch (error) {
     app.fail('Could not load the metadata', error);
+    return false;
   } finally {
     app.loading = null;
   }
-  app.selection = Int32Array.from(view.selection.filter((i) => i < info.shape[0]));
-  pendingCamera = view.camera;
-  void loadSprite(info);
-  void loadBookmarks(info);
-  await runProjection();
+}
+
+/** The label, colour, search and custom-axis columns, once every column is known. */
+function chooseColumns(view: Pick<ViewState, 'colorBy' | 'labelBy'>): void {
+  const names = app.columnNames;
+  const has = (name: string | null): name is string => name !== null && names.includes(name);
+  const every = [...app.columns, ...app.servedColumns];
+  app.labelBy = has(view.labelBy) ? view.labelBy : defaultLabelColumn(every);
+  // The colour column was chosen from the server's description; the values may say otherwise
+  // (numbers that are not integers are not classes).
+  if (view.colorBy === null) app.colorBy = defaultColorColumn(app.columns);
+  const searchColumn = app.search.column;
+  app.search.column = has(searchColumn) ? searchColumn : (app.labelBy ?? names[0] ?? null);
+  if (!has(app.projection.custom.column)) app.projection.custom.column = app.labelBy;
 }
 
 /** The camera a link or bookmark asks for, applied once its layout is drawn. */
@@ -87,8 +146,13 @@ export function setPendingCamera(camera: ViewState['camera']): void {
 /** Show `info` with nothing of the previous embedding left (selection, job, sprite, ...). */
 export function resetForEmbedding(info: EmbeddingInfo): void {
   app.embedding = info;
+  void loadSteps(info);
   app.local = null;
   app.columns = [];
+  app.servedColumns = [];
+  app.rowCells = new Map();
+  app.rowPositions = null;
+  app.shown = null;
   app.metadataEdited = false;
   app.selection = EMPTY_INDICES;
   app.neighbors = null;
@@ -105,16 +169,14 @@ export function resetForEmbedding(info: EmbeddingInfo): void {
   app.banners = app.banners.filter((b) => b.embedding === undefined);
 }
 
-/** New metadata columns; keep the view's (or the current) label and colour columns if present. */
-export function setColumns(columns: Column[], view: Pick<ViewState, 'colorBy' | 'labelBy' | 'categorical'> | null): void {
+/** New metadata columns (a file loaded in the page); keep the label and colour columns if present. */
+export function setColumns(columns: Column[]): void {
   app.columns = columns;
+  app.servedColumns = [];
   const has = (name: string | null): name is string => name !== null && columns.some((c) => c.name === name);
-  const labelBy = view?.labelBy ?? app.labelBy;
-  app.labelBy = has(labelBy) ? labelBy : defaultLabelColumn(columns);
-  // '' is an explicit "no colour"; null leaves the choice to us.
-  const colorBy = view ? view.colorBy : app.colorBy;
-  app.colorBy = colorBy === '' ? null : has(colorBy) ? colorBy : defaultColorColumn(columns);
-  app.categorical = view?.categorical ?? null;
+  app.labelBy = has(app.labelBy) ? app.labelBy : defaultLabelColumn(columns);
+  app.colorBy = has(app.colorBy) ? app.colorBy : defaultColorColumn(columns);
+  app.categorical = null;
   const searchColumn = app.search.column;
   app.search.column = has(searchColumn) ? searchColumn : (app.labelBy ?? columns[0]?.name ?? null);
   if (!has(app.projection.custom.column)) app.projection.custom.column = app.labelBy;

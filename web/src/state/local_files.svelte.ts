@@ -14,7 +14,7 @@ export async function loadMetadataFile(file: File): Promise<void> {
   try {
     const { columns, warning } = fitMetadata(parseMetadataTsv(await file.text()), app.n);
     if (warning) app.addBanner('warning', `${file.name}: ${warning}`);
-    setColumns(columns, null);
+    setColumns(columns);
     app.metadataEdited = true;
   } catch (error) {
     app.fail(`Could not load ${file.name}`, error);
@@ -42,7 +42,7 @@ export async function loadVectorsFile(file: File): Promise<void> {
     resetForEmbedding(info);
     app.local = parsed;
     // Without metadata a point is known by its row, as the server does for its embeddings.
-    setColumns([numericColumn('index', Float64Array.from({ length: parsed.n }, (_, i) => i))], null);
+    setColumns([numericColumn('index', Float64Array.from({ length: parsed.n }, (_, i) => i))]);
     app.projection = fitToShape({ ...$state.snapshot(app.projection), kind: app.projection.kind === 'custom' ? 'custom' : 'pca' }, info.shape, pcaComponents(app.config));
     await runProjection();
   } catch (error) {

@@ -32,6 +32,21 @@ export function pcaComponents(config: ServerConfig | null): number {
   return high === null ? 0 : high + 1;
 }
 
+/** How many of n points a t-SNE or UMAP is fitted on (every other one is then placed into
+ * that layout by the method's `transform`), or null when it is fitted on all of them. */
+export function fittedOn(config: ServerConfig, n: number): number | null {
+  return n > config.sample.above ? config.sample.size : null;
+}
+
+/** Where a t-SNE or UMAP of n points runs and on which points, for the controls' hint. */
+export function runsOn(config: ServerConfig, n: number): string {
+  const where = config.cluster ? 'on the Dask cluster' : 'on the server';
+  const count = (k: number): string => k.toLocaleString('en-US');
+  const sample = fittedOn(config, n);
+  if (sample === null) return `Runs ${where} on all ${count(n)} points.`;
+  return `Runs ${where}: fitted on ${count(sample)} points drawn at random, then the other ${count(n - sample)} placed into that layout.`;
+}
+
 /** The largest value a parameter may take for n points (its `below_n` bound is exclusive). */
 export function largestFor(param: ParamInfo, n: number): number {
   const high = param.high ?? Infinity;

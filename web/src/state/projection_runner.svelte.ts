@@ -5,14 +5,17 @@
 import { followJob } from '../api/job_stream';
 import type { JobSubscription } from '../api/job_stream';
 import { isActive } from '../api/types';
-import type { JobStatus } from '../api/types';
+import type { JobStatus, LayoutInfo } from '../api/types';
 import { customProjection as localCustom, pca as localPca, pickComponents, spherize } from '../data/local_compute';
 import type { LocalPca } from '../data/local_compute';
 import { searchColumn } from '../data/search';
 import type { LayoutTransition } from '../render';
+import { layoutFinished } from './analyses.svelte';
 import { api } from './api_instance';
 import { app } from './app.svelte';
+import type { Layout } from './app.svelte';
 import { requestOf } from './method_params';
+import { startTimeline } from './timeline.svelte';
 import type { ProjectionSettings } from './view_state';
 
 let subscription: JobSubscription | null = null;
@@ -38,7 +41,9 @@ export async function runProjection(): Promise<void> {
   const embedding = app.embedding;
   if (!embedding) return;
   const settings = $state.snapshot<ProjectionSettings>(app.projection);
+  void startTimeline(embedding, settings);
   app.projectionNote = null;
+  layoutFinished(null);
   if (app.local) {
     runLocal(settings);
     return;
@@ -63,16 +68,38 @@ export async function runProjection(): Promise<void> {
   if (isActive(status)) {
     subscription = followJob(api, status, {
       onStatus: (s) => onStatus(s, serial),
-      onLayout: (positions) => {
+      onLayout: (positions, _iteration, sample) => {
         if (serial !== runSerial) return;
         const now = performance.now();
         // Each frame animates over the time the previous one took: one continuous motion.
         const durationMs = Math.min(Math.max(now - lastFrameAt, 100), 1000);
         lastFrameAt = now;
-        showLayout(positions, settings, { durationMs, easing: 'linear' });
+        showLayout(positions, settings, { durationMs, easing: 'linear' }, sample ? { sample } : {});
       },
     });
   }
+}
+
+/**
+ * Resolves once a layout is shown or a note says why none is, or after `timeoutMs`: what waits
+ * for the first paint (the metadata columns not coloured by) starts then.
+ */
+export function layoutShown(timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    let stop: (() => void) | null = null;
+    const done = (): void => {
+      clearTimeout(timer);
+      // Not from inside the effect that calls it.
+      queueMicrotask(() => stop?.());
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    stop = $effect.root(() => {
+      $effect(() => {
+        if (app.layout || app.projectionNote) done();
+      });
+    });
+  });
 }
 
 export function methodName(kind: ProjectionSettings['kind']): string {
@@ -95,6 +122,12 @@ function onStatus(status: JobStatus, serial: number): void {
 
 async function fetchResult(status: JobStatus, settings: ProjectionSettings, serial: number): Promise<void> {
   try {
+    if (app.large) {
+      // Too big for the page: the layout stays on the server, the plot loads its tiles.
+      const server = await serverLayout(await api.jobLayout(status.id));
+      if (serial === runSerial) showLayout(EMPTY_POSITIONS, settings, {}, { server });
+      return;
+    }
     const label = `Loading the ${methodName(settings.kind)} layout`;
     const positions = await api.jobResult(status.id, (loaded, total) => {
       // Only big layouts take long enough to show (a million 3D points are 12 MB).
@@ -105,6 +138,7 @@ async function fetchResult(status: JobStatus, settings: ProjectionSettings, seri
     // The end of a stream continues its motion; a result on its own eases in.
     const streamed = app.layout?.transition.easing === 'linear' && app.layout.kind === settings.kind;
     showLayout(positions, settings, streamed ? { durationMs: 400, easing: 'linear' } : {});
+    if (status.state === 'done') layoutFinished({ job: status.id });
   } catch (error) {
     app.loading = null;
     // A job cancelled before its first layout has none (409): nothing to show.
@@ -112,9 +146,21 @@ async function fetchResult(status: JobStatus, settings: ProjectionSettings, seri
   }
 }
 
-function showLayout(positions: Float32Array, settings: ProjectionSettings, transition: LayoutTransition): void {
+const EMPTY_POSITIONS = new Float32Array(0);
+
+function showLayout(
+  positions: Float32Array,
+  settings: ProjectionSettings,
+  transition: LayoutTransition,
+  partial: Pick<Layout, 'server' | 'sample'> = {},
+): void {
   const dims = settings.kind === 'custom' ? 2 : settings[settings.kind].dims;
-  app.layout = { positions, dims, kind: settings.kind, transition };
+  app.layout = { positions, dims, kind: settings.kind, transition, ...partial };
+}
+
+/** A layout registered on the server, with its tiles' index. */
+async function serverLayout(info: LayoutInfo): Promise<NonNullable<Layout['server']>> {
+  return { info, index: await api.tileIndex(info.id) };
 }
 
 async function runCustom(settings: ProjectionSettings, serial: number): Promise<void> {
@@ -125,15 +171,25 @@ async function runCustom(settings: ProjectionSettings, serial: number): Promise<
     return;
   }
   const axis = (a: { text: string; regex: boolean }): { column: string; text: string; regex: boolean } => ({ column, ...a });
+  const request = {
+    left: axis(custom.left),
+    right: axis(custom.right),
+    up: axis(custom.up),
+    down: axis(custom.down),
+    spherize: settings.spherize,
+  };
   try {
-    const positions = await api.customProjection(app.embedding!.id, {
-      left: axis(custom.left),
-      right: axis(custom.right),
-      up: axis(custom.up),
-      down: axis(custom.down),
-      spherize: settings.spherize,
-    });
-    if (serial === runSerial) showLayout(positions, settings, {});
+    if (app.large) {
+      const server = await serverLayout(await api.customLayout(app.embedding!.id, request));
+      if (serial !== runSerial) return;
+      showLayout(EMPTY_POSITIONS, settings, {}, { server });
+      layoutFinished({ custom: request });
+      return;
+    }
+    const positions = await api.customProjection(app.embedding!.id, request);
+    if (serial !== runSerial) return;
+    showLayout(positions, settings, {});
+    layoutFinished({ custom: request });
   } catch (error) {
     if (serial === runSerial) app.fail('The custom projection failed', error);
   }

@@ -28,6 +28,21 @@ export function clickSelection(current: Int32Array, index: number | null, modifi
   return combineSelection(current, Int32Array.of(index), modifiers);
 }
 
+/** The rows in both ascending lists. */
+export function intersectSorted(a: Int32Array, b: Int32Array): Int32Array {
+  const out: number[] = [];
+  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
+    if (a[i]! < b[j]!) i++;
+    else if (a[i]! > b[j]!) j++;
+    else {
+      out.push(a[i]!);
+      i++;
+      j++;
+    }
+  }
+  return Int32Array.from(out);
+}
+
 /** One byte per point, 1 for the listed points (the mask of "Isolate selection"). */
 export function maskOf(n: number, ...lists: ArrayLike<number>[]): Uint8Array {
   const mask = new Uint8Array(n);

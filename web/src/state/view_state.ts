@@ -118,6 +118,11 @@ export function fitToShape(p: ProjectionSettings, [n, d]: [number, number], pcaC
   return { ...p, pca: { components: fitted, dims: pcaDims }, umap: { ...p.umap, neighbors } };
 }
 
+/** The same settings with PCA, t-SNE and UMAP in 2D. */
+export function inTwoDimensions(p: ProjectionSettings): ProjectionSettings {
+  return { ...p, pca: { ...p.pca, dims: 2 }, tsne: { ...p.tsne, dims: 2 }, umap: { ...p.umap, dims: 2 } };
+}
+
 /** Dimensions of the layout a projection setting produces. */
 export function projectionDims(p: ProjectionSettings): Dims {
   return p.kind === 'custom' ? 2 : p[p.kind].dims;

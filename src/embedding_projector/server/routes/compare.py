@@ -104,8 +104,12 @@ async def _vectors(state: State, side: CompareSide) -> np.ndarray:
 
 
 async def _key(state: State, side: CompareSide) -> str:
-    vectors = await _vectors(state, side)
-    return await state.compute.registered(("side", *_ids(side)), lambda: vectors)
+    """The side's vectors key, shared with its projections (and on the Dask cluster when
+    they are: the overlap refuses those)."""
+    embedding = state.embedding(side.embedding)
+    if side.step is None:
+        return await state.compute.vectors_key(side.embedding, embedding)
+    return await state.compute.step_key(side.embedding, embedding, side.step)
 
 
 async def _aligned_key(state: State, request: CompareSides, alignment: Alignment) -> str:

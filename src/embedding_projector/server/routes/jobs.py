@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 from typing import Annotated, Literal
 
+import numpy as np
 from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect
 
+from embedding_projector.compute.tiles import sample_rows
 from embedding_projector.server.binary import OCTET_STREAM, array_response
 from embedding_projector.server.schemas import (
     ErrorFrame,
@@ -33,9 +35,13 @@ async def job_status(job_id: str, state: State) -> JobStatus:
     response_class=Response,
     responses=binary_responses(OCTET_STREAM, "float32 N × dims", shape=True),
 )
-async def job_result(job_id: str, state: State) -> Response:
-    """The layout, float32 N × dims (a cancelled job's last one); 409 until there is one."""
-    return array_response(state.compute.jobs.result(job_id))
+async def job_result(job_id: str, state: State, step: int | None = None) -> Response:
+    """The layout, float32 N × dims (a cancelled job's last one); 409 until there is one.
+
+    Timelines: `step` (0 = the job's first) chooses the step (without it, the newest done);
+    a drift job's steps are N × 2 (kept from the previous step, kept from the last)."""
+    jobs = state.compute.jobs
+    return array_response(jobs.result(job_id) if step is None else jobs.step_result(job_id, step))
 
 
 @router.delete("/jobs/{job_id}")
@@ -56,7 +62,12 @@ async def control_job(
 
 @router.websocket("/jobs/{job_id}/stream")
 async def stream_job(websocket: WebSocket, job_id: str) -> None:
-    """Status as JSON text frames; each new layout as ``{"type": "layout"}`` + float32 bytes."""
+    """Status as JSON text frames; each new layout as ``{"type": "layout"}`` + float32 bytes.
+
+    A layout of more rows than ``lod_threshold`` streams as a density-preserving sample: the
+    float32 frame holds the sampled rows' coordinates and an int32 frame of their indices
+    follows (``LayoutFrame.sample_of`` says so).
+    """
     state: ServerState = websocket.app.state.projector
     await websocket.accept()
     try:
@@ -65,13 +76,30 @@ async def stream_job(websocket: WebSocket, job_id: str) -> None:
         await websocket.send_text(ErrorFrame(message=str(exc)).model_dump_json())
         await websocket.close(code=1008)
         return
+    sample: np.ndarray | None = None
     with contextlib.suppress(WebSocketDisconnect, asyncio.CancelledError):
         async for event in events:
             coordinates = event.pop("coordinates")
-            status = StatusFrame.model_validate(event)
+            status = StatusFrame.model_validate({k: v for k, v in event.items() if k != "step"})
             await websocket.send_text(status.model_dump_json())
-            if coordinates is not None:
-                header = LayoutFrame(iteration=status.iteration, shape=coordinates.shape)
-                await websocket.send_text(header.model_dump_json())
+            if coordinates is None:
+                continue
+            step = event["step"]
+            # A plain job's frame stays as it was: `step` only for timelines.
+            unset = {"step"} if step is None else None
+            n = len(coordinates)
+            if n <= state.lod_threshold:
+                header = LayoutFrame(iteration=status.iteration, shape=coordinates.shape, step=step)
+                await websocket.send_text(header.model_dump_json(exclude=unset))
                 await websocket.send_bytes(coordinates.astype("<f4", copy=False).tobytes())
+                continue
+            if sample is None:  # the same rows all along: the page's points move, not change
+                sample = await asyncio.to_thread(sample_rows, n, state.layouts.capacity)
+            sampled = coordinates[sample].astype("<f4")
+            header = LayoutFrame(
+                iteration=status.iteration, shape=sampled.shape, sample_of=n, step=step
+            )
+            await websocket.send_text(header.model_dump_json(exclude=unset))
+            await websocket.send_bytes(sampled.tobytes())
+            await websocket.send_bytes(sample.astype("<i4").tobytes())
         await websocket.close()

@@ -8,8 +8,7 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Depends, Request, Response
 
-from embedding_projector.errors import InvalidParameterError
-from embedding_projector.server.binary import OCTET_STREAM, array_response
+from embedding_projector.server.binary import OCTET_STREAM, array_response, int32_rows
 from embedding_projector.server.schemas import SelectionSaved, binary_body, binary_responses
 from embedding_projector.server.state import ServerState, get_state
 
@@ -33,11 +32,7 @@ async def put_selection(emb_id: str, request: Request, state: State) -> Selectio
 
 def _selected_rows(body: bytes, n: int) -> tuple[np.ndarray, int]:
     """The distinct rows of int32 ``body``, and how many were sent."""
-    if len(body) % 4:
-        raise InvalidParameterError("the body must be int32 row indices (a multiple of 4 bytes)")
-    rows = np.frombuffer(body, "<i4").astype(np.int64)
-    if rows.size and (rows.min() < 0 or rows.max() >= n):
-        raise InvalidParameterError(f"selected rows must be within 0..{n - 1}")
+    rows = int32_rows(body, n)
     return np.unique(rows), int(rows.size)
 
 
