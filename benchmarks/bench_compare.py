@@ -64,7 +64,7 @@ def ours(n: int) -> Timed:
 def sklearn_brute_force(n: int) -> Timed:
     from sklearn.neighbors import NearestNeighbors
 
-    from embedding_projector.compute.overlap import jaccard
+    from embedding_projector.compute.neighbour_sets import jaccard
 
     a, b = pair(n)
 

@@ -119,7 +119,7 @@ def drift_sklearn(logdir: str, steps_measured: int) -> Timed:
     """Brute-force neighbours of the first ``steps_measured`` steps (and of the last)."""
     from sklearn.neighbors import NearestNeighbors
 
-    from embedding_projector.compute.drift import kept_share
+    from embedding_projector.compute.neighbour_sets import kept_share
 
     _import_reader()
     started = time.perf_counter()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from embedding_projector.compute import drift as drift_module
-from embedding_projector.compute.drift import drift, kept_share
+from embedding_projector.compute.drift import drift
 from tests.test_steps import TIMELINE
 
 WORDS = TIMELINE / "expected" / "torch_add_embedding_steps"
@@ -52,12 +52,6 @@ def test_drift_of_random_steps_equals_brute_force() -> None:
     steps = [first + np.float32(0.3 * s) * rng.standard_normal(first.shape, dtype=np.float32)
              for s in range(5)]  # fmt: skip
     np.testing.assert_array_equal(drift(steps, k=7), brute_drift(steps, 7, "cosine"))
-
-
-def test_kept_share_counts_common_neighbours_whatever_their_order() -> None:
-    ours = np.array([[1, 2, 3, 4], [5, 6, 7, 8]], np.int32)
-    theirs = np.array([[4, 9, 1, 0], [8, 7, 6, 5]], np.int32)
-    assert kept_share(ours, theirs).tolist() == [0.5, 1.0]
 
 
 def test_each_step_graph_is_built_once(monkeypatch: pytest.MonkeyPatch) -> None:

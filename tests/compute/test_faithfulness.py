@@ -142,7 +142,6 @@ def test_three_of_ten_is_not_below_thirty_percent() -> None:
     layout[0, 3:] = np.arange(30, 37)
     layout[1, 2:] = np.arange(30, 38)
     result = faithfulness.from_neighbors(original, layout)
-    assert faithfulness.overlap(original, layout).tolist() == [3, 2, 10]
     assert result.per_point.tolist() == pytest.approx([0.3, 0.2, 1.0])
     assert result.below == pytest.approx(1 / 3)
     assert result.mean == pytest.approx(0.5)

@@ -25,13 +25,12 @@ from typing import Any, Literal
 import numpy as np
 
 from embedding_projector.compute.knn import METRICS
+from embedding_projector.compute.neighbour_sets import DEFAULT_K
 from embedding_projector.compute.progress import Callback
 from embedding_projector.compute.validation import check_choice, check_int
 from embedding_projector.errors import InvalidParameterError
 
 AnalysisName = Literal["faithfulness", "clusters"]
-#: Neighbours compared by default (the issue's and the page's default).
-DEFAULT_K = 10
 #: Bumped when this package changes how an analysis is computed.
 _FORMAT = 1
 _LIBRARIES = {"faithfulness": ("numpy", "scipy"), "clusters": ("scikit-learn", "scipy")}

@@ -1,7 +1,8 @@
 """Drift of every point across the steps of a timeline: how much of its neighbourhood it kept.
 
 For step ``s`` and point ``i``, with ``N_k(s, i)`` its exact k nearest neighbours in the
-original space at that step (:func:`.knn_graph.knn_graph`, ties by the lower index):
+original space at that step (:func:`.neighbour_sets.neighbour_sets`, ties by the lower
+index):
 
 - **kept from the previous step**: ``|N_k(s, i) ∩ N_k(s - 1, i)| / k`` (NaN at step 0,
   which has no previous step);
@@ -18,31 +19,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from embedding_projector.compute.knn_graph import knn_graph
+from embedding_projector.compute.neighbour_sets import DEFAULT_K, kept_share, neighbour_sets
 from embedding_projector.compute.progress import Callback, within
-
-#: Neighbours per point unless asked otherwise (as the page's neighbour list).
-DEFAULT_K = 10
-
-
-def neighbour_sets(
-    X: np.ndarray, *, k: int, metric: str, callback: Callback | None = None
-) -> np.ndarray:
-    """``(N, k)`` int32: the exact k nearest neighbours of every row of ``X``."""
-    indices: np.ndarray = knn_graph(X, k=k, metric=metric, callback=callback).indices
-    return indices
-
-
-def kept_share(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
-    """``(N,)`` float32: per row, the share of ``ours`` (``(N, k)`` neighbour rows, distinct
-    within a row) that ``theirs`` holds too.
-
-    Both rows sorted together, each common neighbour appears twice side by side.
-    """
-    both = np.sort(np.concatenate([ours, theirs], axis=1), axis=1)
-    common = np.count_nonzero(both[:, 1:] == both[:, :-1], axis=1)
-    share: np.ndarray = (common / ours.shape[1]).astype(np.float32)
-    return share
 
 
 def drift_step(graph: Callable[[int], np.ndarray], step: int, count: int) -> np.ndarray:

@@ -26,6 +26,7 @@ import numpy as np
 
 from embedding_projector.compute.knn import exact_distances
 from embedding_projector.compute.knn_graph import knn_graph
+from embedding_projector.compute.neighbour_sets import DEFAULT_K, shared_neighbours
 from embedding_projector.compute.progress import Callback, Progress, report, within
 from embedding_projector.compute.validation import check_int, check_vectors
 from embedding_projector.errors import InvalidParameterError
@@ -35,8 +36,6 @@ LOW = 0.3
 #: Neighbours asked of the k-d tree beyond the point itself and its k nearest, so that
 #: a tie at the k-th place is usually seen at once.
 _EXTRA = 2
-#: Rows per block of the overlap count.
-_BLOCK_ROWS = 65_536
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ def faithfulness(
     X: np.ndarray,
     layout: np.ndarray,
     *,
-    k: int = 10,
+    k: int = DEFAULT_K,
     metric: str = "cosine",
     spherize: bool = False,
     callback: Callback | None = None,
@@ -143,7 +142,7 @@ def from_neighbors(original: np.ndarray, in_layout: np.ndarray) -> Faithfulness:
             f"and {in_layout.shape}"
         )
     k = original.shape[1]
-    kept = overlap(original, in_layout)
+    kept = shared_neighbours(original, in_layout)
     return Faithfulness(
         per_point=(kept / k).astype(np.float32),
         k=k,
@@ -203,27 +202,6 @@ def _ball_neighbors(tree: object, points: np.ndarray, row: int, kth: float, k: i
     exact = exact_distances(points[inside], points[row], "euclidean")
     ranked: np.ndarray = inside[np.lexsort((inside, exact))[:k]]
     return ranked
-
-
-def overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """How many neighbours each row of two ``(N, k)`` neighbour lists have in common.
-
-    Parameters
-    ----------
-    a, b
-        ``(N, k)`` integer neighbour lists (each row without repeats).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(N,)`` int64 counts, 0 .. k. The Jaccard index of the two sets is
-        ``count / (2k - count)``.
-    """
-    counts = np.empty(a.shape[0], dtype=np.int64)
-    for start in range(0, a.shape[0], _BLOCK_ROWS):
-        rows = slice(start, start + _BLOCK_ROWS)
-        counts[rows] = (a[rows, :, None] == b[rows, None, :]).any(axis=2).sum(axis=1)
-    return counts
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import numpy as np
 from embedding_projector.compute import sample, tsne
 from embedding_projector.compute.analyses import AnalysisSpec
 from embedding_projector.compute.methods import DEFAULT_SEED, METHODS
-from embedding_projector.compute.overlap import overlap_params
+from embedding_projector.compute.neighbour_sets import neighbour_params
 from embedding_projector.compute.validation import check_choice, check_seed
 from embedding_projector.errors import InvalidParameterError
 
@@ -135,7 +135,7 @@ def parse_spec(spec: dict[str, Any], n_samples: int, n_features: int) -> JobSpec
 
 def overlap_spec(compared: str, params: dict[str, Any], n_samples: int) -> JobSpec:
     """Validate an overlap request: ``params`` ``{"k", "metric"}``, ``compared`` a vectors key."""
-    found = overlap_params(params, n_samples)
+    found = neighbour_params(params, n_samples)
     return JobSpec(OVERLAP, 1, False, None, asdict(found), compared=compared)
 
 

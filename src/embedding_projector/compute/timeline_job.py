@@ -28,14 +28,14 @@ from typing import Any
 
 import numpy as np
 
+from embedding_projector.compute import drift as drift_module
 from embedding_projector.compute import preprocess
 from embedding_projector.compute.cache import result_key
-from embedding_projector.compute.knn import METRICS
 from embedding_projector.compute.methods import run_job
+from embedding_projector.compute.neighbour_sets import neighbour_params
 from embedding_projector.compute.progress import Callback, within
 from embedding_projector.compute.spec import JobSpec, parse_spec
 from embedding_projector.compute.timeline import aligned_pca
-from embedding_projector.compute.validation import check_choice, check_int
 from embedding_projector.errors import InvalidParameterError
 
 #: Bumped when this module changes how a step's result is computed.
@@ -60,19 +60,11 @@ def parse_timeline(spec: dict[str, Any], n_samples: int, n_features: int) -> Job
     """
     if not isinstance(spec, dict) or spec.get("method") != "drift":
         return parse_spec(spec, n_samples, n_features)
-    # Here, not at the top: the kNN graph brings numba, which projections do not need.
-    from embedding_projector.compute import drift as drift_module
-
     unknown = set(spec) - {"method", "params"}
     if unknown:
         raise InvalidParameterError(f"unknown field `{sorted(unknown)[0]}` in a drift request")
-    params = dict(spec.get("params") or {})
-    extra = set(params) - {"k", "metric"}
-    if extra:
-        raise InvalidParameterError(f"unknown parameter `{sorted(extra)[0]}`: use `k`, `metric`")
-    k = check_int("k", params.get("k", drift_module.DEFAULT_K), low=1, high=n_samples - 1)
-    metric = check_choice("metric", params.get("metric", "cosine"), METRICS)
-    return JobSpec("drift", 2, False, None, {"k": k, "metric": metric})
+    found = neighbour_params(spec.get("params") or {}, n_samples)
+    return JobSpec("drift", 2, False, None, dataclasses.asdict(found))
 
 
 def step_keys(spec: JobSpec, vectors: Sequence[str]) -> list[str]:
@@ -122,8 +114,6 @@ def run(
     count = len(steps)
     graphs = None
     if spec.method == "drift":
-        from embedding_projector.compute import drift as drift_module  # numba: see parse_timeline
-
         graphs = drift_module.GraphMemo(steps, **spec.params)
     previous: np.ndarray | None = None
     for s, (X, hit) in enumerate(zip(steps, found, strict=True)):

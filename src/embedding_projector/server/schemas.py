@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from embedding_projector.compute.analyses import DEFAULT_K, AnalysisName
+from embedding_projector.compute.analyses import AnalysisName
 from embedding_projector.compute.methods import (
     DEFAULT_SEED,
     METHODS,
@@ -24,6 +24,7 @@ from embedding_projector.compute.methods import (
     MethodName,
     ProjectionName,
 )
+from embedding_projector.compute.neighbour_sets import DEFAULT_K
 from embedding_projector.compute.params import Param, params_of
 from embedding_projector.compute.sample import DEFAULT_SAMPLE, SAMPLE_ABOVE
 from embedding_projector.dataset.metadata import ColumnKind
