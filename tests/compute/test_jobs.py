@@ -85,6 +85,24 @@ def test_tsne_streams_progress_and_layouts(manager: JobManager, blobs: np.ndarra
     assert manager.result(job).dtype == np.float32
 
 
+def test_an_overlap_streams_its_status_but_no_layout(
+    manager: JobManager, blobs: np.ndarray
+) -> None:
+    """Per-point numbers (an overlap, an analysis) are fetched from the result, never
+    streamed as a layout: a 1-D result made the stream's layout frame fail."""
+    job = manager.submit_overlap(
+        manager.register(blobs), manager.register(blobs[:, ::-1].copy()), {}
+    )
+
+    async def collect() -> list[dict[str, Any]]:
+        return [event async for event in manager.subscribe(job)]
+
+    events = asyncio.run(collect())
+    assert events[-1]["state"] == "done"
+    assert all(e["coordinates"] is None for e in events)
+    assert manager.result(job).shape == (600, 1)
+
+
 def test_pause_resume_perturb_and_cancel(manager: JobManager, blobs: np.ndarray) -> None:
     job = manager.submit(blobs, {"method": "tsne", "params": {"n_iter": 5000}, "seed": 2})
     wait_for(manager, job, ("running",))

@@ -27,7 +27,7 @@ from embedding_projector.compute.messages import (
     RunTimeline,
     StepDone,
 )
-from embedding_projector.compute.spec import AnySpec, JobSpec
+from embedding_projector.compute.spec import OVERLAP, AnySpec, JobSpec
 from embedding_projector.errors import NotFoundError, ProjectorError
 
 #: A job is "queued", then "running" ("cancelling" once asked to stop), then ends in
@@ -218,7 +218,10 @@ class Job:
         """The next events for ``watcher``: status plus the layout if it is new to them
         (``"step"`` None; a timeline sends one per step whose layout is new)."""
         event = self.status() | {"coordinates": None, "step": None}
-        if watcher.layout_seen != self.layout_version:
+        # An analysis's or an overlap's result is per-point numbers, not a layout: fetched
+        # from /result, never streamed as one (a 1-D array is no layout frame).
+        per_point = isinstance(self.spec, AnalysisSpec) or self.spec.method == OVERLAP
+        if watcher.layout_seen != self.layout_version and not per_point:
             watcher.layout_seen = self.layout_version
             final = self.final_layout()
             event["coordinates"] = final if final is not None else self.layout
