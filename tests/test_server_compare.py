@@ -10,7 +10,9 @@ import httpx
 import numpy as np
 import pytest
 
+from embedding_projector.compute import knn
 from embedding_projector.projector import save_embeddings
+from tests.compute.knn_data import brute_force
 from tests.compute.test_overlap import brute_force_overlap
 from tests.conftest import writable_copy
 from tests.test_steps import TIMELINE, expected
@@ -159,3 +161,47 @@ def test_steps_of_different_sizes_are_refused(http: httpx.Client, ids: dict[str,
         "steps/growing (growing:00000) has 100 rows and steps/growing has 120: they are not "
         "the same items, and no metadata column of unique labels is in both to pair them by"
     )
+
+
+def test_the_other_side_at_a_step_is_projected_and_searched_in_that_step(
+    http: httpx.Client, ids: dict[str, str]
+) -> None:
+    """What the compare view asks of its second side when it is an earlier step: its
+    projection (``?step=`` on the projections route) and its neighbours (on both
+    neighbours routes), computed from that step's vectors."""
+    words = ids["words"]
+    first = expected("torch_add_embedding_steps", "words:00000")
+
+    def pca(query: str) -> np.ndarray:
+        response = http.post(f"/api/embeddings/{words}/projections{query}", json={"method": "pca"})
+        assert response.status_code == 200, response.text
+        assert finished(http, response.json()["id"])["state"] == "done"
+        result = http.get(f"/api/jobs/{response.json()['id']}/result")
+        return np.frombuffer(result.content, "<f4").reshape(200, -1)
+
+    oldest, latest, own = pca("?step=0"), pca("?step=3"), pca("")
+    np.testing.assert_array_equal(latest, own)  # the last step is the embedding's own vectors
+    assert not np.allclose(oldest, own, atol=1e-3)
+    centred = first.astype(np.float64) - first.mean(axis=0)
+    axes = np.linalg.svd(centred, full_matrices=False)[2][:2]
+    # The step's own two principal axes (up to their signs), not the last step's.
+    np.testing.assert_allclose(np.abs(oldest), np.abs(centred @ axes.T), atol=1e-3)
+
+    expected_rows, _ = brute_force(first, first[5], "cosine", 10, [5])
+    found = http.get(f"/api/embeddings/{words}/neighbors?index=5&k=10&step=0").json()
+    assert found["indices"] == expected_rows.tolist()
+    of_both = knn.build(first, spherize=False).query(indices=[5, 6], k=10, metric="cosine")
+    body = {"indices": [5, 6], "k": 10}
+    found = http.post(f"/api/embeddings/{words}/neighbors?step=0", json=body).json()
+    assert found["indices"] == of_both.indices.tolist()
+    default = http.get(f"/api/embeddings/{words}/neighbors?index=5&k=10").json()
+    assert (
+        default["indices"]
+        != http.get(f"/api/embeddings/{words}/neighbors?index=5&k=10&step=0").json()["indices"]
+    )
+
+    for query in ("?step=9", "?step=-1"):
+        response = http.post(f"/api/embeddings/{words}/projections{query}", json={"method": "pca"})
+        assert response.status_code == 404 and "has 4 steps" in response.json()["error"]["message"]
+    response = http.get(f"/api/embeddings/{words}/neighbors?index=5&step=4")
+    assert response.status_code == 404

@@ -4,6 +4,7 @@ coloured by the overlap of their neighbourhoods; and a pair that is not the same
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 from embedding_projector.projector import save_embeddings
 from tests.e2e.app_page import ARTIFACTS, SETTLE_MS, app_page, changed
 from tests.server_process import ServerProcess, client, running_server
+from tests.test_steps import TIMELINE
 
 pytestmark = pytest.mark.e2e
 
@@ -65,6 +67,17 @@ def plot_pixels(page: Any, index: int, name: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 
 
+def compared(page: Any) -> None:
+    """Wait until both plots are drawn and the overlap is computed."""
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('[data-testid=plot]'))"
+        ".filter(p => Number(p.dataset.layoutsDrawn) >= 1).length === 2",
+        timeout=LONG,
+    )
+    page.get_by_test_id("compare-summary").wait_for(timeout=LONG)
+    page.wait_for_timeout(SETTLE_MS)
+
+
 def overlaps_listed(page: Any) -> list[float]:
     found: list[float] = page.eval_on_selector_all(
         "[aria-label='Points by overlap'] button",
@@ -80,13 +93,7 @@ def test_compare_view_links_both_plots_and_colours_by_overlap(
     view = f"embedding={known['before']}&compare={known['after']}&projection=pca&pca_dims=2"
     url = f"{server.base}/#{view}"
     with app_page(browser, url) as page:
-        page.wait_for_function(
-            "Array.from(document.querySelectorAll('[data-testid=plot]'))"
-            ".filter(p => Number(p.dataset.layoutsDrawn) >= 1).length === 2",
-            timeout=LONG,
-        )
-        page.get_by_test_id("compare-summary").wait_for(timeout=LONG)
-        page.wait_for_timeout(SETTLE_MS)
+        compared(page)
         assert page.get_by_test_id("compare-title-a").inner_text() == "before"
         assert page.get_by_test_id("compare-title-b").inner_text() == "after"
         assert (
@@ -172,3 +179,51 @@ def test_rows_that_are_not_the_same_items_are_not_drawn(
         page.screenshot(path=str(ARTIFACTS / "compare_5_rows_differ.png"))
         page.get_by_role("button", name="End comparison").click()
         assert page.locator("[data-testid=plot]").count() == 1
+
+
+def test_two_steps_of_one_embedding_are_compared(browser: Any, tmp_path: Path) -> None:
+    """The Keras timeline (ckpt-3 .. ckpt-7 kept by CheckpointManager): its oldest step
+    chosen in the Compare panel beside the embedding shown (its latest step)."""
+    with running_server(str(TIMELINE / "tf2_checkpoint_manager"), cache_dir=tmp_path) as server:
+        with client(server) as http:
+            (info,) = http.get("/api/embeddings").json()
+            steps = http.get(f"/api/embeddings/{info['id']}/steps").json()["steps"]
+        assert [s["label"] for s in steps] == [f"ckpt-{i}" for i in range(3, 8)]
+        url = f"{server.base}/#embedding={info['id']}&projection=pca&pca_dims=2"
+        with app_page(browser, url) as page:
+            page.wait_for_function(
+                "Number(document.querySelector('[data-testid=plot]').dataset.layoutsDrawn) >= 1",
+                timeout=LONG,
+            )
+            chooser = page.get_by_label("Embedding to compare with")
+            offered = chooser.locator("option").all_inner_texts()
+            # Every earlier step of the embedding shown, and not the shown one itself.
+            assert [o.split(" · ")[0] for o in offered] == [
+                f"{info['name']} (ckpt-{i})" for i in range(3, 7)
+            ]
+            chooser.select_option(f"{info['id']}@0")
+            page.get_by_role("button", name="Compare", exact=True).click()
+            compared(page)
+            assert page.get_by_test_id("compare-title-a").inner_text() == f"{info['name']} (ckpt-7)"
+            assert page.get_by_test_id("compare-title-b").inner_text() == f"{info['name']} (ckpt-3)"
+            rows = info["shape"][0]
+            summary = page.get_by_test_id("compare-summary").inner_text()
+            assert f"{rows:,} points paired" in summary
+            assert "compare_step=0" in page.evaluate("location.hash")
+            # Training moved the neighbourhoods: not every point keeps all its neighbours.
+            listed = overlaps_listed(page)
+            assert len(listed) >= 10 and listed == sorted(listed) and listed[0] < 1
+            a, b = (plot_pixels(page, i, f"compare_6_steps_{i}") for i in (0, 1))
+            height, width = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+            # Two steps, two pictures (the plots may differ by a pixel in width).
+            assert changed(a[:height, :width], b[:height, :width]) > 0.002
+            # The selected point's neighbours at the older step come from that step's vectors.
+            page.locator("[aria-label='Points by overlap'] button").first.click()
+            second = page.locator("[aria-label='Neighbours in the second embedding'] button")
+            second.first.wait_for(timeout=LONG)
+            assert second.count() >= 10
+            page.screenshot(path=str(ARTIFACTS / "compare_7_steps_selected.png"))
+        # A link to the comparison opens it again, step included.
+        with app_page(browser, f"{url}&compare={info['id']}&compare_step=0") as page:
+            page.get_by_test_id("compare-summary").wait_for(timeout=LONG)
+            assert page.get_by_test_id("compare-title-b").inner_text() == f"{info['name']} (ckpt-3)"

@@ -29,8 +29,15 @@ describe('URL state', () => {
     view.categorical = true;
     view.labelBy = 'word';
     view.compare = 'emb-2';
+    view.compareStep = 0;
     const hash = encodeView(view);
     expect(decodeView(`#${hash}`)).toEqual(view);
+  });
+
+  it('reads a compared step only with the embedding compared', () => {
+    expect(decodeView('#compare=e&compare_step=3').compareStep).toBe(3);
+    expect(decodeView('#compare=e&compare_step=-1').compareStep).toBeNull();
+    expect(decodeView('#compare_step=3').compareStep).toBeNull();
   });
 
   it('keeps an explicit "no colour" apart from "not given"', () => {

@@ -116,8 +116,16 @@ class ComputeEngine:
         """
         return await self._once(("derived", *name), build)
 
-    async def neighbor_index(self, emb_id: str, embedding: Embedding, *, spherize: bool) -> Any:
-        """The exact kNN index of these vectors (built once per space)."""
+    async def neighbor_index(
+        self, emb_id: str, embedding: Embedding, *, spherize: bool, step: int | None = None
+    ) -> Any:
+        """The exact kNN index of these vectors, or of step ``step``'s (built once per space)."""
+        if step is not None and not _step(emb_id, embedding, step).default:
+            vectors = await self.step_vectors(emb_id, embedding, step)
+            return await self._once(
+                ("knn", emb_id, str(spherize), str(step)),
+                lambda: knn.build(vectors, spherize=spherize),
+            )
         key = ("knn", emb_id, str(spherize))
         if self._on_cluster(embedding) is not None:
             content = await self.vectors_key(emb_id, embedding)

@@ -14,6 +14,7 @@ import functools
 import operator
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from embedding_projector.compute.analyses import AnalysisName
@@ -162,6 +163,13 @@ class EmbeddingInfo(Answer):
     bookmarks: int = Field(description="How many saved states it has.")
     steps: int = Field(description="How many steps (checkpoints of a training run) it has.")
     warnings: list[str]
+
+
+#: The ``?step=`` of a route that can read one step of an embedding instead of its own vectors.
+StepQuery = Annotated[
+    int | None,
+    Query(description="A step's index (`GET /api/embeddings/{id}/steps`); none: its own vectors."),
+]
 
 
 class StepInfo(Answer):

@@ -116,18 +116,21 @@ export class ApiClient {
     return new Int32Array(await this.bytes(`embeddings/${enc(id)}/search?${query}`));
   }
 
-  /** Nearest neighbours of one row, or of the centroid of several rows (the rows excluded). */
-  neighbors(id: string, rows: ArrayLike<number>, query: NeighborsQuery): Promise<NeighborsResult> {
+  /** Nearest neighbours of one row, or of the centroid of several rows (the rows excluded);
+   *  `step`: in one of the embedding's steps instead of its own vectors. */
+  neighbors(id: string, rows: ArrayLike<number>, query: NeighborsQuery, step: number | null = null): Promise<NeighborsResult> {
     const common = { k: query.k, metric: query.metric, spherize: query.spherize };
     if (rows.length === 1) {
       const params = new URLSearchParams({ index: String(rows[0]), ...stringify(common) });
+      if (step !== null) params.set('step', String(step));
       return this.json(`embeddings/${enc(id)}/neighbors?${params}`);
     }
-    return this.postJson(`embeddings/${enc(id)}/neighbors`, { indices: Array.from(rows), ...common });
+    return this.postJson(`embeddings/${enc(id)}/neighbors${stepQuery(step)}`, { indices: Array.from(rows), ...common });
   }
 
-  submitProjection(id: string, request: ProjectionRequest): Promise<JobStatus> {
-    return this.postJson(`embeddings/${enc(id)}/projections`, request);
+  /** A projection job of the embedding, or of one of its steps (`step`). */
+  submitProjection(id: string, request: ProjectionRequest, step: number | null = null): Promise<JobStatus> {
+    return this.postJson(`embeddings/${enc(id)}/projections${stepQuery(step)}`, request);
   }
 
   /** The steps of an embedding (its checkpoints), oldest first. */
@@ -294,6 +297,11 @@ function jsonBody(body: unknown): RequestInit {
 
 function enc(part: string): string {
   return encodeURIComponent(part);
+}
+
+/** `?step=N` for a route that can read one step of an embedding; nothing for its own vectors. */
+function stepQuery(step: number | null): string {
+  return step === null ? '' : `?step=${step}`;
 }
 
 function stringify(values: Record<string, string | number | boolean>): Record<string, string> {

@@ -289,7 +289,8 @@ export interface paths {
          * @description Queue a projection; an identical one computed before is ``done`` at once (cache).
          *
          *     Parameters not given take their defaults (``GET /api/config``), adapted to the number
-         *     of points where they must stay below a bound that depends on it.
+         *     of points where they must stay below a bound that depends on it. ``step`` projects
+         *     one of the embedding's steps instead of its own vectors (the compare view's other side).
          */
         post: operations["start_projection_api_embeddings__emb_id__projections_post"];
         delete?: never;
@@ -2366,6 +2367,8 @@ export interface operations {
                 k?: number;
                 metric?: "cosine" | "euclidean";
                 spherize?: boolean;
+                /** @description A step's index (`GET /api/embeddings/{id}/steps`); none: its own vectors. */
+                step?: number | null;
             };
             header?: never;
             path: {
@@ -2406,7 +2409,10 @@ export interface operations {
     };
     neighbors_of_vector_api_embeddings__emb_id__neighbors_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A step's index (`GET /api/embeddings/{id}/steps`); none: its own vectors. */
+                step?: number | null;
+            };
             header?: never;
             path: {
                 emb_id: string;
@@ -2450,7 +2456,10 @@ export interface operations {
     };
     start_projection_api_embeddings__emb_id__projections_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A step's index (`GET /api/embeddings/{id}/steps`); none: its own vectors. */
+                step?: number | null;
+            };
             header?: never;
             path: {
                 emb_id: string;

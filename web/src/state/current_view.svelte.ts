@@ -18,6 +18,7 @@ export function currentView(): ViewState {
     categorical: app.categorical,
     labelBy: app.labelBy,
     compare: compare.other?.id ?? null,
+    compareStep: compare.otherStep?.index ?? null,
   };
 }
 

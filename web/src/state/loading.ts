@@ -13,7 +13,7 @@ import type { Column } from '../data/columns';
 import { api } from './api_instance';
 import { EMPTY_INDICES, app } from './app.svelte';
 import type { Bookmark } from './bookmarks';
-import { startCompare } from './compare.svelte';
+import { startCompare, targetsOf } from './compare.svelte';
 import { layoutShown, runProjection } from './projection_runner.svelte';
 import { loadSteps } from './timeline.svelte';
 import { pcaComponents } from './method_params';
@@ -48,8 +48,10 @@ export async function startApp(view: ViewState, projectionChosen: boolean): Prom
       return;
     }
     await openEmbedding(first, view);
-    const other = embeddings.find((e) => e.id === view.compare && e !== first);
-    if (other) await startCompare(other);
+    const other = embeddings.find((e) => e.id === view.compare);
+    const step = view.compareStep;
+    const target = !other || step === null ? other && { info: other, step: null } : (await targetsOf(other, null)).find((t) => t.step?.index === step);
+    if (target) await startCompare(target);
   } catch (error) {
     app.fail('Could not load the data from the server', error);
   }

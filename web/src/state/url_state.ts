@@ -51,6 +51,7 @@ export function encodeView(view: ViewState): string {
   put('categorical', view.categorical === null ? null : view.categorical ? 1 : 0, null);
   put('label', view.labelBy, null);
   put('compare', view.compare, null);
+  put('compare_step', view.compareStep, null);
   return q.toString();
 }
 
@@ -105,6 +106,7 @@ export function decodeView(hash: string): ViewState {
   view.categorical = q.has('categorical') ? flag('categorical') : null;
   view.labelBy = q.get('label');
   view.compare = q.get('compare');
+  view.compareStep = view.compare === null ? null : whole('compare_step', 0);
   return view;
 }
 

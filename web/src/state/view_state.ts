@@ -72,6 +72,8 @@ export interface ViewState {
   labelBy: string | null;
   /** The embedding compared with `embedding` (the compare view), or none. */
   compare: string | null;
+  /** Which step of `compare` (its index), or none: its own vectors. */
+  compareStep: number | null;
 }
 
 export const PROJECTION_KINDS: readonly ProjectionKind[] = ['umap', 'tsne', 'pca', 'custom'];
@@ -101,6 +103,7 @@ export function defaultView(): ViewState {
     categorical: null,
     labelBy: null,
     compare: null,
+    compareStep: null,
   };
 }
 

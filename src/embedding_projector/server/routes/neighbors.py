@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from embedding_projector.errors import InvalidParameterError
 from embedding_projector.server.bodies import JSONOffLoopRoute
-from embedding_projector.server.schemas import Metric, NeighborQuery, Neighbors
+from embedding_projector.server.schemas import Metric, NeighborQuery, Neighbors, StepQuery
 from embedding_projector.server.state import ServerState, get_state
 
 router = APIRouter(route_class=JSONOffLoopRoute)  # a query may hold N row numbers
@@ -27,19 +27,25 @@ async def neighbors_of_rows(
     k: int = 100,
     metric: Metric = "cosine",
     spherize: bool = False,
+    step: StepQuery = None,
 ) -> Neighbors:
     """The ``k`` nearest rows (the query rows excluded), nearest first, with distances."""
     rows = None if indices is None else _parse_rows(indices)
-    return await _query(state, emb_id, spherize, k=k, metric=metric, index=index, indices=rows)
+    return await _query(
+        state, emb_id, spherize, step, k=k, metric=metric, index=index, indices=rows
+    )
 
 
 @router.post("/embeddings/{emb_id}/neighbors")
-async def neighbors_of_vector(emb_id: str, query: NeighborQuery, state: State) -> Neighbors:
+async def neighbors_of_vector(
+    emb_id: str, query: NeighborQuery, state: State, step: StepQuery = None
+) -> Neighbors:
     """The ``k`` nearest rows to a raw vector or to the centroid of ``indices``."""
     return await _query(
         state,
         emb_id,
         query.spherize,
+        step,
         k=query.k,
         metric=query.metric,
         vector=query.vector,
@@ -47,9 +53,11 @@ async def neighbors_of_vector(emb_id: str, query: NeighborQuery, state: State) -
     )
 
 
-async def _query(state: ServerState, emb_id: str, spherize: bool, **target: Any) -> Neighbors:
+async def _query(
+    state: ServerState, emb_id: str, spherize: bool, step: int | None, **target: Any
+) -> Neighbors:
     embedding = state.embedding(emb_id)
-    index = await state.compute.neighbor_index(emb_id, embedding, spherize=spherize)
+    index = await state.compute.neighbor_index(emb_id, embedding, spherize=spherize, step=step)
     found = await asyncio.to_thread(lambda: index.query(**target))
     return Neighbors(indices=found.indices.tolist(), distances=found.distances.tolist())
 

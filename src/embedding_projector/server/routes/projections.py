@@ -19,6 +19,7 @@ from embedding_projector.server.schemas import (
     JobStatus,
     LayoutInfo,
     ProjectionRequest,
+    StepQuery,
     binary_responses,
 )
 from embedding_projector.server.state import ServerState, get_state
@@ -28,18 +29,25 @@ State = Annotated[ServerState, Depends(get_state)]
 
 
 @router.post("/embeddings/{emb_id}/projections")
-async def start_projection(emb_id: str, request: ProjectionRequest, state: State) -> JobStatus:
+async def start_projection(
+    emb_id: str, request: ProjectionRequest, state: State, step: StepQuery = None
+) -> JobStatus:
     """Queue a projection; an identical one computed before is ``done`` at once (cache).
 
     Parameters not given take their defaults (``GET /api/config``), adapted to the number
-    of points where they must stay below a bound that depends on it.
+    of points where they must stay below a bound that depends on it. ``step`` projects
+    one of the embedding's steps instead of its own vectors (the compare view's other side).
     """
     embedding = state.embedding(emb_id)
     # Only what the client gave: the job engine fills in (and adapts) the defaults.
     spec = request.model_dump(exclude_unset=True)
     spec["params"] = with_labels(spec.get("params", {}), embedding)
     engine = state.compute
-    key = await engine.vectors_key(emb_id, embedding)
+    key = await (
+        engine.vectors_key(emb_id, embedding)
+        if step is None
+        else engine.step_key(emb_id, embedding, step)
+    )
     job_id = await asyncio.to_thread(engine.jobs.submit, key, spec)
     return JobStatus.model_validate(engine.jobs.status(job_id))
 
