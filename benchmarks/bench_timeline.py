@@ -107,12 +107,16 @@ def sklearn_stacked(logdir: str) -> Timed:
 
 def drift_ours(logdir: str) -> Timed:
     from embedding_projector.compute.drift import drift
+    from embedding_projector.compute.threads import limit_blas_threads
 
+    # As in the job worker that runs drift: OpenBLAS's spinning threads under the kNN graph's
+    # own threads cost several times the CPU on a loaded machine (compute/threads.py).
+    limit_blas_threads()
     _import_reader()
     drift([np.eye(4, dtype=np.float32)] * 2, k=1)  # numba's kernels, outside the clock
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     drift(_read_steps(logdir))
-    return Timed(time.perf_counter() - started)
+    return Timed(time.perf_counter() - started, {"cpu_s": time.process_time() - cpu})
 
 
 def drift_sklearn(logdir: str, steps_measured: int) -> Timed:
@@ -122,7 +126,7 @@ def drift_sklearn(logdir: str, steps_measured: int) -> Timed:
     from embedding_projector.compute.neighbour_sets import kept_share
 
     _import_reader()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     steps = _read_steps(logdir)
 
     def neighbours(X: np.ndarray) -> np.ndarray:
@@ -138,7 +142,10 @@ def drift_sklearn(logdir: str, steps_measured: int) -> Timed:
         if previous is not None:
             kept_share(current, previous)
         previous = current
-    return Timed(time.perf_counter() - started, {"steps_measured": steps_measured})
+    return Timed(
+        time.perf_counter() - started,
+        {"steps_measured": steps_measured, "cpu_s": time.process_time() - cpu},
+    )
 
 
 def run(smoke: bool) -> list[dict[str, Any]]:
@@ -184,6 +191,8 @@ def run(smoke: bool) -> list[dict[str, Any]]:
         f"goal <= {DRIFT_GOAL_SECONDS:.0f} s at 10 x 100,000 x 64; k = 10, cosine; one fresh "
         f"process each; the baseline measured on {measured} of {steps} steps"
         + (f" and scaled x{scale:.0f}" if scale != 1 else "")
+        + f"; CPU {ours_drift['extra']['cpu_s']:.0f} s, baseline's (measured steps only) "
+        + f"{brute['extra']['cpu_s']:.0f} s"
         + f"; load average {min(drift_loads):.1f}-{max(drift_loads):.1f}"
     )
     drift_case = "drift of every point at every step (exact kNN graph per step)"

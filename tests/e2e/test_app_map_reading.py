@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from embedding_projector.demos import prepare_demo
 from tests.e2e.app_page import (
@@ -140,6 +142,11 @@ def test_density_toggle_draws_the_density_under_the_points(page: Any) -> None:
     with_density = screenshot(page, "density-on")
     # Tinted cells between and around the points: many more pixels differ from the background.
     assert changed(without, with_density) > 0.05
+    # The density is a canvas under the plot's WebGL canvas: "Save image" composes both.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Save image").click()
+    saved = np.asarray(Image.open(download.value.path()).convert("RGB"))
+    assert changed(saved, with_density) < 0.01
     density.uncheck()
     page.wait_for_timeout(500)
     assert changed(without, screenshot(page, "density-off-again")) < 0.002

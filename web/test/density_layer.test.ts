@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { densityGrid } from '../src/render/density_layer';
+import { densityGrid, placement } from '../src/render/density_layer';
 
 describe('densityGrid', () => {
   const grid = 64;
@@ -29,5 +29,26 @@ describe('densityGrid', () => {
     expect(at(-0.6, 0.6)).toBeGreaterThan(0);
     expect(at(-0.6, 0.6)).toBeLessThan(at(0, 0));
     expect(at(0.5, 0.5)).toBe(0); // the hidden point left out
+  });
+});
+
+describe('placement', () => {
+  // A camera as deck.gl's 2-D view: 100 CSS px per unit, y up, the origin at (600, 400).
+  const project = ([x, y]: [number, number]): number[] => [600 + 100 * x, 400 - 100 * y];
+
+  it("puts the image's corners on its bounds as the camera projects them", () => {
+    const [a, d, e, f] = placement([-1.1, -1.1, 1.1, 1.1], 512, 512, project);
+    // The image's top left pixel corner (0, 0) at (left, top), its bottom right (512, 512) at
+    // (right, bottom).
+    expect([e, f]).toEqual([490, 290]);
+    expect(e + 512 * a).toBeCloseTo(710, 9);
+    expect(f + 512 * d).toBeCloseTo(510, 9);
+  });
+
+  it('follows a pan and a zoom of the camera', () => {
+    const zoomed = ([x, y]: [number, number]): number[] => [10 + 400 * (x - 0.5), 20 - 400 * (y + 0.25)];
+    const [a, d, e, f] = placement([-1, -1, 1, 1], 256, 256, zoomed);
+    expect([a, d]).toEqual([800 / 256, 800 / 256]);
+    expect([e, f]).toEqual([10 - 600, 20 - 500]);
   });
 });

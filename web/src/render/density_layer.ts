@@ -2,11 +2,11 @@
 // over the layout (counts per cell, then three box blurs, which approach a Gaussian kernel of
 // Scott's bandwidth: wide for a few points, narrow for many),
 // drawn as one image under the points. It is computed once per layout (and per visible set),
-// never per frame: panning and zooming move a texture, so the frame costs what it did without.
+// never per frame. It is not a WebGL layer but a canvas under the plot's WebGL canvas, placed by
+// a CSS transform: on pan and zoom the browser's compositor moves one bitmap, and the WebGL frame
+// draws no more than without it (as a deck.gl BitmapLayer, software WebGL paid a viewport of
+// blended texture samples every frame: docs/decisions.md).
 // Overplotted regions then read as dense even where a million dots cover one another.
-
-import type { Layer } from '@deck.gl/core';
-import { BitmapLayer } from '@deck.gl/layers';
 
 import type { Rgb } from './colors';
 
@@ -86,15 +86,77 @@ export function densityImage(density: Float32Array, grid: number, color: Rgb): D
   return { image, bounds: [-EXTENT, -EXTENT, EXTENT, EXTENT] };
 }
 
-/** The deck.gl layer drawing `density` (none when there is none), to go under the points. */
-export function densityLayers(density: DensityImage | null): Layer[] {
-  if (!density) return [];
-  return [
-    new BitmapLayer({
-      id: 'density',
-      image: density.image,
-      bounds: density.bounds,
-      parameters: { depthWriteEnabled: false, depthCompare: 'always' },
-    }),
-  ];
+/** A CSS `matrix(a, 0, 0, d, e, f)` that puts an image of `width` × `height` pixels on the
+ * rectangle `bounds` (left, bottom, right, top in the layout), where `project` takes layout
+ * coordinates to CSS pixels of the plot. */
+export function placement(
+  bounds: DensityImage['bounds'],
+  width: number,
+  height: number,
+  project: (xy: [number, number]) => number[],
+): [number, number, number, number] {
+  const [left, bottom, right, top] = bounds;
+  const [x0 = 0, y0 = 0] = project([left, top]);
+  const [x1 = 0, y1 = 0] = project([right, bottom]);
+  return [(x1 - x0) / width, (y1 - y0) / height, x0, y0];
+}
+
+/** The density image under the plot: a canvas behind the WebGL canvas of `container`. */
+export class DensityBackdrop {
+  private readonly canvas: HTMLCanvasElement;
+  private shown: DensityImage | null = null;
+  private matrix: [number, number, number, number] = [1, 1, 0, 0];
+
+  constructor(container: HTMLElement) {
+    this.canvas = document.createElement('canvas');
+    Object.assign(this.canvas.style, {
+      position: 'absolute',
+      left: '0',
+      top: '0',
+      transformOrigin: '0 0',
+      // Its own compositor layer: a pan changes a transform, never repaints the bitmap.
+      willChange: 'transform',
+      pointerEvents: 'none',
+      display: 'none',
+    });
+    // First in the container: the WebGL canvas and the overlays come after it, so above it.
+    container.prepend(this.canvas);
+  }
+
+  /** Whether an image is shown (the WebGL canvas must then clear to transparent). */
+  get visible(): boolean {
+    return this.shown !== null;
+  }
+
+  /** Show `density` (or nothing). */
+  show(density: DensityImage | null): void {
+    if (density === this.shown) return;
+    this.shown = density;
+    this.canvas.style.display = density ? 'block' : 'none';
+    if (!density) return;
+    this.canvas.width = density.image.width;
+    this.canvas.height = density.image.height;
+    this.canvas.getContext('2d')?.putImageData(density.image, 0, 0);
+  }
+
+  /** Move the image to where the camera (`project`: layout → CSS pixels) puts its bounds. */
+  place(project: (xy: [number, number]) => number[]): void {
+    if (!this.shown) return;
+    this.matrix = placement(this.shown.bounds, this.canvas.width, this.canvas.height, project);
+    const [a, d, e, f] = this.matrix;
+    this.canvas.style.transform = `matrix(${a}, 0, 0, ${d}, ${e}, ${f})`;
+  }
+
+  /** Draw the image as placed into `context`, whose pixels are `scale` CSS pixels (for a PNG). */
+  drawInto(context: CanvasRenderingContext2D, scale: number): void {
+    if (!this.shown) return;
+    const [a, d, e, f] = this.matrix;
+    context.setTransform(a * scale, 0, 0, d * scale, e * scale, f * scale);
+    context.drawImage(this.canvas, 0, 0);
+    context.setTransform(1, 0, 0, 1, 0, 0);
+  }
+
+  destroy(): void {
+    this.canvas.remove();
+  }
 }

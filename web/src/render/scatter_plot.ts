@@ -34,8 +34,7 @@ import type { Bounds, Dims, Normalization, Vec3 } from './bounds';
 import { FOVY, fitCamera, fromViewState, toViewState } from './camera';
 import type { Camera } from './camera';
 import { DEFAULT_POINT_COLOR, uniformColors } from './colors';
-import { DENSITY_GRID, densityGrid, densityImage, densityLayers } from './density_layer';
-import type { DensityImage } from './density_layer';
+import { DENSITY_GRID, DensityBackdrop, densityGrid, densityImage } from './density_layer';
 import { arrayLayout, gatherHighlight, gatherLabels, gatherSequences, sparseLayout } from './gather';
 import type { Layout } from './gather';
 import type { Box } from './level_of_detail';
@@ -154,6 +153,7 @@ const EMPTY_HIGHLIGHT: HighlightData = {
 export class ScatterPlot {
   private readonly deck: Deck<PlotView>;
   private readonly overlay: SelectionOverlay;
+  private readonly backdrop: DensityBackdrop;
   private readonly limits: GpuLimits;
   private readonly ready: Promise<void>;
   private destroyed = false;
@@ -174,7 +174,6 @@ export class ScatterPlot {
   private hovered: number | null = null;
   private labelIndices: Int32Array = EMPTY;
   private densityOn = false;
-  private density: DensityImage | null = null;
   private labelTexts: readonly string[] = [];
   private labelSize = DEFAULT_LABEL_SIZE;
   private sprite: SpriteSheet | null = null;
@@ -220,6 +219,8 @@ export class ScatterPlot {
     if (getComputedStyle(container).position === 'static') container.style.position = 'relative';
     let resolveReady: () => void = () => undefined;
     this.ready = new Promise((resolve) => (resolveReady = resolve));
+    // Before the Deck: its view's clear colour depends on it, and its canvas goes under deck's.
+    this.backdrop = new DensityBackdrop(container);
     this.deck = new Deck({
       parent: container,
       views: this.makeView(),
@@ -244,6 +245,11 @@ export class ScatterPlot {
       getCursor: ({ isDragging, isHovering }) =>
         isDragging ? 'grabbing' : isHovering ? 'pointer' : 'grab',
       onLoad: () => resolveReady(),
+      // Placed from the viewport of the frame being drawn, so the two never disagree.
+      onBeforeRender: () => {
+        const [viewport] = this.deck.getViewports();
+        if (viewport) this.backdrop.place((xy) => viewport.project(xy));
+      },
       onAfterRender: () => {
         if ((this.pointsData || this.drawnSets.size > 0) && this.drawWaiters.length > 0) {
           const waiters = this.drawWaiters;
@@ -521,8 +527,9 @@ export class ScatterPlot {
     // Draw now and read the canvas in the same task: the drawing buffer is still intact then,
     // which spares `preserveDrawingBuffer` (and its cost on every frame).
     this.deck.redraw('toPNG');
-    const canvas = this.deck.getCanvas();
-    if (!canvas) throw new Error(ERROR_DESTROYED);
+    const drawn = this.deck.getCanvas();
+    if (!drawn) throw new Error(ERROR_DESTROYED);
+    const canvas = this.backdrop.visible ? this.withBackdrop(drawn) : drawn;
     return new Promise((resolve, reject) =>
       canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('PNG encoding failed'))), 'image/png'),
     );
@@ -535,10 +542,25 @@ export class ScatterPlot {
     if (this.tileUpdate !== null) cancelAnimationFrame(this.tileUpdate);
     this.partial?.tiles?.destroy();
     this.overlay.destroy();
+    this.backdrop.destroy();
     this.deck.finalize();
   }
 
   // ---- internals -------------------------------------------------------------------------
+
+  /** The WebGL canvas (transparent where no point is) over the background and the density. */
+  private withBackdrop(drawn: HTMLCanvasElement): HTMLCanvasElement {
+    const canvas = document.createElement('canvas');
+    canvas.width = drawn.width;
+    canvas.height = drawn.height;
+    const context = canvas.getContext('2d');
+    if (!context) return drawn;
+    context.fillStyle = this.container.style.background;
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    this.backdrop.drawInto(context, drawn.width / Math.max(drawn.clientWidth, 1));
+    context.drawImage(drawn, 0, 0);
+    return canvas;
+  }
 
   private assertAlive(): void {
     if (this.destroyed) throw new Error(ERROR_DESTROYED);
@@ -565,7 +587,10 @@ export class ScatterPlot {
     const common = {
       id: this.dimsValue === 2 ? 'plot-2d' : 'plot-3d',
       clear: true,
-      clearColor: THEMES[this.themeName].background,
+      // None over the density image: deck.gl then clears to transparent, and the container's
+      // background (the theme's) and the image show through. (A transparent clearColor would
+      // not do: deck.gl takes an alpha of 0 for 255.)
+      ...(this.backdrop.visible ? {} : { clearColor: THEMES[this.themeName].background }),
     };
     if (this.dimsValue === 2) {
       // y up, as in the 3D view and in every plot of a projection.
@@ -738,7 +763,7 @@ export class ScatterPlot {
         target: lerpArray(from.target, to.target, progress),
       }));
     this.deck.setProps({
-      layers: [...densityLayers(this.density), ...buildLayers({
+      layers: buildLayers({
         points: this.pointLayers(),
         progress,
         pointSize,
@@ -754,7 +779,7 @@ export class ScatterPlot {
         labelSize: this.labelSize,
         sequences,
         theme: THEMES[this.themeName],
-      })],
+      }),
     });
     this.reportDetail();
   }
@@ -762,10 +787,13 @@ export class ScatterPlot {
   /** The density image of the current points, when it is on and the whole 2-D layout is here
    * (a partial one's tiles are already a density-preserving sample). */
   private updateDensity(): void {
-    this.density =
+    const shown = this.backdrop.visible;
+    this.backdrop.show(
       this.densityOn && this.dimsValue === 2 && this.n > 0 && !this.partial
         ? densityImage(densityGrid(this.positions, this.visible), DENSITY_GRID, DEFAULT_POINT_COLOR)
-        : null;
+        : null,
+    );
+    if (this.backdrop.visible !== shown) this.deck.setProps({ views: this.makeView() });
   }
 
   /** The points layers' data: the whole layout, or each set drawn of a partial one. */
