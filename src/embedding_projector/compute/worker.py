@@ -85,8 +85,8 @@ def main(commands: Connection, events: Connection, cache_dir: str, max_bytes: in
             case WarmUp():
                 from embedding_projector.compute import umap
 
-                with _stepping_down():
-                    umap.warm_up()
+                _step_down()  # background work from the start: the page waits for none of it
+                umap.warm_up()
                 events.send(Warmed())
             # Anything else is a control message for a job that has already ended.
 
