@@ -28,8 +28,15 @@ describe('URL state', () => {
     view.colorBy = 'class';
     view.categorical = true;
     view.labelBy = 'word';
+    view.dimsChosen = true;
     const hash = encodeView(view);
     expect(decodeView(`#${hash}`)).toEqual(view);
+  });
+
+  it('says whether the link names a number of dimensions', () => {
+    expect(decodeView('').dimsChosen).toBe(false);
+    expect(decodeView('#projection=tsne&perplexity=20').dimsChosen).toBe(false);
+    expect(decodeView('#umap_dims=3').dimsChosen).toBe(true);
   });
 
   it('keeps an explicit "no colour" apart from "not given"', () => {

@@ -16,6 +16,7 @@ export function currentView(): ViewState {
     colorBy: app.colorBy ?? '',
     categorical: app.categorical,
     labelBy: app.labelBy,
+    dimsChosen: true,
   };
 }
 

@@ -70,6 +70,9 @@ export interface ViewState {
   /** Colour a numeric column by category (null: the default for the column). */
   categorical: boolean | null;
   labelBy: string | null;
+  /** The view names its number of dimensions (a link's `*_dims`, the widget's `dims`, a
+   * view on screen); else, above the LOD threshold, the app opens in 2-D. */
+  dimsChosen: boolean;
 }
 
 export const PROJECTION_KINDS: readonly ProjectionKind[] = ['umap', 'tsne', 'pca', 'custom'];
@@ -98,6 +101,7 @@ export function defaultView(): ViewState {
     colorBy: null,
     categorical: null,
     labelBy: null,
+    dimsChosen: false,
   };
 }
 
