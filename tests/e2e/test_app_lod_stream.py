@@ -18,8 +18,12 @@ from tests.e2e.app_page import app_page, changed, drawn, layouts_drawn, screensh
 from tests.server_process import ServerProcess, running_server
 
 ROWS, THRESHOLD = 4_000, 1_000
-SHOWN = "Number(document.querySelector('[data-testid=plot]').dataset.pointsShown)"
-ITERATION = "Number(document.querySelector('[data-testid=tsne-iteration]')?.textContent.replace(/,/g, '') ?? 0)"
+PLOT = "document.querySelector('[data-testid=plot]')"
+SHOWN = f"Number({PLOT}.dataset.pointsShown)"
+ITERATION = (
+    "Number(document.querySelector('[data-testid=tsne-iteration]')?.textContent"
+    ".replace(/,/g, '') ?? 0)"
+)
 ITERATIONS = 400
 #: A t-SNE under a loaded 2-core machine's software WebGL: minutes, not seconds.
 pytestmark = pytest.mark.timeout(900)
@@ -63,7 +67,7 @@ def test_a_tsne_above_the_threshold_streams_its_overview_then_tiles(
         before, first = layouts_drawn(page), screenshot(page, "lod_stream_tsne_early")
         # The overview follows the stream: more layouts drawn, and they look different.
         page.wait_for_function(
-            f"Number(document.querySelector('[data-testid=plot]').dataset.layoutsDrawn) > {before + 2}",
+            f"Number({PLOT}.dataset.layoutsDrawn) > {before + 2}",
             timeout=120_000,
         )
         later = screenshot(page, "lod_stream_tsne_later")
@@ -71,7 +75,7 @@ def test_a_tsne_above_the_threshold_streams_its_overview_then_tiles(
         # The end: the finished layout, as tiles of the server's layout.
         page.wait_for_function(f"{ITERATION} >= {ITERATIONS}", timeout=300_000)
         page.wait_for_function(
-            "document.querySelector('[data-testid=plot]').dataset.lodLevel !== ''",
+            f"{PLOT}.dataset.lodLevel !== ''",
             timeout=120_000,
         )
         page.wait_for_timeout(1500)
