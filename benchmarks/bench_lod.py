@@ -50,6 +50,8 @@ from benchmarks.bench_web import (
 ROWS, SMOKE_ROWS = 10_000_000, 20_000
 VIEWPORT = {"width": 1400, "height": 860}
 TIMEOUT_S = 1_800
+#: How long a click may take to select its point before the row says it selected none.
+CLICK_TIMEOUT_MS = 60_000
 SHOWN = "Number(document.querySelector('[data-testid=plot]')?.dataset.pointsShown ?? 0)"
 
 
@@ -73,6 +75,7 @@ def frame_intervals(page: Any, box: dict[str, float], frames: int) -> list[float
 
 def run(smoke: bool) -> list[dict[str, Any]]:
     """Rows for the benchmark table (see benchmarks/run.py)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
     from playwright.sync_api import sync_playwright
 
     n = SMOKE_ROWS if smoke else ROWS
@@ -116,10 +119,15 @@ def run(smoke: bool) -> list[dict[str, Any]]:
             cy, cx = ink[len(ink) // 2]
             clicked = time.monotonic()
             page.mouse.click(box["x"] + float(cx), box["y"] + float(cy))
-            page.wait_for_function(
-                "document.querySelector('#selection').dataset.count === '1'", timeout=60_000
-            )
-            click_s = time.monotonic() - clicked
+            click_s: float | None = None
+            try:  # a click that selects nothing is a figure too: the run goes on
+                page.wait_for_function(
+                    "document.querySelector('#selection').dataset.count === '1'",
+                    timeout=CLICK_TIMEOUT_MS,
+                )
+                click_s = time.monotonic() - clicked
+            except PlaywrightTimeoutError:
+                pass
             page.mouse.move(box["x"] + float(cx), box["y"] + float(cy))
             for _ in range(6):
                 page.mouse.wheel(0, -240)
@@ -168,12 +176,17 @@ def run(smoke: bool) -> list[dict[str, Any]]:
         },
         {
             **common,
-            "case": "click → selected",
+            "case": "click → selected (the first click)",
             "seconds": click_s,
             "baseline": "the pan frame (one frame of the page)",
             "baseline_seconds": statistics.median(pan),
-            "ratio": click_s / statistics.median(pan),
-            "note": f"goal <= 100 ms; {note}",
+            "ratio": None if click_s is None else click_s / statistics.median(pan),
+            "note": f"goal <= 100 ms; {note}"
+            + (
+                ""
+                if click_s is not None
+                else f"; nothing selected within {CLICK_TIMEOUT_MS / 1000:.0f} s"
+            ),
         },
         {
             **common,

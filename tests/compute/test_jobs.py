@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from embedding_projector.compute import jobs as jobs_module
+from embedding_projector.compute import worker as worker_module
 from embedding_projector.compute.jobs import (
     CANCEL_GRACE,
     MAX_FINISHED_JOBS,
@@ -361,3 +362,24 @@ def test_finished_jobs_are_forgotten_beyond_a_size(
     newest = manager.submit(key, {"method": "pca"})
     assert list(manager._finished) == [newest]
     assert manager.result(newest).shape == (600, 2)
+
+
+def test_a_worker_computes_at_full_priority_then_steps_down_for_long_jobs(
+    tmp_path: Path, blobs: np.ndarray
+) -> None:
+    """A first PCA runs at the server's priority; a long t-SNE puts the worker below it."""
+    with JobManager(n_workers=1, cache_dir=tmp_path) as jobs:
+        (worker,) = jobs._pool.workers
+        short = jobs.submit(blobs, {"method": "pca", "dims": 2})
+        assert wait_for(jobs, short, ("done", "failed"))["state"] == "done"
+        assert os.getpriority(os.PRIO_PROCESS, worker.process.pid) == 0
+        long = jobs.submit(blobs, {"method": "tsne", "params": {"n_iter": 5000}, "seed": 3})
+        wait_for(jobs, long, ("running",))
+        deadline = time.monotonic() + 30
+        while os.getpriority(os.PRIO_PROCESS, worker.process.pid) == 0:
+            assert time.monotonic() < deadline, "the worker never stepped down"
+            time.sleep(0.1)
+        assert (
+            os.getpriority(os.PRIO_PROCESS, worker.process.pid) == worker_module.BACKGROUND_NICENESS
+        )
+        jobs.cancel(long)

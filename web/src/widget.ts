@@ -11,8 +11,9 @@ import { api } from './state/api_instance';
 import { app, initialTheme } from './state/app.svelte';
 import { setHost } from './state/host';
 import { startApp } from './state/loading';
-import { followModel, initialView, reportToModel } from './state/widget_sync.svelte';
-import type { WidgetModel, WidgetTraits } from './state/widget_sync.svelte';
+import { followModel, reportToModel } from './state/widget_sync.svelte';
+import { initialView } from './state/widget_view';
+import type { WidgetModel, WidgetTraits } from './state/widget_view';
 import css from './styles.css?inline';
 
 const NOTE_KERNEL_GONE =

@@ -30,6 +30,7 @@ describe('URL state', () => {
     view.labelBy = 'word';
     view.compare = 'emb-2';
     view.compareStep = 0;
+    view.dimsChosen = true;
     const hash = encodeView(view);
     expect(decodeView(`#${hash}`)).toEqual(view);
   });
@@ -38,6 +39,12 @@ describe('URL state', () => {
     expect(decodeView('#compare=e&compare_step=3').compareStep).toBe(3);
     expect(decodeView('#compare=e&compare_step=-1').compareStep).toBeNull();
     expect(decodeView('#compare_step=3').compareStep).toBeNull();
+  });
+
+  it('says whether the link names a number of dimensions', () => {
+    expect(decodeView('').dimsChosen).toBe(false);
+    expect(decodeView('#projection=tsne&perplexity=20').dimsChosen).toBe(false);
+    expect(decodeView('#umap_dims=3').dimsChosen).toBe(true);
   });
 
   it('keeps an explicit "no colour" apart from "not given"', () => {

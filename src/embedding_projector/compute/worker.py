@@ -6,11 +6,13 @@ It reads :data:`.messages.Command` s from its ``commands`` pipe and answers with
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,12 @@ PROGRESS_INTERVAL = 0.1
 LAYOUT_INTERVAL = 0.25
 #: Bytes per second of layouts we are willing to stream.
 _LAYOUT_BANDWIDTH = 20e6
+#: CPU seconds a job computes at the server's priority before its worker steps below it
+#: (see _stepping_down), and how often that is checked.
+FULL_PRIORITY_S = 1.0
+_STEP_DOWN_POLL_S = 0.05
+#: The niceness a worker steps down to.
+BACKGROUND_NICENESS = 10
 
 
 def main(commands: Connection, events: Connection, cache_dir: str, max_bytes: int) -> None:
@@ -55,8 +63,6 @@ def main(commands: Connection, events: Connection, cache_dir: str, max_bytes: in
     # Ctrl-C in the server's terminal reaches the whole process group: the
     # manager stops the workers itself, so they must not die half-way on SIGINT.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Below the server in the scheduler: the page stays responsive while every core computes.
-    os.nice(10)
     os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(cache_dir) / "numba"))
     # Once for the life of the process: PCA's threads each run one-thread BLAS.
     limit_blas_threads()
@@ -71,11 +77,15 @@ def main(commands: Connection, events: Connection, cache_dir: str, max_bytes: in
         match command:
             case Exit():
                 return
-            case Run() | RunTimeline() if not _run(command, commands, events, cache):
-                return
+            case Run() | RunTimeline():
+                with _stepping_down():
+                    going_on = _run(command, commands, events, cache)
+                if not going_on:
+                    return
             case WarmUp():
                 from embedding_projector.compute import umap
 
+                _step_down()  # background work from the start: the page waits for none of it
                 umap.warm_up()
                 events.send(Warmed())
             # Anything else is a control message for a job that has already ended.
@@ -120,6 +130,42 @@ def _run(task: Run | RunTimeline, commands: Connection, events: Connection, cach
         return True
     events.send(done)
     return True
+
+
+@contextlib.contextmanager
+def _stepping_down() -> Iterator[None]:
+    """Step below the server once the work inside has used :data:`FULL_PRIORITY_S` of CPU.
+
+    A short job (the first PCA the page waits for) runs at the server's priority: on a busy
+    machine a niced worker gets a sliver of a core and the first paint waits seconds. A long
+    one (a t-SNE) steps the worker down for good (an unprivileged process cannot step back
+    up), so that the page stays responsive while every core computes. CPU time, not wall
+    time: on a loaded machine a short job's wall time is mostly waiting for a core.
+    """
+    ended = threading.Event()
+    started = time.process_time()
+
+    def watch() -> None:
+        while not ended.wait(_STEP_DOWN_POLL_S):
+            if time.process_time() - started >= FULL_PRIORITY_S:
+                _step_down()
+                return
+
+    threading.Thread(target=watch, daemon=True, name="step-down").start()
+    try:
+        yield
+    finally:
+        ended.set()
+
+
+def _step_down() -> None:
+    """Lower this process below the server in the scheduler: every thread of it, as Linux
+    keeps a niceness per thread (the computing ones were started at the server's)."""
+    tasks = Path("/proc/self/task")
+    for thread in [int(t) for t in os.listdir(tasks)] if tasks.is_dir() else [0]:
+        with contextlib.suppress(ProcessLookupError):  # a thread that has just ended
+            if os.getpriority(os.PRIO_PROCESS, thread) < BACKGROUND_NICENESS:
+                os.setpriority(os.PRIO_PROCESS, thread, BACKGROUND_NICENESS)
 
 
 def execute(spec: AnySpec, X: np.ndarray, callback: Any) -> tuple[np.ndarray, dict[str, Any]]:

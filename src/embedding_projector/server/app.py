@@ -71,9 +71,13 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
             cache_dir=settings.cache_dir, n_workers=settings.workers, cluster=settings.cluster
         )
         state.engine.start()
+        # First paint first: the first embedding's metadata and vectors are read while the
+        # browser loads the page.
+        warm_up = asyncio.create_task(state.warm_up_first_embedding())
         try:
             yield
         finally:
+            warm_up.cancel()
             engine, state.engine = state.engine, None
             await asyncio.to_thread(engine.close)
 

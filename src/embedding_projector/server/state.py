@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +19,8 @@ from embedding_projector.errors import NotFoundError
 from embedding_projector.server.engine import ComputeEngine
 from embedding_projector.server.layouts import LayoutStore
 from embedding_projector.server.settings import DEFAULT_LOD_THRESHOLD
+
+log = logging.getLogger(__name__)
 
 
 def embedding_id(embedding: Embedding) -> str:
@@ -42,6 +47,7 @@ class ServerState:
     layouts: LayoutStore = field(init=False)
     """The layouts shown last, with their tiles."""
     _column_infos: dict[str, list[ColumnInfo]] = field(default_factory=dict)
+    _column_infos_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.embeddings = {embedding_id(e): e for e in self.workspace}
@@ -62,11 +68,30 @@ class ServerState:
     def column_infos(self, embedding_id: str) -> list[ColumnInfo]:
         """The kind and distinct count of each metadata column (read once: at ten million
         rows, counting takes seconds)."""
-        infos = self._column_infos.get(embedding_id)
-        if infos is None:
-            infos = describe_columns(self.embedding(embedding_id).metadata)
-            self._column_infos[embedding_id] = infos
-        return infos
+        with self._column_infos_lock:  # the warm-up and the first request share one read
+            infos = self._column_infos.get(embedding_id)
+            if infos is None:
+                infos = describe_columns(self.embedding(embedding_id).metadata)
+                self._column_infos[embedding_id] = infos
+            return infos
+
+    async def warm_up_first_embedding(self) -> None:
+        """Read the metadata and share the vectors of the embedding the page opens first.
+
+        Started with the server: the page's first requests (the embeddings' columns, the
+        first projection) then find them ready instead of waiting for them, as this runs
+        while the browser loads the page's scripts. A failure is left for those requests to
+        report.
+        """
+        first = next(iter(self.embeddings.items()), None)
+        if first is None:
+            return
+        emb_id, embedding = first
+        try:
+            await asyncio.to_thread(self.column_infos, emb_id)
+            await self.compute.vectors_key(emb_id, embedding)
+        except Exception as exc:  # the page's own request reports it, with its context
+            log.info("could not warm up embedding %s: %s", emb_id, exc)
 
     def embedding(self, embedding_id: str) -> Embedding:
         """The embedding with this id, or a 404."""

@@ -19,6 +19,7 @@ export function currentView(): ViewState {
     labelBy: app.labelBy,
     compare: compare.other?.id ?? null,
     compareStep: compare.otherStep?.index ?? null,
+    dimsChosen: true,
   };
 }
 

@@ -66,7 +66,7 @@ export async function openEmbedding(info: EmbeddingInfo, view: ViewState = decod
   resetForEmbedding(info);
   app.projection = fitToShape(view.projection, info.shape, pcaComponents(app.config));
   // Above the threshold the 2D view reveals every point as one zooms in; 3D draws a sample.
-  if (app.large && !/(^|[#&])(pca|tsne|umap)_dims=/.test(location.hash)) app.projection = inTwoDimensions(app.projection);
+  if (app.large && !view.dimsChosen) app.projection = inTwoDimensions(app.projection);
   for (const warning of info.warnings) app.addBanner('warning', warning, info.id);
   app.selection = Int32Array.from(view.selection.filter((i) => i < info.shape[0]));
   pendingCamera = view.camera;

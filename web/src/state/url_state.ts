@@ -79,6 +79,7 @@ export function decodeView(hash: string): ViewState {
   if (components.length === 3 && components.every((c) => Number.isInteger(c) && c >= 0)) {
     p.pca.components = components as [number, number, number];
   }
+  view.dimsChosen = ['pca_dims', 'tsne_dims', 'umap_dims'].some((key) => q.has(key));
   p.pca.dims = dims('pca_dims', p.pca.dims);
   p.tsne.dims = dims('tsne_dims', p.tsne.dims);
   p.tsne.perplexity = num('perplexity', null, 0);

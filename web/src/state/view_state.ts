@@ -74,6 +74,9 @@ export interface ViewState {
   compare: string | null;
   /** Which step of `compare` (its index), or none: its own vectors. */
   compareStep: number | null;
+  /** The view names its number of dimensions (a link's `*_dims`, the widget's `dims`, a
+   * view on screen); else, above the LOD threshold, the app opens in 2-D. */
+  dimsChosen: boolean;
 }
 
 export const PROJECTION_KINDS: readonly ProjectionKind[] = ['umap', 'tsne', 'pca', 'custom'];
@@ -104,6 +107,7 @@ export function defaultView(): ViewState {
     labelBy: null,
     compare: null,
     compareStep: null,
+    dimsChosen: false,
   };
 }
 

@@ -2,7 +2,6 @@
 // both ways: selection, colour and label columns, projection and its dimensions; the layout
 // shown goes to Python (read-only there), in pieces, once it stops changing.
 
-import type { AnyModel } from '@anywidget/types';
 import { untrack } from 'svelte';
 
 import { sendLayout } from '../api/comm_transport';
@@ -11,31 +10,12 @@ import { app } from './app.svelte';
 import { debounce } from './debounce';
 import { runProjection } from './projection_runner.svelte';
 import { DEFAULT_SELECTION_REPORT_DELAY_MS } from './selection_report';
-import { defaultView, isProjectionKind } from './view_state';
-import type { ProjectionKind, ViewState } from './view_state';
-
-export interface WidgetTraits {
-  height: number;
-  /** int32 row indices (a DataView, as binary traits arrive), ascending. */
-  selection: DataView | null;
-  color_by: string | null;
-  label_by: string | null;
-  projection: ProjectionKind | null;
-  dims: 2 | 3 | null;
-  /** The id of the embedding compared with the first one (`compare()` in Python). */
-  _compare: string | null;
-  _rows: number;
-}
-
-export type WidgetModel = AnyModel<WidgetTraits>;
+import { isProjectionKind } from './view_state';
+import { rowsOf } from './widget_view';
+import type { WidgetModel, WidgetTraits } from './widget_view';
 
 /** The layout goes to Python this long after its last change (t-SNE frames come faster). */
 export const DEFAULT_LAYOUT_REPORT_DELAY_MS = 600;
-
-export function rowsOf(value: DataView | null | undefined): Int32Array {
-  if (!value || value.byteLength === 0) return new Int32Array(0);
-  return new Int32Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
-}
 
 /** Whether two selections hold the same rows (in any order). */
 export function sameRows(a: Int32Array, b: Int32Array): boolean {
@@ -43,20 +23,6 @@ export function sameRows(a: Int32Array, b: Int32Array): boolean {
   const x = a.slice().sort();
   const y = b.slice().sort();
   return x.every((v, i) => v === y[i]);
-}
-
-/** What the widget shows first: the traits set in Python before it was displayed. */
-export function initialView(model: WidgetModel): ViewState {
-  const view = defaultView();
-  const kind = model.get('projection');
-  if (isProjectionKind(kind)) view.projection.kind = kind;
-  const dims = model.get('dims');
-  if ((dims === 2 || dims === 3) && view.projection.kind !== 'custom') view.projection[view.projection.kind].dims = dims;
-  view.colorBy = model.get('color_by');
-  view.labelBy = model.get('label_by');
-  view.selection = Array.from(rowsOf(model.get('selection')));
-  view.compare = model.get('_compare');
-  return view;
 }
 
 function put<K extends keyof WidgetTraits>(model: WidgetModel, key: K, value: WidgetTraits[K]): void {
