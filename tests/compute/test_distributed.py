@@ -384,10 +384,10 @@ def test_a_local_cluster_waits_for_a_starved_reader(cluster: clusters.Cluster) -
     expected = 300_000
 
     def of_the_scheduler_stream(dask_worker: Any) -> int:
-        sock = dask_worker.batched_stream.comm.socket
+        sock = dask_worker.batched_stream.comm.stream.socket
         return int(sock.getsockopt(socket.SOL_TCP, user_timeout))
 
-    ours = cluster.client.scheduler_comm.comm.socket.getsockopt(socket.SOL_TCP, user_timeout)
+    ours = cluster.client.scheduler_comm.comm.stream.socket.getsockopt(socket.SOL_TCP, user_timeout)
     assert ours == expected
     assert set(cluster.client.run(of_the_scheduler_stream).values()) == {expected}
 
