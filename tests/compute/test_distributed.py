@@ -236,7 +236,9 @@ def test_a_worker_killed_mid_job_is_survived(
     assert len(cluster.workers()) == 2
 
 
-def test_cancel_stops_the_job_and_its_tasks(jobs: tuple[ClusterJobs, str]) -> None:
+def test_cancel_stops_the_job_and_its_tasks(
+    cluster: clusters.Cluster, jobs: tuple[ClusterJobs, str]
+) -> None:
     cluster_jobs, key = jobs
     stopped: list[bool] = []
 
@@ -264,6 +266,15 @@ def test_cancel_stops_the_job_and_its_tasks(jobs: tuple[ClusterJobs, str]) -> No
     assert ended.wait(120)
     assert kinds[-1] == "cancelled"
     assert time.monotonic() - started < 120
+    # The fit, released but not interrupted, sees the stop and frees its worker (5,000
+    # iterations would hold it for minutes on a loaded machine, and the tests after this).
+    while any(cluster.client.run(_executing).values()):
+        assert time.monotonic() - started < 120, "a stopped job's task still runs"
+        time.sleep(0.5)
+
+
+def _executing(dask_worker: Any) -> int:
+    return len(dask_worker.state.executing)
 
 
 def test_a_worker_that_cannot_see_the_file_names_itself_and_the_path(
@@ -361,6 +372,24 @@ def test_a_lost_scheduler_fails_the_job_with_a_clear_message(
         lost.close()
     assert closed
     assert "lost the Dask scheduler at tcp://127.0.0.1:" in messages["failed"].error
+
+
+def test_a_local_cluster_waits_for_a_starved_reader(cluster: clusters.Cluster) -> None:
+    """The LocalCluster's connections, the client's and the workers', abort only after a
+    peer has left data unread for 300 s, not distributed's 30 s (``TCP_USER_TIMEOUT``,
+    in ms): a starved event loop on a loaded machine is not a dead process."""
+    import socket
+
+    user_timeout = 18  # TCP_USER_TIMEOUT, Linux
+    expected = 300_000
+
+    def of_the_scheduler_stream(dask_worker: Any) -> int:
+        sock = dask_worker.batched_stream.comm.stream.socket
+        return int(sock.getsockopt(socket.SOL_TCP, user_timeout))
+
+    ours = cluster.client.scheduler_comm.comm.stream.socket.getsockopt(socket.SOL_TCP, user_timeout)
+    assert ours == expected
+    assert set(cluster.client.run(of_the_scheduler_stream).values()) == {expected}
 
 
 def test_an_unreachable_scheduler_is_one_sentence() -> None:

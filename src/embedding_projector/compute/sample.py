@@ -86,6 +86,8 @@ def fit(
     neighbours are found by pynndescent, whose batched queries place rows ~3x faster than
     openTSNE's default (Annoy, one query at a time in Python) but whose kernels numba
     compiles once per process (tens of seconds to minutes): worth it for millions of rows.
+    UMAP placing any rows keeps a pynndescent index whatever the sample's size
+    (:func:`embedding_projector.compute.umap.fit`).
     ``init``: the sample's layout to start from (a timeline's previous step), or None.
     """
     if method == "tsne":
@@ -101,7 +103,8 @@ def fit(
             **params,
         )
         return embedding, np.asarray(embedding, dtype=np.float32)
-    return umap.fit(X, n_components=dims, random_state=seed, init=init, callback=callback, **params)
+    return umap.fit(X, n_components=dims, random_state=seed, init=init, callback=callback,
+                    placing=placing > 0, **params)  # fmt: skip
 
 
 def transform(method: str, model: Any, X: np.ndarray) -> np.ndarray:

@@ -31,6 +31,8 @@ ENV_VAR = "EMBEDDING_PROJECTOR_DASK"
 INSTALL = "pip install 'embedding-projector[dask]'"
 #: Seconds to wait for a scheduler to answer, and for a first worker.
 CONNECT_TIMEOUT = 10.0
+#: A ``LocalCluster``'s TCP timeout (distributed's ``comm.timeouts.tcp``, default 30 s).
+LOCAL_TCP_TIMEOUT = "300s"
 _PACKAGE = "embedding-projector"
 _LOCAL = re.compile(r"local(?::(\d+))?")
 
@@ -138,6 +140,7 @@ def _local(target: str, cache_dir: Path | None) -> Cluster:
     if cache_dir is not None:
         # The worker processes inherit the environment: UMAP's compiled code is kept.
         os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir / "numba"))
+    _tolerate_starved_peers()
     local = LocalCluster(
         n_workers=n_workers,
         threads_per_worker=1,
@@ -147,6 +150,24 @@ def _local(target: str, cache_dir: Path | None) -> Cluster:
         silence_logs=logging.ERROR,
     )
     return Cluster(Client(local), str(local.scheduler_address), local=local)
+
+
+def _tolerate_starved_peers() -> None:
+    """Let this machine's processes be slow to read, for :data:`LOCAL_TCP_TIMEOUT`.
+
+    distributed sets ``TCP_USER_TIMEOUT`` to ``comm.timeouts.tcp`` on every connection:
+    Linux then aborts a connection whose peer has left a few MB unread that long (a
+    socket pair here, one side writing 4 MB, the other not reading: "Connection timed
+    out" after the timeout). On one machine shared by other work (load 25-40 on 2
+    cores) an event loop can be starved for 30 s, and a UMAP of 10M rows lost its
+    in-process scheduler so (``scheduler-connection-lost``). A dead local process
+    needs no timeout: the kernel closes its sockets, and the nanny restarts a worker.
+    Set for the whole process before the cluster starts: the scheduler's connections
+    are accepted later, and the nannies hand this configuration to their workers.
+    """
+    import dask
+
+    dask.config.set({"distributed.comm.timeouts.tcp": LOCAL_TCP_TIMEOUT})
 
 
 def _remote(address: str) -> Cluster:

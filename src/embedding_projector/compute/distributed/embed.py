@@ -128,11 +128,14 @@ def _fit_all(
     labels: Any,
     channel: Channel,
 ) -> np.ndarray:
-    X = read(0, read.blocks.shape[0])
-    _, layout = sample.fit(
-        method, X, dims=dims, seed=seed, params=params, labels=labels,
-        n_jobs=tsne.threads_for(X.shape[0]), callback=channel,
-    )  # fmt: skip
+    try:
+        X = read(0, read.blocks.shape[0])
+        _, layout = sample.fit(
+            method, X, dims=dims, seed=seed, params=params, labels=labels,
+            n_jobs=tsne.threads_for(X.shape[0]), callback=channel,
+        )  # fmt: skip
+    finally:
+        channel.close()
     return layout
 
 
@@ -146,12 +149,14 @@ def _fit_sample(
     channel: Channel,
     *parts: np.ndarray,
 ) -> tuple[bytes, np.ndarray]:
-    X = np.concatenate(parts)
-    model, layout = sample.fit(
-        method, X, dims=dims, seed=seed, params=params, labels=labels,
-        n_jobs=tsne.threads_for(X.shape[0]), placing=placing,
-        callback=sample.without_layouts(channel),
-    )  # fmt: skip
+    try:
+        model, layout = sample.fit(
+            method, np.concatenate(parts), dims=dims, seed=seed, params=params, labels=labels,
+            n_jobs=tsne.threads_for(sum(len(part) for part in parts)), placing=placing,
+            callback=sample.without_layouts(channel),
+        )  # fmt: skip
+    finally:
+        channel.close()
     return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL), layout
 
 

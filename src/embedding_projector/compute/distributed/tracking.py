@@ -46,6 +46,16 @@ class Channel:
     def __call__(self, progress: Progress) -> bool:
         return _channel_state(self.name).publish(progress)
 
+    def close(self) -> None:
+        """The long task ends (on the worker): forget its reports here, and its job's stop
+        on the scheduler (:meth:`Tracker.close` leaves a stop for the task to see)."""
+        from distributed import Event, get_client
+
+        with _states_lock:
+            state = _states.pop(self.name, None)
+        stop = state.stop if state is not None else Event(f"{self.name}-stop", get_client())
+        stop.clear()
+
 
 class _ChannelState:
     """What a channel remembers between two reports, in the worker process."""
@@ -235,7 +245,12 @@ class Tracker:
         if self._channel_seen is not None:
             for suffix in ("progress", "layout"):
                 Variable(f"{self.name}-{suffix}", client=self.client).delete()
-            Event(f"{self.name}-stop", client=self.client).clear()
+            # A stopped job's long task may still be running, released but not interrupted:
+            # its stop stays set until it sees it (the task clears it as it ends,
+            # :meth:`Channel.close`). Cleared here, it would run to its last iteration,
+            # holding its worker (a cancelled 5,000-iteration t-SNE held one for minutes).
+            if not self._stopped.is_set():
+                Event(f"{self.name}-stop", client=self.client).clear()
 
     def _keep(self, futures: list[Any]) -> None:
         with self._lock:
