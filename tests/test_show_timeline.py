@@ -74,7 +74,7 @@ def test_steps_are_numbered_by_the_keys_or_by_their_order() -> None:
 
 
 def test_a_step_of_another_shape_is_listed_as_not_aligned() -> None:
-    folder = _session_logdir("e", [("e:00000", FIRST[:50]), ("e:00001", FIRST)], None, None)
+    folder = _session_logdir([("e:00000", FIRST[:50], None, None), ("e:00001", FIRST, None, None)])
     (emb,) = open_path(folder)
     first, last = emb.steps
     assert last.alignable and not first.alignable
@@ -95,7 +95,7 @@ def widget_page(tmp_path: Any) -> Iterator[Page]:
     patch = pytest.MonkeyPatch()
     patch.setattr(comm, "create_comm", create_comm)
     matrices = _steps("embedding", TIMELINE)
-    folder = _session_logdir("embedding", matrices, None, None)
+    folder = _session_logdir([(tensor, X, None, None) for tensor, X in matrices])
     widget = ProjectorWidget(open_path(folder), settings=Settings(cache_dir=tmp_path / "c"))
     try:
         yield Page((widget, opened[0]))
