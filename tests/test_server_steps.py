@@ -9,22 +9,13 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.conftest import writable_copy
-from tests.test_steps import TIMELINE, expected
+from tests.test_steps import damaged_timeline, expected
 
 
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The timelines, with ckpt-5's data corrupt and ckpt-6 deleted (still in the state file)."""
-    root = writable_copy(TIMELINE, tmp_path_factory.mktemp("logs"))
-    run = root / "tf2_checkpoint_manager"
-    data = run / "ckpt-5.data-00000-of-00001"
-    corrupt = bytearray(data.read_bytes())
-    corrupt[100] ^= 0xFF
-    data.write_bytes(bytes(corrupt))
-    for path in run.glob("ckpt-6.*"):
-        path.unlink()
-    return root
+    return damaged_timeline(tmp_path_factory.mktemp("logs"))
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import comm
 import httpx
 import numpy as np
 import pytest
@@ -18,8 +17,7 @@ from embedding_projector.dataset.opening import open_path
 from embedding_projector.errors import InvalidParameterError
 from embedding_projector.notebook import _is_timeline, _session_logdir, _steps
 from embedding_projector.server.settings import Settings
-from embedding_projector.widget import ProjectorWidget
-from tests.test_widget_bridge import JSON_HEADERS, FrontEndComm, Page
+from tests.test_widget_bridge import JSON_HEADERS, Page, widget_over_comm
 
 RNG = np.random.default_rng(0)
 FIRST = RNG.normal(size=(80, 6)).astype(np.float32)
@@ -86,22 +84,10 @@ def test_a_step_of_another_shape_is_listed_as_not_aligned() -> None:
 
 @pytest.fixture
 def widget_page(tmp_path: Any) -> Iterator[Page]:
-    opened: list[FrontEndComm] = []
-
-    def create_comm(**kwargs: Any) -> FrontEndComm:
-        opened.append(FrontEndComm(**kwargs))
-        return opened[-1]
-
-    patch = pytest.MonkeyPatch()
-    patch.setattr(comm, "create_comm", create_comm)
     matrices = _steps("embedding", TIMELINE)
     folder = _session_logdir([(tensor, X, None, None) for tensor, X in matrices])
-    widget = ProjectorWidget(open_path(folder), settings=Settings(cache_dir=tmp_path / "c"))
-    try:
-        yield Page((widget, opened[0]))
-    finally:
-        widget.close()
-        patch.undo()
+    with widget_over_comm(open_path(folder), Settings(cache_dir=tmp_path / "c")) as pair:
+        yield Page(pair)
 
 
 def test_the_widget_runs_a_timeline_over_its_comm(widget_page: Page) -> None:

@@ -24,6 +24,20 @@ def expected(fixture: str, label: str) -> np.ndarray:
     return np.load(TIMELINE / "expected" / fixture / f"{label.replace(':', '_')}.npy")
 
 
+def damaged_timeline(folder: Path) -> Path:
+    """A copy of the timelines in ``folder``, with ckpt-5's data corrupt and ckpt-6 deleted
+    (still in the state file)."""
+    root = writable_copy(TIMELINE, folder)
+    run = root / "tf2_checkpoint_manager"
+    data = run / "ckpt-5.data-00000-of-00001"
+    corrupt = bytearray(data.read_bytes())
+    corrupt[100] ^= 0xFF
+    data.write_bytes(bytes(corrupt))
+    for path in run.glob("ckpt-6.*"):
+        path.unlink()
+    return root
+
+
 def embeddings(path: Path) -> dict[str, Embedding]:
     return {e.name: e for e in embedding_projector.open(path)}
 

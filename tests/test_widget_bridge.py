@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import comm
@@ -21,6 +22,7 @@ import pytest
 from comm.base_comm import BaseComm
 
 import embedding_projector.widget as widget_module
+from embedding_projector.dataset.model import Workspace
 from embedding_projector.dataset.opening import open_path
 from embedding_projector.server.settings import Settings
 from embedding_projector.widget import ProjectorWidget
@@ -82,10 +84,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         yield s
 
 
-@pytest.fixture(scope="module")
-def front_end(
-    tmp_path_factory: pytest.TempPathFactory,
+@contextmanager
+def widget_over_comm(
+    workspace: Workspace, settings: Settings
 ) -> Iterator[tuple[ProjectorWidget, FrontEndComm]]:
+    """A widget of ``workspace`` whose comm's other end is this test."""
     opened: list[FrontEndComm] = []
 
     def create_comm(**kwargs: Any) -> FrontEndComm:
@@ -94,13 +97,23 @@ def front_end(
 
     patch = pytest.MonkeyPatch()
     patch.setattr(comm, "create_comm", create_comm)
-    settings = Settings(cache_dir=tmp_path_factory.mktemp("c2"))
-    widget = ProjectorWidget(open_path(LOGDIR), settings=settings)
     try:
-        yield widget, opened[0]
+        widget = ProjectorWidget(workspace, settings=settings)
+        try:
+            yield widget, opened[0]
+        finally:
+            widget.close()
     finally:
-        widget.close()
         patch.undo()
+
+
+@pytest.fixture(scope="module")
+def front_end(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[ProjectorWidget, FrontEndComm]]:
+    settings = Settings(cache_dir=tmp_path_factory.mktemp("c2"))
+    with widget_over_comm(open_path(LOGDIR), settings) as pair:
+        yield pair
 
 
 class Page:
