@@ -228,8 +228,9 @@ def compare(
     workspace = open_path(folder)
     ids = {e.name: embedding_id(e) for e in workspace.embeddings}
     if _in_notebook() or in_marimo():
-        widget = ProjectorWidget(workspace, height=height, projection=projection)
-        widget.set_trait("_compare", ids[names[1]])
+        widget = ProjectorWidget(
+            workspace, height=height, projection=projection, compare=ids[names[1]]
+        )
         if _in_notebook():
             widget.display_once()
         return widget

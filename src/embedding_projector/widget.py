@@ -164,6 +164,7 @@ class ProjectorWidget(anywidget.AnyWidget):
         height: int = DEFAULT_HEIGHT,
         projection: str | None = None,
         settings: Settings | None = None,
+        compare: str | None = None,
     ) -> None:
         if not WIDGET_BUNDLE.is_file():
             raise ProjectorError(
@@ -181,6 +182,8 @@ class ProjectorWidget(anywidget.AnyWidget):
             height=height,
             projection=projection,
             _rows=rows,
+            # In the state the page first gets: it reads it once, when it starts.
+            _compare=compare,
         )
         self._displayed_in: int | None = None
         self._streams: dict[int, asyncio.Event] = {}

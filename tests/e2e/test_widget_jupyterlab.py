@@ -3,8 +3,9 @@
 One JupyterLab for the module: a notebook runs ``w = show(vectors, labels)``; the points are
 painted in the cell's output; a click selects a point and ``w.selection`` in the kernel holds it;
 setting ``w.selection`` in Python selects in the page; t-SNE runs from the widget to its end.
-Every request of the page is recorded: none may go anywhere but the Jupyter server (the widget's
-data travel over the kernel's comm). Last, the kernel dies, and the widget says so.
+``compare()`` shows its two linked plots. Every request of the page is recorded: none may go
+anywhere but the Jupyter server (the widget's data travel over the kernel's comm). Last, the
+kernel dies, and the widget says so.
 """
 
 from __future__ import annotations
@@ -171,6 +172,50 @@ def test_the_page_asked_nothing_of_any_other_origin(notebook: LabNotebook, lab: 
     assert any(url.startswith(f"blob:{lab.origin}/") for url in notebook.requests)
     origins = {origin(url) for url in notebook.requests}
     assert origins <= {lab.origin, "data:"}, origins
+
+
+COMPARE = """
+import numpy as np, embedding_projector as ep
+rng = np.random.default_rng(0)
+centres = rng.normal(size=(5, 12)) * 4
+before = centres[np.arange(300) % 5] + rng.normal(size=(300, 12))
+after = before @ rng.normal(size=(12, 20)) + rng.normal(scale=3, size=(300, 20))
+c = ep.compare(before, after, labels=[f"w{i}" for i in range(300)], names=("before", "after"),
+               projection="pca", height=700)
+"""
+
+
+def test_compare_opens_the_linked_view_in_the_widget(notebook: LabNotebook) -> None:
+    """``compare()`` in a notebook: both plots painted over the comm, coloured by overlap;
+    the least stable point, chosen in the list, is selected in the kernel too."""
+    outputs = notebook.run(COMPARE)
+    assert [o["output_type"] for o in outputs] == ["display_data"], outputs
+    view = notebook.page.locator(".embedding-projector").last
+    notebook.page.wait_for_function(
+        "Array.from(Array.from(document.querySelectorAll('.embedding-projector')).at(-1)?.shadowRoot"
+        "?.querySelectorAll('[data-testid=plot]') ?? [])"
+        ".filter(p => Number(p.dataset.layoutsDrawn) >= 1).length === 2",
+        timeout=240_000,
+    )
+    summary = view.get_by_test_id("compare-summary")
+    summary.wait_for(timeout=240_000)
+    assert "300 points" in summary.inner_text()
+    assert view.get_by_test_id("compare-title-a").inner_text() == "before"
+    assert view.get_by_test_id("compare-title-b").inner_text() == "after"
+    assert view.get_by_label("Color by").input_value() == "k-NN overlap"
+    least = view.locator("[aria-label='Points by overlap'] button").first
+    least.wait_for(timeout=60_000)
+    label = least.locator(".text").inner_text()
+    least.click()
+    view.locator("[aria-label='Neighbours in the second embedding'] button").first.wait_for(
+        timeout=120_000
+    )
+    assert view.get_by_test_id("compare-point").inner_text().startswith(f"{label}: overlap")
+    view.screenshot(path=str(ARTIFACTS / "widget_lab_compare.png"))
+    row = int(label.removeprefix("w"))
+    notebook.page.wait_for_timeout(800)  # the page reports the selection after 250 ms
+    assert notebook.text("print(c.selection.tolist())").strip() == f"[{row}]"
+    notebook.text("c.close()")
 
 
 def test_a_dead_kernel_is_said_in_the_widget(notebook: LabNotebook) -> None:
