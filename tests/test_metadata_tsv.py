@@ -175,3 +175,54 @@ def test_single_column_round_trip(
     table = read_metadata_tsv(path)
     assert table.num_rows == len(labels)
     assert repr(table.column("label").to_pylist()) == repr(typed_column(labels).to_pylist())
+
+
+# Pieces of TSV text that reach every rule: tabs and line ends (\r\n, lone \r), blank
+# lines made of whitespace str.strip removes, numbers (signs, exponents, inf/nan, huge
+# integers past int64), near-numbers, and a non-ASCII letter (the line-by-line route).
+_PIECES = st.sampled_from(
+    ["\t", "\t", "\n", "\n", "\r\n", "\r", " ", "\x0b", "\x1c", "", "0", "7", "-3", "+12",
+     "1.5", ".5", "1.", "2e3", "1E-2", "inf", "-Infinity", "NaN", "9223372036854775807",
+     "9223372036854775808", "1" * 30, "1_0", "0x1", "a", "w", "é", "e", "+", "."]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=60), st.integers(1, 4), st.integers(0, 6))
+def test_both_routes_read_the_same_table(pieces: list[str], columns: int, rows: int) -> None:
+    """The Arrow route (ASCII, regular rows) and the line-by-line route give one table:
+    the same columns, types, values (NaN equal to NaN) on any text; a regular header and
+    rows too, so that the Arrow route is taken often."""
+    from embedding_projector.formats.metadata_tsv import _table_at_once, _table_of_lines
+
+    regular = "\t".join(f"c{i}" for i in range(columns)) + "\n"
+    cells = iter(pieces * columns * rows)
+    regular += "".join(
+        "\t".join(next(cells, "") for _ in range(columns)) + "\n" for _ in range(rows)
+    )
+    for text in ("".join(pieces), regular):
+        if not text.isascii():
+            continue  # read line by line only
+        try:
+            expected = _table_of_lines(text, Path("m.tsv"))
+        except FormatError as error:  # the same name twice: refused alike
+            with pytest.raises(FormatError) as raised:
+                _table_at_once(text, Path("m.tsv"))
+            assert str(raised.value) == str(error)
+            continue
+        found = _table_at_once(text, Path("m.tsv"))
+        if found is not None:
+            assert found.schema == expected.schema, (text, found.schema, expected.schema)
+            assert repr(found.to_pylist()) == repr(expected.to_pylist()), text
+
+
+def test_the_arrow_route_is_taken_for_regular_ascii_files() -> None:
+    from embedding_projector.formats.metadata_tsv import _table_at_once
+
+    table = _table_at_once("word\tn\tx\r\nw0\t1\t1.5\n\n w1 \t-2\t\n", Path("m.tsv"))
+    assert table is not None
+    assert table.to_pylist() == [
+        {"word": "w0", "n": 1, "x": 1.5},
+        {"word": " w1 ", "n": -2, "x": None},
+    ]
+    assert _table_at_once("a\tb\nx\n", Path("m.tsv")) is None  # a short row
