@@ -10,8 +10,12 @@ could craft one could equally write the cache files.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: Rows hashed at once; bounds the copy made for a non-contiguous input.
 _BLOCK_ROWS = 65_536
@@ -52,4 +56,23 @@ def hash_blocks(shape: tuple[int, ...], blocks: Iterable[np.ndarray]) -> str:
     hasher.update(f"float32:{tuple(shape)}".encode())
     for block in blocks:
         hasher.update(np.ascontiguousarray(block, dtype=np.float32).data)
+    return str(hasher.hexdigest())
+
+
+def table_hash(table: pa.Table) -> str:
+    """A hash of an Arrow table's schema and memory: equal hashes, equal tables.
+
+    Every buffer of every chunk is hashed whole with its slice's offset and length, so equal
+    tables laid out differently in memory may hash differently (a cache miss, not an error).
+    """
+    import xxhash
+
+    hasher = xxhash.xxh3_128()
+    hasher.update(f"{table.schema}:{table.num_rows}".encode())
+    for column in table.columns:
+        for chunk in column.chunks:
+            hasher.update(f":{chunk.offset}:{len(chunk)}".encode())
+            dictionary = getattr(chunk, "dictionary", None)  # not among a chunk's buffers
+            for buffer in [*chunk.buffers(), *([] if dictionary is None else dictionary.buffers())]:
+                hasher.update(b"-" if buffer is None else memoryview(buffer))
     return str(hasher.hexdigest())

@@ -15,6 +15,9 @@ ColumnKind = Literal["numeric", "categorical", "text"]
 
 # TensorBoard colours by a text column only up to 50 distinct values (NUM_COLORS_COLOR_MAP).
 MAX_CATEGORIES = 50
+#: The version of :func:`describe_columns`'s rules, for descriptions kept in a cache: change
+#: it when a table's description changes.
+DESCRIBE_RULES = f"1/{MAX_CATEGORIES}"
 
 
 def load_metadata(path: Path, n: int, *, root: Path | None = None) -> tuple[pa.Table, list[str]]:

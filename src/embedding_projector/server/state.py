@@ -7,13 +7,16 @@ import base64
 import hashlib
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 from fastapi import Request
 
-from embedding_projector.dataset.metadata import ColumnInfo, describe_columns
+from embedding_projector.compute.cache import result_key
+from embedding_projector.compute.hashing import table_hash
+from embedding_projector.dataset.metadata import DESCRIBE_RULES, ColumnInfo, describe_columns
 from embedding_projector.dataset.model import Embedding, Workspace
 from embedding_projector.errors import NotFoundError
 from embedding_projector.server.engine import ComputeEngine
@@ -71,9 +74,21 @@ class ServerState:
         with self._column_infos_lock:  # the warm-up and the first request share one read
             infos = self._column_infos.get(embedding_id)
             if infos is None:
-                infos = describe_columns(self.embedding(embedding_id).metadata)
+                infos = self._described(self.embedding(embedding_id).metadata)
                 self._column_infos[embedding_id] = infos
             return infos
+
+    def _described(self, table: pa.Table) -> list[ColumnInfo]:
+        """:func:`describe_columns`, kept in the result cache under the table's hash: a
+        restart finds the distinct counts (2 s for ten million unique labels) at once."""
+        cache = self.compute.jobs.cache
+        key = result_key({"columns of": table_hash(table), "rules": DESCRIBE_RULES})
+        found = cache.get(key)
+        if found is not None:
+            return [ColumnInfo(**column) for column in found[1]["columns"]]
+        infos = describe_columns(table)
+        cache.put(key, np.zeros(0, np.float32), {"columns": [asdict(i) for i in infos]})
+        return infos
 
     async def warm_up_first_embedding(self) -> None:
         """Read the metadata and share the vectors of the embedding the page opens first.
@@ -87,11 +102,15 @@ class ServerState:
         if first is None:
             return
         emb_id, embedding = first
-        try:
-            await asyncio.to_thread(self.column_infos, emb_id)
-            await self.compute.vectors_key(emb_id, embedding)
-        except Exception as exc:  # the page's own request reports it, with its context
-            log.info("could not warm up embedding %s: %s", emb_id, exc)
+        # Side by side: each is one core's work for seconds at ten million rows.
+        results = await asyncio.gather(
+            asyncio.to_thread(self.column_infos, emb_id),
+            self.compute.vectors_key(emb_id, embedding),
+            return_exceptions=True,
+        )
+        for exc in results:  # the page's own request reports it, with its context
+            if isinstance(exc, Exception):
+                log.info("could not warm up embedding %s: %s", emb_id, exc)
 
     def embedding(self, embedding_id: str) -> Embedding:
         """The embedding with this id, or a 404."""
