@@ -5,6 +5,7 @@ or ``$EMBEDDING_PROJECTOR_CACHE_DIR``)::
 
     results/<key>.npz    one result: array "result" and a JSON "meta" string
     vectors/<hash>.npy   vectors shared with the worker processes by memory map
+    tables/<hash>.arrow  parsed big metadata files (formats/parsed_cache.py, its own LRU)
     numba/               numba's compiled-code cache
 
 Every write goes to a temporary file in the same directory, then ``os.replace``:
