@@ -4,8 +4,8 @@ Parsing the ten-million-row metadata TSV of the ``large`` demo costs ~10 s at ev
 reading back its parsed table costs 0.1 s. An entry is named by a hash of the parser's name
 and version and the identity of the opened file (device, inode, size, mtime and ctime in
 ns: ctime cannot be set back by a user, so a rewritten file is a new entry even when its
-size and mtime were kept). The file is still opened, and its
-confinement checked, at every read (:func:`.files.open_inside`); only its parse is skipped.
+size and mtime were kept). The file is still opened, and its confinement checked, at every
+read (:func:`.files.open_inside`); only its parse is skipped.
 
 Files under :data:`MIN_BYTES` are parsed every time (in milliseconds). A cache that cannot
 be written (read-only, full) is skipped: the table is the same, only the next start slower.

@@ -87,7 +87,10 @@ class ServerState:
         if found is not None:
             return [ColumnInfo(**column) for column in found[1]["columns"]]
         infos = describe_columns(table)
-        cache.put(key, np.zeros(0, np.float32), {"columns": [asdict(i) for i in infos]})
+        try:
+            cache.put(key, np.zeros(0, np.float32), {"columns": [asdict(i) for i in infos]})
+        except OSError as exc:  # a full disk costs the next start 2 s, not this answer
+            log.info("could not keep the description of the metadata columns: %s", exc)
         return infos
 
     async def warm_up_first_embedding(self) -> None:
