@@ -113,7 +113,9 @@ export function buildLayers(input: LayerInput): Layer[] {
       new PointsLayer({
         id,
         data,
-        pickable: true,
+        // Hover and click are picked on the CPU (point_picking.ts): a GPU picking pass would
+        // draw every point again.
+        pickable: false,
         pointSize: input.pointSize,
         pointSizeRange: input.pointSizeRange,
         // Thumbnails are pictures: never see-through.

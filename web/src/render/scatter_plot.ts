@@ -1,8 +1,10 @@
 // ScatterPlot: the GPU scatter plot of the projector, framework-agnostic.
 //
 // Everything per point travels as typed arrays straight into GPU buffers (no per-point JS
-// objects); hover and click use deck.gl's GPU picking; rectangle and lasso selection project
-// the points once per gesture on the CPU (selection_geometry.ts).
+// objects); hover and click pick the point nearest the pointer on the CPU (point_picking.ts),
+// and rectangle and lasso selection project the points once per gesture (selection_geometry.ts):
+// deck.gl's GPU picking would draw every point again per pick, which software WebGL cannot
+// afford at ten million points (issue 12).
 //
 // A layout too big for the page is drawn in part (`setPartial`): from its tiles, loaded as the
 // view needs them (level_of_detail.ts, tile_set.ts), or as a sample of its rows while it still
@@ -51,6 +53,8 @@ import {
   pointSizeAtZoom,
   spriteSizeAtZoom,
 } from './point_style';
+import { pickPoint } from './point_picking';
+import type { PickablePoints } from './point_picking';
 import { projectToScreen, selectInPolygon, selectInRect } from './selection_geometry';
 import { SelectionOverlay, modifiersOf } from './selection_overlay';
 import type { Modifiers, SelectionMode, SelectionShape } from './selection_overlay';
@@ -66,7 +70,7 @@ export interface ScatterPlotOptions {
   theme?: ThemeName;
   /**
    * Called on pointer moves over the plot (once per frame at most) with the point under the
-   * pointer, picked on the GPU; `at` is in CSS px relative to the plot.
+   * pointer; `at` is in CSS px relative to the plot.
    */
   onHover?: (index: number | null, at: { x: number; y: number } | null) => void;
   /** A click on a point, or on empty space (null). */
@@ -201,7 +205,7 @@ export class ScatterPlot {
   /** Where highlighted and labelled rows of a partial layout are drawn, by row. */
   private rowPositions = new Map<number, Float32Array>();
   private setData = new Map<string, SetData>();
-  /** The sets of points drawn in the last frame, by layer id (for picking). */
+  /** The sets of points drawn in the last frame, by layer id. */
   private drawnSets = new Map<string, PointSet>();
   private shownCount = -1;
   private shownLevel: number | null = null;
@@ -227,7 +231,6 @@ export class ScatterPlot {
       viewState: this.viewState,
       layers: [],
       useDevicePixels: true,
-      pickingRadius: DEFAULT_PICKING_RADIUS,
       deviceProps: {
         webgl: {
           // Dots are anti-aliased in their shader; multisampling would only multiply fill cost.
@@ -242,8 +245,9 @@ export class ScatterPlot {
       onClick: (info, event) => {
         this.options.onClick?.(this.picked(info)?.row ?? null, modifiersOf(event.srcEvent));
       },
-      getCursor: ({ isDragging, isHovering }) =>
-        isDragging ? 'grabbing' : isHovering ? 'pointer' : 'grab',
+      // No layer is pickable (deck.gl's isHovering stays false): the point under the pointer is
+      // the one picked on the CPU.
+      getCursor: ({ isDragging }) => (isDragging ? 'grabbing' : this.hovered !== null ? 'pointer' : 'grab'),
       onLoad: () => resolveReady(),
       // Placed from the viewport of the frame being drawn, so the two never disagree.
       onBeforeRender: () => {
@@ -926,14 +930,44 @@ export class ScatterPlot {
     return this.motion ? lerpArray(this.motion.from.subarray(i * 3, i * 3 + 3), to, progress) : to.slice();
   }
 
-  /** The row of the point picked (and, in a partial layout, where it is drawn). */
+  /**
+   * The row of the point under the pointer (and, in a partial layout, where it is drawn),
+   * picked on the CPU among the points drawn, where they are drawn in this frame.
+   */
   private picked(info: PickingInfo): { row: number; at: Float32Array | null } | null {
-    const id = info.layer?.id;
-    if (id === undefined || info.index < 0) return null;
-    if (id === 'points') return { row: info.index, at: null };
-    const set = this.drawnSets.get(id);
-    if (!set) return null;
-    const k = info.index;
+    // deck.gl reports a pointer that left the plot at (-1, -1).
+    if (this.n === 0 || info.x < 0 || info.y < 0) return null;
+    const viewport = info.viewport ?? this.currentViewport();
+    if (!viewport) return null;
+    const progress = this.motion ? motionProgress(this.motion, performance.now()) : 1;
+    const sets: PickablePoints[] = [];
+    const drawn: PointSet[] = [];
+    if (!this.partial) {
+      sets.push({
+        positions: this.positions,
+        count: this.n,
+        previous: this.motion?.from ?? null,
+        progress,
+        visible: this.visible,
+        sizes: this.sizes,
+      });
+    } else {
+      for (const { set, count } of this.partialSets()) {
+        drawn.push(set);
+        sets.push({ positions: set.positions, count, rows: set.rows, visible: this.visible });
+      }
+    }
+    const pick = pickPoint(sets, {
+      x: info.x,
+      y: info.y,
+      matrix: viewport.pixelProjectionMatrix,
+      pointSize: this.currentPointSize(),
+      pickingRadius: DEFAULT_PICKING_RADIUS,
+    });
+    if (!pick) return null;
+    const set = drawn[pick.set];
+    if (!set) return { row: pick.index, at: null };
+    const k = pick.index;
     return { row: set.rows[k]!, at: set.positions.subarray(k * 3, k * 3 + 3) };
   }
 
