@@ -109,7 +109,7 @@ describe('pickPoint', () => {
       expect(pick([{ positions, count: 3 }], x + 1, y - 1, orbit)?.index).toBe(i);
     }
     // The camera's position: w <= 0 for points there or behind it.
-    const eye = orbit.cameraPosition as number[];
+    const eye = orbit.cameraPosition;
     const behind = new Float32Array([eye[0]! * 2, eye[1]! * 2, eye[2]! * 2]);
     const middle = { x: 450, y: 300 };
     for (const [dx, dy] of [[0, 0], [200, 100], [-300, -250]] as const) {

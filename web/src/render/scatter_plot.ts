@@ -156,6 +156,9 @@ const EMPTY_HIGHLIGHT: HighlightData = {
 
 export class ScatterPlot {
   private readonly deck: Deck<PlotView>;
+  /** Draws the highlight rings, the hovered thumbnail and labels over the points, on a canvas
+   * of its own: they change on every hover (plot_layers.ts). */
+  private readonly overlayDeck: Deck<PlotView>;
   private readonly overlay: SelectionOverlay;
   private readonly backdrop: DensityBackdrop;
   private readonly limits: GpuLimits;
@@ -210,6 +213,8 @@ export class ScatterPlot {
   private shownCount = -1;
   private shownLevel: number | null = null;
   private tileUpdate: number | null = null;
+  /** The overlay draws its (invisible) ring and label layers: set once the points are drawn. */
+  private overlayWarm: 'no' | 'scheduled' | 'yes' = 'no';
   /**
    * Draws into `container` (which it fills). Throws ERROR_WEBGL_UNAVAILABLE when the browser
    * has no WebGL 2.
@@ -222,7 +227,11 @@ export class ScatterPlot {
     this.themeName = options.theme ?? 'light';
     if (getComputedStyle(container).position === 'static') container.style.position = 'relative';
     let resolveReady: () => void = () => undefined;
-    this.ready = new Promise((resolve) => (resolveReady = resolve));
+    let resolveOverlayReady: () => void = () => undefined;
+    this.ready = Promise.all([
+      new Promise<void>((resolve) => (resolveReady = resolve)),
+      new Promise<void>((resolve) => (resolveOverlayReady = resolve)),
+    ]).then(() => undefined);
     // Before the Deck: its view's clear colour depends on it, and its canvas goes under deck's.
     this.backdrop = new DensityBackdrop(container);
     this.deck = new Deck({
@@ -242,7 +251,12 @@ export class ScatterPlot {
       },
       onViewStateChange: ({ viewState }) => this.setViewState(viewState),
       onHover: (info) => this.handleHover(info),
+      // A click is reported when the button goes up: mjolnir would otherwise hold every click
+      // for its double-click interval (300 ms) to rule out a double click (issue 12).
+      eventRecognizerOptions: { click: { interval: 0 } },
       onClick: (info, event) => {
+        // A double click (the controller zooms) has already been reported as its clicks.
+        if (event.type === 'dblclick') return;
         this.options.onClick?.(this.picked(info)?.row ?? null, modifiersOf(event.srcEvent));
       },
       // No layer is pickable (deck.gl's isHovering stays false): the point under the pointer is
@@ -255,12 +269,34 @@ export class ScatterPlot {
         if (viewport) this.backdrop.place((xy) => viewport.project(xy));
       },
       onAfterRender: () => {
-        if ((this.pointsData || this.drawnSets.size > 0) && this.drawWaiters.length > 0) {
+        if (!this.pointsData && this.drawnSets.size === 0) return;
+        if (this.overlayWarm === 'no') this.warmOverlay();
+        if (this.drawWaiters.length > 0) {
           const waiters = this.drawWaiters;
           this.drawWaiters = [];
           for (const resolve of waiters) resolve();
         }
       },
+      onError: (error) => this.options.onError?.(error),
+    });
+    // Over deck's canvas, under the selection overlay; the pointer goes through to deck's.
+    const overlayCanvas = document.createElement('canvas');
+    Object.assign(overlayCanvas.style, {
+      position: 'absolute',
+      inset: '0',
+      width: '100%',
+      height: '100%',
+      pointerEvents: 'none',
+    });
+    container.append(overlayCanvas);
+    this.overlayDeck = new Deck({
+      canvas: overlayCanvas,
+      views: this.makeView(true),
+      viewState: this.viewState,
+      layers: [],
+      useDevicePixels: true,
+      deviceProps: { webgl: { antialias: false, preserveDrawingBuffer: false } },
+      onLoad: () => resolveOverlayReady(),
       onError: (error) => this.options.onError?.(error),
     });
     this.overlay = new SelectionOverlay(container, (shape, modifiers) => this.select(shape, modifiers));
@@ -312,7 +348,7 @@ export class ScatterPlot {
     this.gatherAll();
     if (this.motion) this.animate();
     if (switchView) {
-      this.deck.setProps({ views: this.makeView() });
+      this.setViews();
       this.resetView();
     } else {
       this.render();
@@ -354,7 +390,7 @@ export class ScatterPlot {
     };
     this.fitZoom = this.fitCameraNow().zoom;
     if (switchView) {
-      this.deck.setProps({ views: this.makeView() });
+      this.setViews();
       this.resetView();
     }
     this.updateTiles();
@@ -496,7 +532,7 @@ export class ScatterPlot {
   setTheme(theme: ThemeName): void {
     this.themeName = theme;
     this.applyTheme();
-    this.deck.setProps({ views: this.makeView() });
+    this.setViews();
     this.render();
   }
 
@@ -531,9 +567,11 @@ export class ScatterPlot {
     // Draw now and read the canvas in the same task: the drawing buffer is still intact then,
     // which spares `preserveDrawingBuffer` (and its cost on every frame).
     this.deck.redraw('toPNG');
+    this.overlayDeck.redraw('toPNG');
     const drawn = this.deck.getCanvas();
-    if (!drawn) throw new Error(ERROR_DESTROYED);
-    const canvas = this.backdrop.visible ? this.withBackdrop(drawn) : drawn;
+    const over = this.overlayDeck.getCanvas();
+    if (!drawn || !over) throw new Error(ERROR_DESTROYED);
+    const canvas = this.composite(drawn, over);
     return new Promise((resolve, reject) =>
       canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('PNG encoding failed'))), 'image/png'),
     );
@@ -548,22 +586,42 @@ export class ScatterPlot {
     this.overlay.destroy();
     this.backdrop.destroy();
     this.deck.finalize();
+    this.overlayDeck.finalize();
+    this.overlayDeck.getCanvas()?.remove();
   }
 
   // ---- internals -------------------------------------------------------------------------
 
-  /** The WebGL canvas (transparent where no point is) over the background and the density. */
-  private withBackdrop(drawn: HTMLCanvasElement): HTMLCanvasElement {
+  /** The points' canvas (over the background and the density, when shown) and the overlay's. */
+  private composite(drawn: HTMLCanvasElement, over: HTMLCanvasElement): HTMLCanvasElement {
     const canvas = document.createElement('canvas');
     canvas.width = drawn.width;
     canvas.height = drawn.height;
     const context = canvas.getContext('2d');
     if (!context) return drawn;
-    context.fillStyle = this.container.style.background;
-    context.fillRect(0, 0, canvas.width, canvas.height);
-    this.backdrop.drawInto(context, drawn.width / Math.max(drawn.clientWidth, 1));
+    if (this.backdrop.visible) {
+      // The points' canvas is transparent where no point is: the background shows through.
+      context.fillStyle = this.container.style.background;
+      context.fillRect(0, 0, canvas.width, canvas.height);
+      this.backdrop.drawInto(context, drawn.width / Math.max(drawn.clientWidth, 1));
+    }
     context.drawImage(drawn, 0, 0);
+    context.drawImage(over, 0, 0, canvas.width, canvas.height);
     return canvas;
+  }
+
+  /**
+   * Link the overlay's programs once the points are on screen and the page is idle, rather
+   * than on the first hover (or in the first frame, which they would delay).
+   */
+  private warmOverlay(): void {
+    this.overlayWarm = 'scheduled';
+    const warm = (): void => {
+      this.overlayWarm = 'yes';
+      this.render();
+    };
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(warm, { timeout: 1000 });
+    else setTimeout(warm, 0);
   }
 
   private assertAlive(): void {
@@ -585,28 +643,36 @@ export class ScatterPlot {
     return fitCamera(this.bounds, this.radius, this.dimsValue, clientWidth, clientHeight);
   }
 
-  private makeView(): PlotView {
+  /** The view of the points' deck, or (`overlay`) of the overlay's: transparent, no controller. */
+  private makeView(overlay = false): PlotView {
     // Distinct ids: deck.gl then builds a new controller when the view switches between 2D and
     // 3D (reusing the orthographic one for the orbit view throws on the first drag).
     const common = {
       id: this.dimsValue === 2 ? 'plot-2d' : 'plot-3d',
       clear: true,
-      // None over the density image: deck.gl then clears to transparent, and the container's
-      // background (the theme's) and the image show through. (A transparent clearColor would
-      // not do: deck.gl takes an alpha of 0 for 255.)
-      ...(this.backdrop.visible ? {} : { clearColor: THEMES[this.themeName].background }),
+      // None over the density image (and on the overlay): deck.gl then clears to transparent,
+      // and what is under shows through. (A transparent clearColor would not do: deck.gl takes
+      // an alpha of 0 for 255.)
+      ...(this.backdrop.visible || overlay ? {} : { clearColor: THEMES[this.themeName].background }),
     };
+    const controller = overlay ? false : { inertia: 300 };
     if (this.dimsValue === 2) {
       // y up, as in the 3D view and in every plot of a projection.
-      return new OrthographicView({ ...common, flipY: false, controller: { inertia: 300 } });
+      return new OrthographicView({ ...common, flipY: false, controller });
     }
     // Y is the orbit axis: the data's y stays up while the camera circles around it.
-    return new OrbitView({ ...common, orbitAxis: 'Y', fovy: FOVY, controller: { inertia: 300 } });
+    return new OrbitView({ ...common, orbitAxis: 'Y', fovy: FOVY, controller });
+  }
+
+  private setViews(): void {
+    this.deck.setProps({ views: this.makeView() });
+    this.overlayDeck.setProps({ views: this.makeView(true) });
   }
 
   private setViewState(viewState: ViewState): void {
     this.viewState = viewState;
     this.deck.setProps({ viewState });
+    this.overlayDeck.setProps({ viewState });
     this.render();
     this.scheduleTileUpdate();
     this.options.onCameraChange?.(this.getCamera());
@@ -766,25 +832,26 @@ export class ScatterPlot {
         source: lerpArray(from.source, to.source, progress),
         target: lerpArray(from.target, to.target, progress),
       }));
-    this.deck.setProps({
-      layers: buildLayers({
-        points: this.pointLayers(),
-        progress,
-        pointSize,
-        pointSizeRange: this.limits.pointSizeRange,
-        opacity: defaultOpacity(this.styleCount()),
-        sprite: this.partial ? null : this.sprite,
-        coloured: this.colors !== null,
-        atlas: this.atlas,
-        hovered: this.hovered,
-        hoveredPosition: this.hovered === null ? null : this.drawnPosition(this.hovered, progress),
-        highlight,
-        labels: this.declutteredLabels(labels, pointSize),
-        labelSize: this.labelSize,
-        sequences,
-        theme: THEMES[this.themeName],
-      }),
+    const layers = buildLayers({
+      points: this.pointLayers(),
+      progress,
+      pointSize,
+      pointSizeRange: this.limits.pointSizeRange,
+      opacity: defaultOpacity(this.styleCount()),
+      sprite: this.partial ? null : this.sprite,
+      coloured: this.colors !== null,
+      atlas: this.atlas,
+      hovered: this.hovered,
+      hoveredPosition: this.hovered === null ? null : this.drawnPosition(this.hovered, progress),
+      highlight,
+      labels: this.declutteredLabels(labels, pointSize),
+      labelSize: this.labelSize,
+      sequences,
+      theme: THEMES[this.themeName],
+      warm: this.overlayWarm === 'yes',
     });
+    this.deck.setProps({ layers: layers.points });
+    this.overlayDeck.setProps({ layers: layers.overlay });
     this.reportDetail();
   }
 
@@ -797,7 +864,7 @@ export class ScatterPlot {
         ? densityImage(densityGrid(this.positions, this.visible), DENSITY_GRID, DEFAULT_POINT_COLOR)
         : null,
     );
-    if (this.backdrop.visible !== shown) this.deck.setProps({ views: this.makeView() });
+    if (this.backdrop.visible !== shown) this.setViews();
   }
 
   /** The points layers' data: the whole layout, or each set drawn of a partial one. */
