@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { buildLayers } from '../src/render/plot_layers';
+import { buildLayers, sameLayers } from '../src/render/plot_layers';
 import type { HighlightData, LayerInput } from '../src/render/plot_layers';
 import type { PointsData } from '../src/render/points_layer';
 import { THEMES } from '../src/render/theme';
@@ -87,5 +87,19 @@ describe('buildLayers', () => {
     const [realRing, realLabels] = shown.overlay as unknown as [RingLayer, { props: Record<string, unknown> }];
     expect(realRing.props.data.attributes.getFillColor.value).toBe(ring.fill);
     expect(realLabels.props.getColor).toEqual(THEMES.light.label);
+  });
+});
+
+describe('sameLayers', () => {
+  it('holds layers built from the same input the same, and not when a prop or the list changes', () => {
+    const same = input({ highlight: ring });
+    const a = buildLayers(same);
+    const b = buildLayers({ ...same, hovered: 3 });
+    expect(a.points[1]).not.toBe(b.points[1]);
+    expect(sameLayers(a.points, b.points)).toBe(true);
+    expect(sameLayers(a.overlay, buildLayers({ ...same, highlight: { ...ring } }).overlay)).toBe(false);
+    expect(sameLayers(a.points, buildLayers({ ...same, pointSize: 5 }).points)).toBe(false);
+    expect(sameLayers(a.points, buildLayers({ ...same, sequences: null }).points)).toBe(false);
+    expect(sameLayers(a.overlay, buildLayers({ ...same, highlight: noHighlight }).overlay)).toBe(false);
   });
 });

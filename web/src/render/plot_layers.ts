@@ -259,3 +259,23 @@ export function buildLayers(input: LayerInput): PlotLayers {
   }
   return { points: layers, overlay };
 }
+
+/**
+ * Whether two layer lists draw the same: the same layers with the same props, compared
+ * shallowly. deck.gl redraws whenever it is given a new list, even an equal one, and a redraw
+ * of the points on every hover is what the second deck is there to avoid.
+ */
+export function sameLayers(a: readonly Layer[], b: readonly Layer[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((layer, k) => {
+    const other = b[k]!;
+    if (layer.id !== other.id || layer.constructor !== other.constructor) return false;
+    const props = layer.props as unknown as Record<string, unknown>;
+    const otherProps = other.props as unknown as Record<string, unknown>;
+    // Inherited keys too: deck.gl keeps `data` and image props behind getters of the props'
+    // prototype; the defaults are the same values on both.
+    for (const key in props) if (props[key] !== otherProps[key]) return false;
+    for (const key in otherProps) if (!(key in props)) return false;
+    return true;
+  });
+}

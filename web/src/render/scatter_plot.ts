@@ -43,8 +43,8 @@ import type { Box } from './level_of_detail';
 import { declutter, measureLabel } from './label_layout';
 import { easeInOutCubic, lerpArray, linear, motionProgress } from './motion';
 import type { Motion } from './motion';
-import { LABEL_FONT_FAMILY, LABEL_FONT_WEIGHT, buildLayers, labelOffset } from './plot_layers';
-import type { HighlightData, LabelData, SequenceData } from './plot_layers';
+import { LABEL_FONT_FAMILY, LABEL_FONT_WEIGHT, buildLayers, labelOffset, sameLayers } from './plot_layers';
+import type { HighlightData, LabelData, PlotLayers, SequenceData } from './plot_layers';
 import type { PointsData, SpriteSheet } from './points_layer';
 import {
   defaultOpacity,
@@ -213,6 +213,8 @@ export class ScatterPlot {
   private shownCount = -1;
   private shownLevel: number | null = null;
   private tileUpdate: number | null = null;
+  /** The layers each deck was last given: a deck is given a new list only when it differs. */
+  private shownLayers: PlotLayers = { points: [], overlay: [] };
   /** The overlay draws its (invisible) ring and label layers: set once the points are drawn. */
   private overlayWarm: 'no' | 'scheduled' | 'yes' = 'no';
   /**
@@ -557,6 +559,8 @@ export class ScatterPlot {
    */
   whenDrawn(): Promise<void> {
     this.assertAlive();
+    // A new list draws the next frame even when nothing changed (see `render`).
+    this.deck.setProps({ layers: [...this.shownLayers.points] });
     return new Promise((resolve) => this.drawWaiters.push(resolve));
   }
 
@@ -850,8 +854,9 @@ export class ScatterPlot {
       theme: THEMES[this.themeName],
       warm: this.overlayWarm === 'yes',
     });
-    this.deck.setProps({ layers: layers.points });
-    this.overlayDeck.setProps({ layers: layers.overlay });
+    if (!sameLayers(layers.points, this.shownLayers.points)) this.deck.setProps({ layers: layers.points });
+    if (!sameLayers(layers.overlay, this.shownLayers.overlay)) this.overlayDeck.setProps({ layers: layers.overlay });
+    this.shownLayers = layers;
     this.reportDetail();
   }
 
