@@ -676,7 +676,6 @@ export class ScatterPlot {
   private setViewState(viewState: ViewState): void {
     this.viewState = viewState;
     this.deck.setProps({ viewState });
-    this.overlayDeck.setProps({ viewState });
     this.render();
     this.scheduleTileUpdate();
     this.options.onCameraChange?.(this.getCamera());
@@ -836,6 +835,11 @@ export class ScatterPlot {
         source: lerpArray(from.source, to.source, progress),
         target: lerpArray(from.target, to.target, progress),
       }));
+    const shownLabels = this.declutteredLabels(labels, pointSize);
+    // The overlay follows the camera only while it shows something: redrawn on every frame of
+    // a pan with nothing to show, it made a pan frame at 10M ~0.2 s longer in software WebGL.
+    const overlayShown = highlight.length > 0 || shownLabels.items.length > 0 || (this.sprite !== null && this.hovered !== null);
+    if (overlayShown && this.overlayDeck.props.viewState !== this.viewState) this.overlayDeck.setProps({ viewState: this.viewState });
     const layers = buildLayers({
       points: this.pointLayers(),
       progress,
@@ -848,7 +852,7 @@ export class ScatterPlot {
       hovered: this.hovered,
       hoveredPosition: this.hovered === null ? null : this.drawnPosition(this.hovered, progress),
       highlight,
-      labels: this.declutteredLabels(labels, pointSize),
+      labels: shownLabels,
       labelSize: this.labelSize,
       sequences,
       theme: THEMES[this.themeName],
