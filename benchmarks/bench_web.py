@@ -44,6 +44,8 @@ PAGES = ROOT / "benchmarks" / "web"
 WEB = ROOT / "web"
 VIEWPORT = {"width": 1200, "height": 800}
 BASELINE = "bare WebGL2 gl.POINTS"
+#: How long a hover or click may take to be reported before it counts as missed.
+POINTER_TIMEOUT_MS = 30_000
 
 #: An init script that stamps the frames that draw points: deck.gl redraws only when something
 #: changed, so the intervals between animation frames also time frames without a draw (issue
@@ -149,9 +151,21 @@ def measure(browser: Any, url: str, timeout_s: float) -> tuple[float, list[float
     return result["firstFrameMs"] / 1000, intervals
 
 
-def measure_pointer(browser: Any, url: str, timeout_s: float) -> tuple[float, float]:
+def measure_pointer(browser: Any, url: str, timeout_s: float) -> tuple[float | None, float | None]:
     """Open ours.html in pointer mode; returns (s from the pointermove onto a drawn point to
-    the plot's hover report, s from the pointerdown of a click on it to its click report)."""
+    the plot's hover report, s from the pointerdown of a click on it to its click report);
+    None for a report that did not come within POINTER_TIMEOUT_MS."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    def reported(what: str) -> bool:
+        try:
+            page.wait_for_function(
+                f"window.benchPointer.{what} !== undefined", timeout=POINTER_TIMEOUT_MS
+            )
+        except PlaywrightTimeoutError:
+            return False
+        return True
+
     context = browser.new_context(viewport=VIEWPORT)
     try:
         page = context.new_page()
@@ -164,17 +178,20 @@ def measure_pointer(browser: Any, url: str, timeout_s: float) -> tuple[float, fl
             addEventListener('pointerdown', (e) => { stamps.down ??= e.timeStamp; }); }"""
         )
         page.mouse.move(x, y)
-        page.wait_for_function("window.benchPointer.hovered !== undefined", timeout=60_000)
+        hover = reported("hovered")
         page.wait_for_timeout(1000)
         page.mouse.click(x, y)
-        page.wait_for_function("window.benchPointer.clicked !== undefined", timeout=60_000)
+        click = reported("clicked")
         moved, hovered, down, clicked = page.evaluate(
             "[window.__pointer.moved, window.benchPointer.hovered, window.__pointer.down, "
             "window.benchPointer.clicked]"
         )
     finally:
         context.close()
-    return (hovered - moved) / 1000, (clicked - down) / 1000
+    return (
+        (hovered - moved) / 1000 if hover else None,
+        (clicked - down) / 1000 if click else None,
+    )
 
 
 def run(smoke: bool) -> list[dict[str, Any]]:
@@ -209,7 +226,7 @@ def run(smoke: bool) -> list[dict[str, Any]]:
                     timeout = 60 + 10 * (frames + 4) * max(n / 1_000_000, 0.1)
                     first: dict[str, list[float]] = {name: [] for name in pages}
                     intervals: dict[str, list[float]] = {name: [] for name in pages}
-                    pointer: dict[str, list[float]] = {"hover": [], "click": []}
+                    pointer: dict[str, list[float | None]] = {"hover": [], "click": []}
                     for r in range(repeats):
                         for name in list(pages) if r % 2 == 0 else list(pages)[::-1]:
                             first_s, frame_s = measure(browser, pages[name], timeout)
@@ -230,7 +247,7 @@ def table_rows(
     n: int,
     first: dict[str, list[float]],
     intervals: dict[str, list[float]],
-    pointer: dict[str, list[float]],
+    pointer: dict[str, list[float | None]],
 ) -> list[dict[str, Any]]:
     """The rows of one size: orbit frame time, page open to first frame, pan frame with the
     density layer, hover and click."""
@@ -266,18 +283,35 @@ def table_rows(
             "note": f"goal <= 1.5x; headless Chromium, software WebGL; {load}",
         },
         *(
-            {
-                **common,
-                "case": f"{action} (2D)",
-                "seconds": statistics.median(pointer[key]),
-                "baseline": "our pan frame (2D)",
-                "baseline_seconds": pan_frame,
-                "ratio": statistics.median(pointer[key]) / pan_frame,
-                "note": f"goal <= 100 ms; in-page stamps, median of {len(pointer[key])}; {load}",
-            }
+            pointer_row(common, f"{action} (2D)", pointer[key], pan_frame, load)
             for key, action in (("hover", "hover → reported"), ("click", "click → reported"))
         ),
     ]
+
+
+def pointer_row(
+    common: dict[str, Any], case: str, times: list[float | None], pan_frame: float, load: str
+) -> dict[str, Any]:
+    """A hover or click row: the median of the reports that came, and how many did not."""
+    came = [t for t in times if t is not None]
+    seconds = statistics.median(came) if came else None
+    missed = (
+        f"; {len(times) - len(came)} of {len(times)} not reported" if len(came) < len(times) else ""
+    )
+    return {
+        **common,
+        "case": case,
+        "seconds": seconds,
+        "baseline": "our pan frame (2D)",
+        "baseline_seconds": pan_frame,
+        "ratio": None if seconds is None else seconds / pan_frame,
+        "note": f"goal <= 100 ms; in-page stamps, median of {len(came)}{missed}; {load}",
+    }
+
+
+def figure(value: float | None, spec: str) -> str:
+    """A figure for the printed table; a dash for one not measured (a missed click)."""
+    return "—" if value is None else format(value, spec)
 
 
 def main() -> None:
@@ -286,8 +320,9 @@ def main() -> None:
     args = parser.parse_args()
     for row in run(args.smoke):
         print(
-            f"{row['case']:<22} n={row['size']:>9,}  ours {row['seconds']:8.3f} s  "
-            f"bare {row['baseline_seconds']:8.3f} s  ratio {row['ratio']:5.2f}  ({row['note']})"
+            f"{row['case']:<22} n={row['size']:>9,}  ours {figure(row['seconds'], '8.3f')} s  "
+            f"bare {row['baseline_seconds']:8.3f} s  ratio {figure(row['ratio'], '5.2f')}  "
+            f"({row['note']})"
         )
 
 
