@@ -2,13 +2,17 @@
 // frame on screen; then orbit the 3D camera 3° per frame, or (`mode=scrub`) move a timeline's
 // slider: each frame shows a new mix of two layouts in one joint frame, the camera still. With
 // `pan=1` the points are a 2D layout (their x, y) panned 1 % of the view per frame, with
-// `density=1` over the density layer.
+// `density=1` over the density layer. With `mode=pointer` it draws once and waits: the benchmark
+// moves the pointer onto `window.benchTarget` (a drawn point, CSS px) and clicks it, and the
+// plot stamps its first hover and click reports in `window.benchPointer`.
 import { ScatterPlot, colorByCategory, computeBounds, lerpArray } from '../../web/src/render';
 import type { Bounds } from '../../web/src/render';
 
 declare global {
   interface Window {
     benchResult?: { firstFrameMs: number; stamps: number[] };
+    benchTarget?: [number, number];
+    benchPointer: { hovered?: number; clicked?: number };
   }
 }
 
@@ -18,7 +22,15 @@ const frames = Number(q.get('frames'));
 const nextFrame = (): Promise<number> => new Promise((resolve) => requestAnimationFrame(resolve));
 
 const container = document.getElementById('plot') as HTMLDivElement;
-const plot = new ScatterPlot(container);
+window.benchPointer = {};
+const plot = new ScatterPlot(container, {
+  onHover: (index) => {
+    if (index !== null) window.benchPointer.hovered ??= performance.now();
+  },
+  onClick: (index) => {
+    if (index !== null) window.benchPointer.clicked ??= performance.now();
+  },
+});
 plot.setPointSize(Number(q.get('size')));
 const pan = q.get('pan') === '1';
 const positions = new Float32Array(await (await fetch(`../points-${n}.bin`)).arrayBuffer());
@@ -33,7 +45,16 @@ const firstFrameMs = performance.now();
 
 const camera = plot.getCamera();
 const stamps: number[] = [];
-if (q.get('mode') === 'scrub') {
+if (q.get('mode') === 'pointer') {
+  // The first point drawn well inside the plot.
+  const screen = plot.screenPositions(Int32Array.from({ length: Math.min(n, 1000) }, (_, i) => i));
+  for (let i = 0; i < screen.length / 2 && !window.benchTarget; i++) {
+    const [x, y] = [screen[2 * i]!, screen[2 * i + 1]!];
+    if (x > 50 && y > 50 && x < container.clientWidth - 50 && y < container.clientHeight - 50) {
+      window.benchTarget = [x, y];
+    }
+  }
+} else if (q.get('mode') === 'scrub') {
   // A later step: every point moved (turned about z, stretched along it).
   const later = new Float32Array(positions.length);
   for (let i = 0; i < positions.length; i += 3) {

@@ -1,6 +1,11 @@
 // The deck.gl layers of the plot, from the renderer's state. Built on every change (deck.gl
 // diffs them); the typed arrays inside keep their identity unless their content changed, so a
 // camera move uploads nothing.
+//
+// Two sets, drawn by two decks on two canvases: the points (and the sequence lines under them),
+// and the overlay over them (highlight rings, the hovered thumbnail, labels). A hover or a
+// selection then redraws the overlay alone, not every point: in software WebGL a frame of
+// half a million points takes about 0.4 s (issue 12).
 
 import type { Layer } from '@deck.gl/core';
 import { LineLayer, ScatterplotLayer, TextLayer } from '@deck.gl/layers';
@@ -77,15 +82,64 @@ export interface LayerInput {
   labelSize: number;
   sequences: SequenceData | null;
   theme: PlotTheme;
+  /**
+   * Keep the ring and label layers even when empty, drawing an invisible ring and label: their
+   * programs are then linked before the first hover needs them, which in software WebGL takes
+   * hundreds of milliseconds (issue 12).
+   */
+  warm: boolean;
 }
+
+/** What a warm overlay draws when nothing is highlighted: one ring, fully transparent. */
+const INVISIBLE_RING: HighlightData = {
+  length: 1,
+  positions: new Float64Array(3),
+  fill: new Uint8Array(4),
+  line: new Uint8Array(4),
+  radius: new Float32Array([0]),
+};
+const INVISIBLE_LABEL: LabelData = { items: [{ position: [0, 0, 0], text: '0' }] };
+const TRANSPARENT: [number, number, number, number] = [0, 0, 0, 0];
 
 // Labels, rings and lines are drawn over everything: no depth test among them or with points.
 const OVERLAY_PARAMETERS = { depthWriteEnabled: false, depthCompare: 'always' } as const;
 
-export function buildLayers(input: LayerInput): Layer[] {
+export interface PlotLayers {
+  /** The sequence lines and the points. */
+  points: Layer[];
+  /** Highlight rings, the hovered thumbnail, labels: drawn over the points. */
+  overlay: Layer[];
+}
+
+/** The lines' deck.gl data, one object per sequence data: a new object would make deck.gl
+ * upload the lines and redraw every point on each hover. */
+const sequenceLinesOf = new WeakMap<SequenceData, LineData>();
+
+interface LineData {
+  length: number;
+  attributes: Record<'getSourcePosition' | 'getTargetPosition', { value: Float64Array; size: 3 }>;
+}
+
+function sequenceLines(sequences: SequenceData): LineData {
+  let data = sequenceLinesOf.get(sequences);
+  if (!data) {
+    data = {
+      length: sequences.length,
+      attributes: {
+        getSourcePosition: { value: sequences.source, size: 3 },
+        getTargetPosition: { value: sequences.target, size: 3 },
+      },
+    };
+    sequenceLinesOf.set(sequences, data);
+  }
+  return data;
+}
+
+export function buildLayers(input: LayerInput): PlotLayers {
   const { points, theme, sprite } = input;
-  if (points.length === 0) return [];
+  if (points.length === 0) return { points: [], overlay: [] };
   const layers: Layer[] = [];
+  const overlay: Layer[] = [];
   const sprites = sprite !== null;
 
   if (input.sequences && input.sequences.length > 0) {
@@ -93,13 +147,7 @@ export function buildLayers(input: LayerInput): Layer[] {
     layers.push(
       new LineLayer({
         id: 'sequences',
-        data: {
-          length: sequences.length,
-          attributes: {
-            getSourcePosition: { value: sequences.source, size: 3 },
-            getTargetPosition: { value: sequences.target, size: 3 },
-          },
-        },
+        data: sequenceLines(sequences),
         getColor: theme.sequence,
         getWidth: DEFAULT_SEQUENCE_WIDTH,
         widthUnits: 'pixels',
@@ -113,7 +161,9 @@ export function buildLayers(input: LayerInput): Layer[] {
       new PointsLayer({
         id,
         data,
-        pickable: true,
+        // Hover and click are picked on the CPU (point_picking.ts): a GPU picking pass would
+        // draw every point again.
+        pickable: false,
         pointSize: input.pointSize,
         pointSizeRange: input.pointSizeRange,
         // Thumbnails are pictures: never see-through.
@@ -129,9 +179,9 @@ export function buildLayers(input: LayerInput): Layer[] {
     );
   }
 
-  const { highlight } = input;
+  const highlight = input.highlight.length === 0 && input.warm ? INVISIBLE_RING : input.highlight;
   if (highlight.length > 0) {
-    layers.push(
+    overlay.push(
       new ScatterplotLayer({
         id: 'highlight',
         data: {
@@ -157,7 +207,7 @@ export function buildLayers(input: LayerInput): Layer[] {
 
   if (sprite && input.hovered !== null && input.hoveredPosition) {
     // The hovered thumbnail, brought to the front and enlarged (TensorBoard leaves it buried).
-    layers.push(
+    overlay.push(
       new PointsLayer({
         id: 'hovered-sprite',
         data: {
@@ -181,9 +231,10 @@ export function buildLayers(input: LayerInput): Layer[] {
     );
   }
 
-  const { labels } = input;
+  const invisible = input.labels.items.length === 0 && input.warm;
+  const labels = invisible ? INVISIBLE_LABEL : input.labels;
   if (labels.items.length > 0) {
-    layers.push(
+    overlay.push(
       new TextLayer<LabelItem>({
         id: 'labels',
         data: labels.items,
@@ -191,7 +242,7 @@ export function buildLayers(input: LayerInput): Layer[] {
         getText: (d) => d.text,
         getSize: input.labelSize,
         sizeUnits: 'pixels',
-        getColor: theme.label,
+        getColor: invisible ? TRANSPARENT : theme.label,
         getTextAnchor: 'middle',
         getAlignmentBaseline: 'bottom',
         getPixelOffset: [0, -labelOffset(input.pointSize, sprites)],
@@ -200,11 +251,31 @@ export function buildLayers(input: LayerInput): Layer[] {
         // Signed distance fields give crisp text at any size and the halo (outline) for free.
         fontSettings: { sdf: true, fontSize: 64, buffer: 10, radius: 16 },
         outlineWidth: 6,
-        outlineColor: theme.halo,
+        outlineColor: invisible ? TRANSPARENT : theme.halo,
         characterSet: 'auto',
         parameters: OVERLAY_PARAMETERS,
       }),
     );
   }
-  return layers;
+  return { points: layers, overlay };
+}
+
+/**
+ * Whether two layer lists draw the same: the same layers with the same props, compared
+ * shallowly. deck.gl redraws whenever it is given a new list, even an equal one, and a redraw
+ * of the points on every hover is what the second deck is there to avoid.
+ */
+export function sameLayers(a: readonly Layer[], b: readonly Layer[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((layer, k) => {
+    const other = b[k]!;
+    if (layer.id !== other.id || layer.constructor !== other.constructor) return false;
+    const props = layer.props as unknown as Record<string, unknown>;
+    const otherProps = other.props as unknown as Record<string, unknown>;
+    // Inherited keys too: deck.gl keeps `data` and image props behind getters of the props'
+    // prototype; the defaults are the same values on both.
+    for (const key in props) if (props[key] !== otherProps[key]) return false;
+    for (const key in otherProps) if (!(key in props)) return false;
+    return true;
+  });
 }

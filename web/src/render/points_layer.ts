@@ -1,6 +1,6 @@
 // PointsLayer: every data point as one GL point, fed from binary attributes.
 
-import { Layer, picking, project32 } from '@deck.gl/core';
+import { Layer, project32 } from '@deck.gl/core';
 import type { DefaultProps, LayerProps, UpdateParameters } from '@deck.gl/core';
 import { Texture } from '@luma.gl/core';
 import { Model } from '@luma.gl/engine';
@@ -84,7 +84,7 @@ export class PointsLayer extends Layer<Required<PointsLayerOwnProps>> {
     return super.getShaders({
       vs,
       fs,
-      modules: [project32, picking, pointsUniforms],
+      modules: [project32, pointsUniforms],
       defines: this.state.sprites ? { SPRITES: 1 } : {},
     }) as ShaderProps;
   }

@@ -78,9 +78,8 @@ void main(void) {
     ? positions
     : mix(previousPositions, positions, points.progress);
   geometry.worldPosition = position;
-  // One vertex per point, so the vertex id is the point index: picking reports it directly.
+  // One vertex per point, so the vertex id is the point index (of its thumbnail).
   vIndex = gl_VertexID + int(points.indexOffset);
-  geometry.pickingColor = picking_getPickingColorFromIndex(float(vIndex));
   // The plot's views are cartesian with no model matrix, where deck.gl's common space is the
   // world space: one matrix product, as in a bare draw, instead of project_position's
   // geospatial branches on each of a million vertices. Its identity projection draws relative

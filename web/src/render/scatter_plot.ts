@@ -1,8 +1,10 @@
 // ScatterPlot: the GPU scatter plot of the projector, framework-agnostic.
 //
 // Everything per point travels as typed arrays straight into GPU buffers (no per-point JS
-// objects); hover and click use deck.gl's GPU picking; rectangle and lasso selection project
-// the points once per gesture on the CPU (selection_geometry.ts).
+// objects); hover and click pick the point nearest the pointer on the CPU (point_picking.ts),
+// and rectangle and lasso selection project the points once per gesture (selection_geometry.ts):
+// deck.gl's GPU picking would draw every point again per pick, which software WebGL cannot
+// afford at ten million points (issue 12).
 //
 // A layout too big for the page is drawn in part (`setPartial`): from its tiles, loaded as the
 // view needs them (level_of_detail.ts, tile_set.ts), or as a sample of its rows while it still
@@ -41,8 +43,8 @@ import type { Box } from './level_of_detail';
 import { declutter, measureLabel } from './label_layout';
 import { easeInOutCubic, lerpArray, linear, motionProgress } from './motion';
 import type { Motion } from './motion';
-import { LABEL_FONT_FAMILY, LABEL_FONT_WEIGHT, buildLayers, labelOffset } from './plot_layers';
-import type { HighlightData, LabelData, SequenceData } from './plot_layers';
+import { LABEL_FONT_FAMILY, LABEL_FONT_WEIGHT, buildLayers, labelOffset, sameLayers } from './plot_layers';
+import type { HighlightData, LabelData, PlotLayers, SequenceData } from './plot_layers';
 import type { PointsData, SpriteSheet } from './points_layer';
 import {
   defaultOpacity,
@@ -51,6 +53,8 @@ import {
   pointSizeAtZoom,
   spriteSizeAtZoom,
 } from './point_style';
+import { pickPoint } from './point_picking';
+import type { PickablePoints } from './point_picking';
 import { projectToScreen, selectInPolygon, selectInRect } from './selection_geometry';
 import { SelectionOverlay, modifiersOf } from './selection_overlay';
 import type { Modifiers, SelectionMode, SelectionShape } from './selection_overlay';
@@ -66,7 +70,7 @@ export interface ScatterPlotOptions {
   theme?: ThemeName;
   /**
    * Called on pointer moves over the plot (once per frame at most) with the point under the
-   * pointer, picked on the GPU; `at` is in CSS px relative to the plot.
+   * pointer; `at` is in CSS px relative to the plot.
    */
   onHover?: (index: number | null, at: { x: number; y: number } | null) => void;
   /** A click on a point, or on empty space (null). */
@@ -152,6 +156,9 @@ const EMPTY_HIGHLIGHT: HighlightData = {
 
 export class ScatterPlot {
   private readonly deck: Deck<PlotView>;
+  /** Draws the highlight rings, the hovered thumbnail and labels over the points, on a canvas
+   * of its own: they change on every hover (plot_layers.ts). */
+  private readonly overlayDeck: Deck<PlotView>;
   private readonly overlay: SelectionOverlay;
   private readonly backdrop: DensityBackdrop;
   private readonly limits: GpuLimits;
@@ -201,11 +208,15 @@ export class ScatterPlot {
   /** Where highlighted and labelled rows of a partial layout are drawn, by row. */
   private rowPositions = new Map<number, Float32Array>();
   private setData = new Map<string, SetData>();
-  /** The sets of points drawn in the last frame, by layer id (for picking). */
+  /** The sets of points drawn in the last frame, by layer id. */
   private drawnSets = new Map<string, PointSet>();
   private shownCount = -1;
   private shownLevel: number | null = null;
   private tileUpdate: number | null = null;
+  /** The layers each deck was last given: a deck is given a new list only when it differs. */
+  private shownLayers: PlotLayers = { points: [], overlay: [] };
+  /** The overlay draws its (invisible) ring and label layers: set once the points are drawn. */
+  private overlayWarm: 'no' | 'scheduled' | 'yes' = 'no';
   /**
    * Draws into `container` (which it fills). Throws ERROR_WEBGL_UNAVAILABLE when the browser
    * has no WebGL 2.
@@ -218,7 +229,11 @@ export class ScatterPlot {
     this.themeName = options.theme ?? 'light';
     if (getComputedStyle(container).position === 'static') container.style.position = 'relative';
     let resolveReady: () => void = () => undefined;
-    this.ready = new Promise((resolve) => (resolveReady = resolve));
+    let resolveOverlayReady: () => void = () => undefined;
+    this.ready = Promise.all([
+      new Promise<void>((resolve) => (resolveReady = resolve)),
+      new Promise<void>((resolve) => (resolveOverlayReady = resolve)),
+    ]).then(() => undefined);
     // Before the Deck: its view's clear colour depends on it, and its canvas goes under deck's.
     this.backdrop = new DensityBackdrop(container);
     this.deck = new Deck({
@@ -227,7 +242,6 @@ export class ScatterPlot {
       viewState: this.viewState,
       layers: [],
       useDevicePixels: true,
-      pickingRadius: DEFAULT_PICKING_RADIUS,
       deviceProps: {
         webgl: {
           // Dots are anti-aliased in their shader; multisampling would only multiply fill cost.
@@ -239,11 +253,17 @@ export class ScatterPlot {
       },
       onViewStateChange: ({ viewState }) => this.setViewState(viewState),
       onHover: (info) => this.handleHover(info),
+      // A click is reported when the button goes up: mjolnir would otherwise hold every click
+      // for its double-click interval (300 ms) to rule out a double click (issue 12).
+      eventRecognizerOptions: { click: { interval: 0 } },
       onClick: (info, event) => {
+        // A double click (the controller zooms) has already been reported as its clicks.
+        if (event.type === 'dblclick') return;
         this.options.onClick?.(this.picked(info)?.row ?? null, modifiersOf(event.srcEvent));
       },
-      getCursor: ({ isDragging, isHovering }) =>
-        isDragging ? 'grabbing' : isHovering ? 'pointer' : 'grab',
+      // No layer is pickable (deck.gl's isHovering stays false): the point under the pointer is
+      // the one picked on the CPU.
+      getCursor: ({ isDragging }) => (isDragging ? 'grabbing' : this.hovered !== null ? 'pointer' : 'grab'),
       onLoad: () => resolveReady(),
       // Placed from the viewport of the frame being drawn, so the two never disagree.
       onBeforeRender: () => {
@@ -251,12 +271,34 @@ export class ScatterPlot {
         if (viewport) this.backdrop.place((xy) => viewport.project(xy));
       },
       onAfterRender: () => {
-        if ((this.pointsData || this.drawnSets.size > 0) && this.drawWaiters.length > 0) {
+        if (!this.pointsData && this.drawnSets.size === 0) return;
+        if (this.overlayWarm === 'no') this.warmOverlay();
+        if (this.drawWaiters.length > 0) {
           const waiters = this.drawWaiters;
           this.drawWaiters = [];
           for (const resolve of waiters) resolve();
         }
       },
+      onError: (error) => this.options.onError?.(error),
+    });
+    // Over deck's canvas, under the selection overlay; the pointer goes through to deck's.
+    const overlayCanvas = document.createElement('canvas');
+    Object.assign(overlayCanvas.style, {
+      position: 'absolute',
+      inset: '0',
+      width: '100%',
+      height: '100%',
+      pointerEvents: 'none',
+    });
+    container.append(overlayCanvas);
+    this.overlayDeck = new Deck({
+      canvas: overlayCanvas,
+      views: this.makeView(true),
+      viewState: this.viewState,
+      layers: [],
+      useDevicePixels: true,
+      deviceProps: { webgl: { antialias: false, preserveDrawingBuffer: false } },
+      onLoad: () => resolveOverlayReady(),
       onError: (error) => this.options.onError?.(error),
     });
     this.overlay = new SelectionOverlay(container, (shape, modifiers) => this.select(shape, modifiers));
@@ -308,7 +350,7 @@ export class ScatterPlot {
     this.gatherAll();
     if (this.motion) this.animate();
     if (switchView) {
-      this.deck.setProps({ views: this.makeView() });
+      this.setViews();
       this.resetView();
     } else {
       this.render();
@@ -350,7 +392,7 @@ export class ScatterPlot {
     };
     this.fitZoom = this.fitCameraNow().zoom;
     if (switchView) {
-      this.deck.setProps({ views: this.makeView() });
+      this.setViews();
       this.resetView();
     }
     this.updateTiles();
@@ -492,7 +534,7 @@ export class ScatterPlot {
   setTheme(theme: ThemeName): void {
     this.themeName = theme;
     this.applyTheme();
-    this.deck.setProps({ views: this.makeView() });
+    this.setViews();
     this.render();
   }
 
@@ -517,6 +559,8 @@ export class ScatterPlot {
    */
   whenDrawn(): Promise<void> {
     this.assertAlive();
+    // A new list draws the next frame even when nothing changed (see `render`).
+    this.deck.setProps({ layers: [...this.shownLayers.points] });
     return new Promise((resolve) => this.drawWaiters.push(resolve));
   }
 
@@ -527,9 +571,11 @@ export class ScatterPlot {
     // Draw now and read the canvas in the same task: the drawing buffer is still intact then,
     // which spares `preserveDrawingBuffer` (and its cost on every frame).
     this.deck.redraw('toPNG');
+    this.overlayDeck.redraw('toPNG');
     const drawn = this.deck.getCanvas();
-    if (!drawn) throw new Error(ERROR_DESTROYED);
-    const canvas = this.backdrop.visible ? this.withBackdrop(drawn) : drawn;
+    const over = this.overlayDeck.getCanvas();
+    if (!drawn || !over) throw new Error(ERROR_DESTROYED);
+    const canvas = this.composite(drawn, over);
     return new Promise((resolve, reject) =>
       canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('PNG encoding failed'))), 'image/png'),
     );
@@ -544,22 +590,42 @@ export class ScatterPlot {
     this.overlay.destroy();
     this.backdrop.destroy();
     this.deck.finalize();
+    this.overlayDeck.finalize();
+    this.overlayDeck.getCanvas()?.remove();
   }
 
   // ---- internals -------------------------------------------------------------------------
 
-  /** The WebGL canvas (transparent where no point is) over the background and the density. */
-  private withBackdrop(drawn: HTMLCanvasElement): HTMLCanvasElement {
+  /** The points' canvas (over the background and the density, when shown) and the overlay's. */
+  private composite(drawn: HTMLCanvasElement, over: HTMLCanvasElement): HTMLCanvasElement {
     const canvas = document.createElement('canvas');
     canvas.width = drawn.width;
     canvas.height = drawn.height;
     const context = canvas.getContext('2d');
     if (!context) return drawn;
-    context.fillStyle = this.container.style.background;
-    context.fillRect(0, 0, canvas.width, canvas.height);
-    this.backdrop.drawInto(context, drawn.width / Math.max(drawn.clientWidth, 1));
+    if (this.backdrop.visible) {
+      // The points' canvas is transparent where no point is: the background shows through.
+      context.fillStyle = this.container.style.background;
+      context.fillRect(0, 0, canvas.width, canvas.height);
+      this.backdrop.drawInto(context, drawn.width / Math.max(drawn.clientWidth, 1));
+    }
     context.drawImage(drawn, 0, 0);
+    context.drawImage(over, 0, 0, canvas.width, canvas.height);
     return canvas;
+  }
+
+  /**
+   * Link the overlay's programs once the points are on screen and the page is idle, rather
+   * than on the first hover (or in the first frame, which they would delay).
+   */
+  private warmOverlay(): void {
+    this.overlayWarm = 'scheduled';
+    const warm = (): void => {
+      this.overlayWarm = 'yes';
+      this.render();
+    };
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(warm, { timeout: 1000 });
+    else setTimeout(warm, 0);
   }
 
   private assertAlive(): void {
@@ -581,23 +647,30 @@ export class ScatterPlot {
     return fitCamera(this.bounds, this.radius, this.dimsValue, clientWidth, clientHeight);
   }
 
-  private makeView(): PlotView {
+  /** The view of the points' deck, or (`overlay`) of the overlay's: transparent, no controller. */
+  private makeView(overlay = false): PlotView {
     // Distinct ids: deck.gl then builds a new controller when the view switches between 2D and
     // 3D (reusing the orthographic one for the orbit view throws on the first drag).
     const common = {
       id: this.dimsValue === 2 ? 'plot-2d' : 'plot-3d',
       clear: true,
-      // None over the density image: deck.gl then clears to transparent, and the container's
-      // background (the theme's) and the image show through. (A transparent clearColor would
-      // not do: deck.gl takes an alpha of 0 for 255.)
-      ...(this.backdrop.visible ? {} : { clearColor: THEMES[this.themeName].background }),
+      // None over the density image (and on the overlay): deck.gl then clears to transparent,
+      // and what is under shows through. (A transparent clearColor would not do: deck.gl takes
+      // an alpha of 0 for 255.)
+      ...(this.backdrop.visible || overlay ? {} : { clearColor: THEMES[this.themeName].background }),
     };
+    const controller = overlay ? false : { inertia: 300 };
     if (this.dimsValue === 2) {
       // y up, as in the 3D view and in every plot of a projection.
-      return new OrthographicView({ ...common, flipY: false, controller: { inertia: 300 } });
+      return new OrthographicView({ ...common, flipY: false, controller });
     }
     // Y is the orbit axis: the data's y stays up while the camera circles around it.
-    return new OrbitView({ ...common, orbitAxis: 'Y', fovy: FOVY, controller: { inertia: 300 } });
+    return new OrbitView({ ...common, orbitAxis: 'Y', fovy: FOVY, controller });
+  }
+
+  private setViews(): void {
+    this.deck.setProps({ views: this.makeView() });
+    this.overlayDeck.setProps({ views: this.makeView(true) });
   }
 
   private setViewState(viewState: ViewState): void {
@@ -762,25 +835,32 @@ export class ScatterPlot {
         source: lerpArray(from.source, to.source, progress),
         target: lerpArray(from.target, to.target, progress),
       }));
-    this.deck.setProps({
-      layers: buildLayers({
-        points: this.pointLayers(),
-        progress,
-        pointSize,
-        pointSizeRange: this.limits.pointSizeRange,
-        opacity: defaultOpacity(this.styleCount()),
-        sprite: this.partial ? null : this.sprite,
-        coloured: this.colors !== null,
-        atlas: this.atlas,
-        hovered: this.hovered,
-        hoveredPosition: this.hovered === null ? null : this.drawnPosition(this.hovered, progress),
-        highlight,
-        labels: this.declutteredLabels(labels, pointSize),
-        labelSize: this.labelSize,
-        sequences,
-        theme: THEMES[this.themeName],
-      }),
+    const shownLabels = this.declutteredLabels(labels, pointSize);
+    // The overlay follows the camera only while it shows something: redrawn on every frame of
+    // a pan with nothing to show, it made a pan frame at 10M ~0.2 s longer in software WebGL.
+    const overlayShown = highlight.length > 0 || shownLabels.items.length > 0 || (this.sprite !== null && this.hovered !== null);
+    if (overlayShown && this.overlayDeck.props.viewState !== this.viewState) this.overlayDeck.setProps({ viewState: this.viewState });
+    const layers = buildLayers({
+      points: this.pointLayers(),
+      progress,
+      pointSize,
+      pointSizeRange: this.limits.pointSizeRange,
+      opacity: defaultOpacity(this.styleCount()),
+      sprite: this.partial ? null : this.sprite,
+      coloured: this.colors !== null,
+      atlas: this.atlas,
+      hovered: this.hovered,
+      hoveredPosition: this.hovered === null ? null : this.drawnPosition(this.hovered, progress),
+      highlight,
+      labels: shownLabels,
+      labelSize: this.labelSize,
+      sequences,
+      theme: THEMES[this.themeName],
+      warm: this.overlayWarm === 'yes',
     });
+    if (!sameLayers(layers.points, this.shownLayers.points)) this.deck.setProps({ layers: layers.points });
+    if (!sameLayers(layers.overlay, this.shownLayers.overlay)) this.overlayDeck.setProps({ layers: layers.overlay });
+    this.shownLayers = layers;
     this.reportDetail();
   }
 
@@ -793,7 +873,7 @@ export class ScatterPlot {
         ? densityImage(densityGrid(this.positions, this.visible), DENSITY_GRID, DEFAULT_POINT_COLOR)
         : null,
     );
-    if (this.backdrop.visible !== shown) this.deck.setProps({ views: this.makeView() });
+    if (this.backdrop.visible !== shown) this.setViews();
   }
 
   /** The points layers' data: the whole layout, or each set drawn of a partial one. */
@@ -926,14 +1006,44 @@ export class ScatterPlot {
     return this.motion ? lerpArray(this.motion.from.subarray(i * 3, i * 3 + 3), to, progress) : to.slice();
   }
 
-  /** The row of the point picked (and, in a partial layout, where it is drawn). */
+  /**
+   * The row of the point under the pointer (and, in a partial layout, where it is drawn),
+   * picked on the CPU among the points drawn, where they are drawn in this frame.
+   */
   private picked(info: PickingInfo): { row: number; at: Float32Array | null } | null {
-    const id = info.layer?.id;
-    if (id === undefined || info.index < 0) return null;
-    if (id === 'points') return { row: info.index, at: null };
-    const set = this.drawnSets.get(id);
-    if (!set) return null;
-    const k = info.index;
+    // deck.gl reports a pointer that left the plot at (-1, -1).
+    if (this.n === 0 || info.x < 0 || info.y < 0) return null;
+    const viewport = info.viewport ?? this.currentViewport();
+    if (!viewport) return null;
+    const progress = this.motion ? motionProgress(this.motion, performance.now()) : 1;
+    const sets: PickablePoints[] = [];
+    const drawn: PointSet[] = [];
+    if (!this.partial) {
+      sets.push({
+        positions: this.positions,
+        count: this.n,
+        previous: this.motion?.from ?? null,
+        progress,
+        visible: this.visible,
+        sizes: this.sizes,
+      });
+    } else {
+      for (const { set, count } of this.partialSets()) {
+        drawn.push(set);
+        sets.push({ positions: set.positions, count, rows: set.rows, visible: this.visible });
+      }
+    }
+    const pick = pickPoint(sets, {
+      x: info.x,
+      y: info.y,
+      matrix: viewport.pixelProjectionMatrix,
+      pointSize: this.currentPointSize(),
+      pickingRadius: DEFAULT_PICKING_RADIUS,
+    });
+    if (!pick) return null;
+    const set = drawn[pick.set];
+    if (!set) return { row: pick.index, at: null };
+    const k = pick.index;
     return { row: set.rows[k]!, at: set.positions.subarray(k * 3, k * 3 + 3) };
   }
 
