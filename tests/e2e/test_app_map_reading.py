@@ -72,6 +72,9 @@ def test_colour_by_faithfulness_and_missing_neighbours(page: Any) -> None:
     page.get_by_label("Search results").locator("button").first.click()
     figure = page.get_by_test_id("point-faithfulness")
     figure.wait_for()
+    # The search typed before Enter must not run again and select every match once more.
+    page.wait_for_timeout(400)
+    assert len(selection(page)) == 1
     text = figure.inner_text()
     kept = int(re.search(r"keeps (\d+) of its 10 nearest neighbours", text).group(1))  # type: ignore[union-attr]
     assert kept < 10

@@ -27,4 +27,14 @@ describe('debounce', () => {
     vi.advanceTimersByTime(100);
     expect(fn).toHaveBeenCalledTimes(2);
   });
+
+  it('now() runs at once and drops the pending run', () => {
+    const fn = vi.fn();
+    const soon = debounce(fn, 200);
+    soon();
+    soon.now();
+    expect(fn).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(500);
+    expect(fn).toHaveBeenCalledTimes(1);
+  });
 });
