@@ -30,6 +30,8 @@ const ring: HighlightData = {
 function input(changes: Partial<LayerInput> = {}): LayerInput {
   return {
     points: [{ id: 'points', data: points }],
+    known: null,
+    partial: false,
     progress: 1,
     pointSize: 4,
     pointSizeRange: [1, 64],
@@ -87,6 +89,45 @@ describe('buildLayers', () => {
     const [realRing, realLabels] = shown.overlay as unknown as [RingLayer, { props: Record<string, unknown> }];
     expect(realRing.props.data.attributes.getFillColor.value).toBe(ring.fill);
     expect(realLabels.props.getColor).toEqual(THEMES.light.label);
+  });
+});
+
+describe('rows given by position (partial layouts)', () => {
+  const known: PointsData = {
+    length: 1,
+    attributes: {
+      getPosition: { value: new Float32Array([0.25, 0.25, 0]), size: 3 },
+      getColor: { value: new Uint8Array([255, 0, 0, 255]), size: 4, normalized: true },
+    },
+  };
+  const tiles = input({ points: [{ id: 'tile-0', data: points }], partial: true, sequences: null });
+
+  it('draws them on the overlay, under the rings, as the points are drawn', () => {
+    const layers = buildLayers({ ...tiles, known, highlight: ring });
+    expect(ids(layers.points)).toEqual(['tile-0']);
+    expect(ids(layers.overlay)).toEqual(['known', 'highlight']);
+    const [tile, over] = [layers.points[0]!, layers.overlay[0]!] as unknown as { props: Record<string, unknown> }[];
+    expect(over!.props.data).toBe(known);
+    for (const prop of ['pointSize', 'opacity', 'pointSizeRange', 'progress']) expect(over!.props[prop]).toEqual(tile!.props[prop]);
+  });
+
+  it('leaves the points layers the same when they come and go (no redraw of every point)', () => {
+    const before = buildLayers({ ...tiles, highlight: noHighlight });
+    const after = buildLayers({ ...tiles, known, highlight: ring });
+    expect(sameLayers(before.points, after.points)).toBe(true);
+    expect(sameLayers(before.overlay, after.overlay)).toBe(false);
+    expect(sameLayers(after.points, buildLayers({ ...tiles }).points)).toBe(true);
+  });
+
+  it('links their program on a warm overlay with one point masked out, in partial layouts only', () => {
+    const warm = buildLayers({ ...tiles, warm: true });
+    expect(ids(warm.overlay)).toEqual(['known', 'highlight', 'labels']);
+    const data = (warm.overlay[0] as unknown as { props: { data: PointsData } }).props.data;
+    expect(data.length).toBe(1);
+    expect(Array.from(data.attributes.getVisible!.value)).toEqual([0]);
+    expect(ids(buildLayers(input({ warm: true })).overlay)).toEqual(['highlight', 'labels']);
+    // The real rows replace it, under the same id (one program, linked once).
+    expect((buildLayers({ ...tiles, warm: true, known }).overlay[0] as unknown as { props: { data: unknown } }).props.data).toBe(known);
   });
 });
 

@@ -3,9 +3,9 @@
 // camera move uploads nothing.
 //
 // Two sets, drawn by two decks on two canvases: the points (and the sequence lines under them),
-// and the overlay over them (highlight rings, the hovered thumbnail, labels). A hover or a
-// selection then redraws the overlay alone, not every point: in software WebGL a frame of
-// half a million points takes about 0.4 s (issue 12).
+// and the overlay over them (the rows of a partial layout given by position, highlight rings,
+// the hovered thumbnail, labels). A hover or a selection then redraws the overlay alone, not
+// every point: in software WebGL a frame of half a million points takes about 0.4 s (issue 12).
 
 import type { Layer } from '@deck.gl/core';
 import { LineLayer, ScatterplotLayer, TextLayer } from '@deck.gl/layers';
@@ -60,6 +60,14 @@ export interface SequenceData {
 export interface LayerInput {
   /** The points: one layer for a whole layout, one per set drawn of a partial one. */
   points: { id: string; data: PointsData }[];
+  /**
+   * Rows of a partial layout given by position (the selection, its neighbours, labelled or
+   * isolated rows), drawn as points on the overlay: they change with every click, and as a
+   * layer of the points they made every point redraw (issue 12). Null: none.
+   */
+  known: PointsData | null;
+  /** The layout is drawn in part: a warm overlay links the program of `known` too. */
+  partial: boolean;
   /** Eased progress of a layout change (1 when nothing moves). */
   progress: number;
   /** Dot diameter (or thumbnail edge in sprite mode), CSS px, at the current zoom. */
@@ -99,6 +107,16 @@ const INVISIBLE_RING: HighlightData = {
   radius: new Float32Array([0]),
 };
 const INVISIBLE_LABEL: LabelData = { items: [{ position: [0, 0, 0], text: '0' }] };
+/** What a warm overlay of a partial layout draws when no row is given by position: one point,
+ * masked out (clipped before it is rasterised). */
+const INVISIBLE_POINT: PointsData = {
+  length: 1,
+  attributes: {
+    getPosition: { value: new Float32Array(3), size: 3 },
+    getColor: { value: new Uint8Array(4), size: 4, normalized: true },
+    getVisible: { value: new Uint8Array(1), size: 1, normalized: true },
+  },
+};
 const TRANSPARENT: [number, number, number, number] = [0, 0, 0, 0];
 
 // Labels, rings and lines are drawn over everything: no depth test among them or with points.
@@ -156,28 +174,12 @@ export function buildLayers(input: LayerInput): PlotLayers {
     );
   }
 
-  for (const { id, data } of points) {
-    layers.push(
-      new PointsLayer({
-        id,
-        data,
-        // Hover and click are picked on the CPU (point_picking.ts): a GPU picking pass would
-        // draw every point again.
-        pickable: false,
-        pointSize: input.pointSize,
-        pointSizeRange: input.pointSizeRange,
-        // Thumbnails are pictures: never see-through.
-        opacity: sprites ? 1 : input.opacity,
-        sprite,
-        spriteAtlas: input.atlas,
-        tintSprites: input.coloured,
-        // Translucent dots are blended in drawing order; a depth test would let the first dot
-        // drawn hide those behind it, and its soft rim would cut holes into them.
-        parameters: OVERLAY_PARAMETERS,
-        progress: input.progress,
-      }),
-    );
-  }
+  for (const { id, data } of points) layers.push(pointsLayer(id, data, input));
+
+  // Over the points they would have been drawn after, and under the rings. A partial layout
+  // has no thumbnails (its rows are not indexed from 0), so the layer never needs the atlas.
+  const known = input.known ?? (input.partial && input.warm ? INVISIBLE_POINT : null);
+  if (known) overlay.push(pointsLayer('known', known, { ...input, sprite: null, atlas: null }));
 
   const highlight = input.highlight.length === 0 && input.warm ? INVISIBLE_RING : input.highlight;
   if (highlight.length > 0) {
@@ -258,6 +260,29 @@ export function buildLayers(input: LayerInput): PlotLayers {
     );
   }
   return { points: layers, overlay };
+}
+
+/** A layer of points drawn as the plot draws them (its size, opacity and thumbnails). */
+function pointsLayer(id: string, data: PointsData, input: LayerInput): PointsLayer {
+  const { sprite } = input;
+  return new PointsLayer({
+    id,
+    data,
+    // Hover and click are picked on the CPU (point_picking.ts): a GPU picking pass would
+    // draw every point again.
+    pickable: false,
+    pointSize: input.pointSize,
+    pointSizeRange: input.pointSizeRange,
+    // Thumbnails are pictures: never see-through.
+    opacity: sprite ? 1 : input.opacity,
+    sprite,
+    spriteAtlas: input.atlas,
+    tintSprites: input.coloured,
+    // Translucent dots are blended in drawing order; a depth test would let the first dot
+    // drawn hide those behind it, and its soft rim would cut holes into them.
+    parameters: OVERLAY_PARAMETERS,
+    progress: input.progress,
+  });
 }
 
 /**

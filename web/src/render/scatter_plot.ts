@@ -203,7 +203,8 @@ export class ScatterPlot {
 
   /** A layout drawn in part (tiles or a sample), or null when `positions` holds it all. */
   private partial: Partial | null = null;
-  /** Positions (normalised) of rows the page gave (`setRowPositions`): drawn too. */
+  /** Positions (normalised) of rows the page gave (`setRowPositions`): drawn too, on the
+   * overlay (a change of them must not redraw every point). */
   private known: PointSet | null = null;
   /** Where highlighted and labelled rows of a partial layout are drawn, by row. */
   private rowPositions = new Map<number, Float32Array>();
@@ -838,10 +839,14 @@ export class ScatterPlot {
     const shownLabels = this.declutteredLabels(labels, pointSize);
     // The overlay follows the camera only while it shows something: redrawn on every frame of
     // a pan with nothing to show, it made a pan frame at 10M ~0.2 s longer in software WebGL.
-    const overlayShown = highlight.length > 0 || shownLabels.items.length > 0 || (this.sprite !== null && this.hovered !== null);
+    const known = this.known && this.dataOfSet(this.known, this.known.rows.length);
+    const overlayShown =
+      known !== null || highlight.length > 0 || shownLabels.items.length > 0 || (this.sprite !== null && this.hovered !== null);
     if (overlayShown && this.overlayDeck.props.viewState !== this.viewState) this.overlayDeck.setProps({ viewState: this.viewState });
     const layers = buildLayers({
       points: this.pointLayers(),
+      known,
+      partial: this.partial !== null,
       progress,
       pointSize,
       pointSizeRange: this.limits.pointSizeRange,
@@ -876,23 +881,32 @@ export class ScatterPlot {
     if (this.backdrop.visible !== shown) this.setViews();
   }
 
-  /** The points layers' data: the whole layout, or each set drawn of a partial one. */
+  /** The points layers' data: the whole layout, or each set drawn of a partial one (the rows
+   * given by position are the overlay's). */
   private pointLayers(): { id: string; data: PointsData }[] {
     this.drawnSets.clear();
     if (!this.partial) return this.pointsData ? [{ id: 'points', data: this.pointsData }] : [];
     const layers: { id: string; data: PointsData }[] = [];
-    for (const { set, count } of this.partialSets()) {
+    for (const { set, count } of this.loadedSets()) {
       this.drawnSets.set(set.key, set);
       layers.push({ id: set.key, data: this.dataOfSet(set, count) });
     }
     return layers;
   }
 
-  /** The sets of points of a partial layout, and how many of each to draw. */
-  private partialSets(): { set: PointSet; count: number }[] {
+  /** The sets of points of a partial layout the points deck draws (tiles or the sample), and
+   * how many of each. */
+  private loadedSets(): { set: PointSet; count: number }[] {
     const sets = this.partial?.tiles?.drawn() ?? [];
     const { sample } = this.partial ?? {};
     if (sample) sets.push({ set: sample, count: sample.rows.length });
+    return sets;
+  }
+
+  /** Every set of points drawn of a partial layout, in drawing order: those loaded, then the
+   * rows given by position (on the overlay, over them). */
+  private partialSets(): { set: PointSet; count: number }[] {
+    const sets = this.loadedSets();
     if (this.known) sets.push({ set: this.known, count: this.known.rows.length });
     return sets;
   }
