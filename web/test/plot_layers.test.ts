@@ -143,4 +143,13 @@ describe('sameLayers', () => {
     expect(sameLayers(a.points, buildLayers({ ...same, sequences: null }).points)).toBe(false);
     expect(sameLayers(a.overlay, buildLayers({ ...same, highlight: noHighlight }).overlay)).toBe(false);
   });
+
+  it('holds the overlay built twice from the same input the same (its deck would redraw every frame)', () => {
+    const labels = { items: [{ position: [0.5, 0.5, 0] as [number, number, number], text: 'a' }] };
+    for (const same of [input({ warm: true }), input({ highlight: ring, labels }), input({ warm: true, partial: true })]) {
+      expect(sameLayers(buildLayers(same).overlay, buildLayers(same).overlay)).toBe(true);
+    }
+    // A new label offset (the point size changed) is a change.
+    expect(sameLayers(buildLayers(input({ labels })).overlay, buildLayers(input({ labels, pointSize: 6 })).overlay)).toBe(false);
+  });
 });

@@ -138,6 +138,39 @@ interface LineData {
   attributes: Record<'getSourcePosition' | 'getTargetPosition', { value: Float64Array; size: 3 }>;
 }
 
+/** The rings' deck.gl data, one object per highlight data, for the same reason. */
+const ringsOf = new WeakMap<HighlightData, RingData>();
+
+interface RingData {
+  length: number;
+  attributes: Record<'getPosition', { value: Float64Array; size: 3 }> &
+    Record<'getFillColor' | 'getLineColor', { value: Uint8Array; size: 4; normalized: true }> &
+    Record<'getRadius', { value: Float32Array; size: 1 }>;
+}
+
+function rings(highlight: HighlightData): RingData {
+  let data = ringsOf.get(highlight);
+  if (!data) {
+    data = {
+      length: highlight.length,
+      attributes: {
+        getPosition: { value: highlight.positions, size: 3 },
+        getFillColor: { value: highlight.fill, size: 4, normalized: true },
+        getLineColor: { value: highlight.line, size: 4, normalized: true },
+        getRadius: { value: highlight.radius, size: 1 },
+      },
+    };
+    ringsOf.set(highlight, data);
+  }
+  return data;
+}
+
+// The labels' accessors and font, the same functions and object in every build: new ones made
+// the overlay's layer list differ on every frame, and its deck redraw on every pan frame.
+const labelPosition = (d: LabelItem): [number, number, number] => d.position;
+const labelText = (d: LabelItem): string => d.text;
+const LABEL_FONT_SETTINGS = { sdf: true, fontSize: 64, buffer: 10, radius: 16 };
+
 function sequenceLines(sequences: SequenceData): LineData {
   let data = sequenceLinesOf.get(sequences);
   if (!data) {
@@ -186,15 +219,7 @@ export function buildLayers(input: LayerInput): PlotLayers {
     overlay.push(
       new ScatterplotLayer({
         id: 'highlight',
-        data: {
-          length: highlight.length,
-          attributes: {
-            getPosition: { value: highlight.positions, size: 3 },
-            getFillColor: { value: highlight.fill, size: 4, normalized: true },
-            getLineColor: { value: highlight.line, size: 4, normalized: true },
-            getRadius: { value: highlight.radius, size: 1 },
-          },
-        },
+        data: rings(highlight),
         radiusUnits: 'pixels',
         radiusScale: ringRadius(input.pointSize, sprites),
         lineWidthUnits: 'pixels',
@@ -240,8 +265,8 @@ export function buildLayers(input: LayerInput): PlotLayers {
       new TextLayer<LabelItem>({
         id: 'labels',
         data: labels.items,
-        getPosition: (d) => d.position,
-        getText: (d) => d.text,
+        getPosition: labelPosition,
+        getText: labelText,
         getSize: input.labelSize,
         sizeUnits: 'pixels',
         getColor: invisible ? TRANSPARENT : theme.label,
@@ -251,7 +276,7 @@ export function buildLayers(input: LayerInput): PlotLayers {
         fontFamily: LABEL_FONT_FAMILY,
         fontWeight: LABEL_FONT_WEIGHT,
         // Signed distance fields give crisp text at any size and the halo (outline) for free.
-        fontSettings: { sdf: true, fontSize: 64, buffer: 10, radius: 16 },
+        fontSettings: LABEL_FONT_SETTINGS,
         outlineWidth: 6,
         outlineColor: invisible ? TRANSPARENT : theme.halo,
         characterSet: 'auto',
@@ -287,8 +312,9 @@ function pointsLayer(id: string, data: PointsData, input: LayerInput): PointsLay
 
 /**
  * Whether two layer lists draw the same: the same layers with the same props, compared
- * shallowly. deck.gl redraws whenever it is given a new list, even an equal one, and a redraw
- * of the points on every hover is what the second deck is there to avoid.
+ * shallowly (plain arrays of numbers, such as a pixel offset, by value). deck.gl redraws
+ * whenever it is given a new list, even an equal one, and a redraw of the points on every
+ * hover is what the second deck is there to avoid.
  */
 export function sameLayers(a: readonly Layer[], b: readonly Layer[]): boolean {
   if (a.length !== b.length) return false;
@@ -299,8 +325,13 @@ export function sameLayers(a: readonly Layer[], b: readonly Layer[]): boolean {
     const otherProps = other.props as unknown as Record<string, unknown>;
     // Inherited keys too: deck.gl keeps `data` and image props behind getters of the props'
     // prototype; the defaults are the same values on both.
-    for (const key in props) if (props[key] !== otherProps[key]) return false;
+    for (const key in props) if (props[key] !== otherProps[key] && !sameNumbers(props[key], otherProps[key])) return false;
     for (const key in otherProps) if (!(key in props)) return false;
     return true;
   });
+}
+
+/** Two plain arrays of the same numbers (typed arrays are data: their identity counts). */
+function sameNumbers(a: unknown, b: unknown): boolean {
+  return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((value, k) => typeof value === 'number' && value === b[k]);
 }
