@@ -129,62 +129,44 @@ export interface PlotLayers {
   overlay: Layer[];
 }
 
-/** The lines' deck.gl data, one object per sequence data: a new object would make deck.gl
- * upload the lines and redraw every point on each hover. */
-const sequenceLinesOf = new WeakMap<SequenceData, LineData>();
-
-interface LineData {
-  length: number;
-  attributes: Record<'getSourcePosition' | 'getTargetPosition', { value: Float64Array; size: 3 }>;
+/**
+ * `make(key)`, made once per key object: deck.gl data must keep its identity while its source
+ * does, or deck.gl uploads it again and the deck redraws (every point, for the lines).
+ */
+function memoized<K extends object, V>(make: (key: K) => V): (key: K) => V {
+  const made = new WeakMap<K, V>();
+  return (key) => {
+    let value = made.get(key);
+    if (value === undefined) made.set(key, (value = make(key)));
+    return value;
+  };
 }
 
-/** The rings' deck.gl data, one object per highlight data, for the same reason. */
-const ringsOf = new WeakMap<HighlightData, RingData>();
+/** The lines' deck.gl data, one object per sequence data. */
+const sequenceLines = memoized((sequences: SequenceData) => ({
+  length: sequences.length,
+  attributes: {
+    getSourcePosition: { value: sequences.source, size: 3 },
+    getTargetPosition: { value: sequences.target, size: 3 },
+  },
+}));
 
-interface RingData {
-  length: number;
-  attributes: Record<'getPosition', { value: Float64Array; size: 3 }> &
-    Record<'getFillColor' | 'getLineColor', { value: Uint8Array; size: 4; normalized: true }> &
-    Record<'getRadius', { value: Float32Array; size: 1 }>;
-}
-
-function rings(highlight: HighlightData): RingData {
-  let data = ringsOf.get(highlight);
-  if (!data) {
-    data = {
-      length: highlight.length,
-      attributes: {
-        getPosition: { value: highlight.positions, size: 3 },
-        getFillColor: { value: highlight.fill, size: 4, normalized: true },
-        getLineColor: { value: highlight.line, size: 4, normalized: true },
-        getRadius: { value: highlight.radius, size: 1 },
-      },
-    };
-    ringsOf.set(highlight, data);
-  }
-  return data;
-}
+/** The rings' deck.gl data, one object per highlight data. */
+const rings = memoized((highlight: HighlightData) => ({
+  length: highlight.length,
+  attributes: {
+    getPosition: { value: highlight.positions, size: 3 },
+    getFillColor: { value: highlight.fill, size: 4, normalized: true },
+    getLineColor: { value: highlight.line, size: 4, normalized: true },
+    getRadius: { value: highlight.radius, size: 1 },
+  },
+}));
 
 // The labels' accessors and font, the same functions and object in every build: new ones made
 // the overlay's layer list differ on every frame, and its deck redraw on every pan frame.
 const labelPosition = (d: LabelItem): [number, number, number] => d.position;
 const labelText = (d: LabelItem): string => d.text;
 const LABEL_FONT_SETTINGS = { sdf: true, fontSize: 64, buffer: 10, radius: 16 };
-
-function sequenceLines(sequences: SequenceData): LineData {
-  let data = sequenceLinesOf.get(sequences);
-  if (!data) {
-    data = {
-      length: sequences.length,
-      attributes: {
-        getSourcePosition: { value: sequences.source, size: 3 },
-        getTargetPosition: { value: sequences.target, size: 3 },
-      },
-    };
-    sequenceLinesOf.set(sequences, data);
-  }
-  return data;
-}
 
 export function buildLayers(input: LayerInput): PlotLayers {
   const { points, theme, sprite } = input;
