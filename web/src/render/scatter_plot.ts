@@ -6,17 +6,17 @@
 // deck.gl's GPU picking would draw every point again per pick, which software WebGL cannot
 // afford at ten million points (issue 12).
 //
-// A layout too big for the page is drawn in part (`setPartial`): from its tiles, loaded as the
-// view needs them (level_of_detail.ts, tile_set.ts), or as a sample of its rows while it still
-// streams. Points are then named by their row in the whole layout everywhere (colours, masks,
+// A layout too big for the page is drawn in part (`setPartial`, partial_points.ts): from its
+// tiles, loaded as the view needs them, or as a sample of its rows while it still streams.
+// Points are then named by their row in the whole layout everywhere (colours, masks,
 // highlights, labels, hover, click); a drawn shape is sent to `onSelectShape` to be decided over
-// every row (by the server).
+// every row (by the server). The marked points (rings, labels, lines) are plot_annotations.ts's;
+// the views, plot_view.ts's; the layers, plot_layers.ts's.
 
-import { Deck, OrbitView, OrthographicView } from '@deck.gl/core';
-import type { OrbitViewState, OrthographicViewState, PickingInfo, Viewport } from '@deck.gl/core';
+import { Deck } from '@deck.gl/core';
+import type { PickingInfo, Viewport } from '@deck.gl/core';
 
 import {
-  DEFAULT_LABEL_SIZE,
   DEFAULT_PICKING_RADIUS,
   DEFAULT_TRANSITION_MS,
   ERROR_ATTRIBUTE_LENGTH,
@@ -24,27 +24,26 @@ import {
   ERROR_INDEX_RANGE,
   ERROR_LABELS_LENGTH,
 } from '../constants';
-import {
-  applyNormalization,
-  computeBounds,
-  countPoints,
-  normalizationOf,
-  normalizeBounds,
-  normalizePositions,
-} from './bounds';
-import type { Bounds, Dims, Normalization, Vec3 } from './bounds';
-import { FOVY, fitCamera, fromViewState, toViewState } from './camera';
+import { countPoints, normalizePositions } from './bounds';
+import type { Bounds, Dims } from './bounds';
+import { fitCamera, fromViewState, toViewState } from './camera';
 import type { Camera } from './camera';
 import { DEFAULT_POINT_COLOR, uniformColors } from './colors';
 import { DENSITY_GRID, DensityBackdrop, densityGrid, densityImage } from './density_layer';
-import { arrayLayout, gatherHighlight, gatherLabels, gatherSequences, sparseLayout } from './gather';
-import type { Layout } from './gather';
-import type { Box } from './level_of_detail';
-import { declutter, measureLabel } from './label_layout';
+import { arrayLayout, sparseLayout } from './gather';
 import { easeInOutCubic, lerpArray, linear, motionProgress } from './motion';
 import type { Motion } from './motion';
-import { LABEL_FONT_FAMILY, LABEL_FONT_WEIGHT, buildLayers, labelOffset, sameLayers } from './plot_layers';
-import type { HighlightData, LabelData, PlotLayers, SequenceData } from './plot_layers';
+import { PartialPoints, shapeQuery } from './partial_points';
+import { compositeCanvases, overlayCanvasIn } from './plot_canvas';
+import type { PartialLayout } from './partial_points';
+import { Annotations } from './plot_annotations';
+import type { Layouts } from './plot_annotations';
+import { buildLayers, labelOffset, sameLayers } from './plot_layers';
+import type { LayoutTransition, ScatterPlotOptions } from './plot_options';
+import type { PlotLayers } from './plot_layers';
+import { makePlotView, makeViewport, viewBox } from './plot_view';
+import type { PlotView, ViewState } from './plot_view';
+import type { Box } from './level_of_detail';
 import type { PointsData, SpriteSheet } from './points_layer';
 import {
   defaultOpacity,
@@ -59,100 +58,17 @@ import { projectToScreen, selectInPolygon, selectInRect } from './selection_geom
 import { SelectionOverlay, modifiersOf } from './selection_overlay';
 import type { Modifiers, SelectionMode, SelectionShape } from './selection_overlay';
 import { fitSpriteSheet } from './sprite_fit';
-import { TileSet } from './tile_set';
-import type { PointSet, TileSource } from './tile_set';
+import type { PointSet } from './tile_set';
 import { THEMES } from './theme';
 import type { ThemeName } from './theme';
 import { probeWebGL } from './webgl_support';
 import type { GpuLimits } from './webgl_support';
 
-export interface ScatterPlotOptions {
-  theme?: ThemeName;
-  /**
-   * Called on pointer moves over the plot (once per frame at most) with the point under the
-   * pointer; `at` is in CSS px relative to the plot.
-   */
-  onHover?: (index: number | null, at: { x: number; y: number } | null) => void;
-  /** A click on a point, or on empty space (null). */
-  onClick?: (index: number | null, modifiers: Modifiers) => void;
-  /** A rectangle or lasso gesture ended: the indices inside it (hidden points excluded). */
-  onSelect?: (indices: Int32Array, modifiers: Modifiers) => void;
-  /**
-   * A rectangle or lasso gesture ended on a layout drawn in part: the shape, and the matrix
-   * from raw layout coordinates to its pixels, to decide over every row. Without it, the
-   * points drawn are selected (`onSelect`).
-   */
-  onSelectShape?: (query: ShapeQuery, modifiers: Modifiers) => void;
-  /** How many points are drawn, of how many, and the level of detail drawn (tiles only; it
-   * changes as the view zooms). */
-  onDetail?: (shown: number, total: number, level: number | null) => void;
-  /** The camera moved: every frame of a drag, so throttle what it triggers (the URL, say). */
-  onCameraChange?: (camera: Camera) => void;
-  /** A GPU error after construction (lost context, shader failure). */
-  onError?: (error: Error) => void;
-}
-
-export interface LayoutTransition {
-  /** Animation length; default DEFAULT_TRANSITION_MS, 0 to jump. Never animates a new N. */
-  durationMs?: number;
-  /** 'ease' for a switch of projection; 'linear' for a stream of layouts (live t-SNE), whose
-   * frames then join into one continuous motion when durationMs matches their interval. */
-  easing?: 'ease' | 'linear';
-}
-
-/** A layout too big to draw whole: its tiles, or a sample of its rows (a layout streaming). */
-export interface PartialLayout {
-  /** Rows of the whole layout. */
-  n: number;
-  dims: Dims;
-  /** Its smallest and largest finite coordinates per axis (default: the sample's). */
-  low?: readonly number[];
-  high?: readonly number[];
-  tiles?: TileSource;
-  /** Raw count × dims coordinates of some rows, and those rows. */
-  sample?: { positions: Float32Array; rows: Int32Array };
-}
-
-/** A rectangle or lasso in CSS pixels, and the camera: raw coordinates to pixels. */
-export interface ShapeQuery {
-  /** 4 × 4, column-major. */
-  matrix: number[];
-  rectangle?: [number, number, number, number];
-  polygon?: number[];
-}
-
-/** What is drawn of a partial layout. */
-interface Partial {
-  normalization: Normalization;
-  tiles: TileSet | null;
-  sample: PointSet | null;
-}
-
-/** The deck.gl data of a set of points, rebuilt when its count, colours or mask change. */
-interface SetData {
-  count: number;
-  colors: Uint8Array | null;
-  visible: Uint8Array | null;
-  data: PointsData;
-}
-
-type ViewState = OrthographicViewState | OrbitViewState;
-type PlotView = OrthographicView | OrbitView;
-
-/** Gathered data at the end of a layout change and, while one runs, at its start. */
-interface Gathered<T> {
-  to: T;
-  from: T | null;
-}
+export type { PartialLayout, ShapeQuery } from './partial_points';
+export type { LayoutTransition, ScatterPlotOptions } from './plot_options';
+export { shapeQuery } from './partial_points';
 
 const EMPTY = new Int32Array(0);
-const EMPTY_HIGHLIGHT: HighlightData = {
-  length: 0,
-  positions: new Float64Array(0),
-  fill: new Uint8Array(0),
-  line: new Uint8Array(0),
-  radius: new Float32Array(0),
-};
 
 export class ScatterPlot {
   private readonly deck: Deck<PlotView>;
@@ -176,16 +92,11 @@ export class ScatterPlot {
   private defaultColors: Uint8Array = new Uint8Array(0);
   private sizes: Float32Array | null = null;
   private visible: Uint8Array | null = null;
-  private selected: Int32Array = EMPTY;
-  private neighbors: Int32Array = EMPTY;
-  private hovered: number | null = null;
-  private labelIndices: Int32Array = EMPTY;
+  /** Selected, neighbour, hovered and labelled rows, sequences, and their drawn data. */
+  private readonly marks = new Annotations();
   private densityOn = false;
-  private labelTexts: readonly string[] = [];
-  private labelSize = DEFAULT_LABEL_SIZE;
   private sprite: SpriteSheet | null = null;
   private atlas: SpriteSheet['image'] | null = null;
-  private sequencePairs: Int32Array | null = null;
   private themeName: ThemeName;
   private pointSizeOverride: number | null = null;
 
@@ -195,20 +106,11 @@ export class ScatterPlot {
   private motion: Motion | null = null;
   private animationFrame: number | null = null;
   private pointsData: PointsData | null = null;
-  private highlight: Gathered<HighlightData> = { to: EMPTY_HIGHLIGHT, from: null };
-  private labels: Gathered<LabelData> = { to: { items: [] }, from: null };
-  private sequences: Gathered<SequenceData> | null = null;
-  /** The decluttered labels last drawn: a new array only when the set shown changes. */
-  private shownLabels: { source: LabelData; key: string; data: LabelData } | null = null;
 
   /** A layout drawn in part (tiles or a sample), or null when `positions` holds it all. */
-  private partial: Partial | null = null;
-  /** Positions (normalised) of rows the page gave (`setRowPositions`): drawn too, on the
-   * overlay (a change of them must not redraw every point). */
-  private known: PointSet | null = null;
+  private partial: PartialPoints | null = null;
   /** Where highlighted and labelled rows of a partial layout are drawn, by row. */
   private rowPositions = new Map<number, Float32Array>();
-  private setData = new Map<string, SetData>();
   /** The sets of points drawn in the last frame, by layer id. */
   private drawnSets = new Map<string, PointSet>();
   private shownCount = -1;
@@ -264,7 +166,7 @@ export class ScatterPlot {
       },
       // No layer is pickable (deck.gl's isHovering stays false): the point under the pointer is
       // the one picked on the CPU.
-      getCursor: ({ isDragging }) => (isDragging ? 'grabbing' : this.hovered !== null ? 'pointer' : 'grab'),
+      getCursor: ({ isDragging }) => (isDragging ? 'grabbing' : this.marks.hovered !== null ? 'pointer' : 'grab'),
       onLoad: () => resolveReady(),
       // Placed from the viewport of the frame being drawn, so the two never disagree.
       onBeforeRender: () => {
@@ -283,17 +185,8 @@ export class ScatterPlot {
       onError: (error) => this.options.onError?.(error),
     });
     // Over deck's canvas, under the selection overlay; the pointer goes through to deck's.
-    const overlayCanvas = document.createElement('canvas');
-    Object.assign(overlayCanvas.style, {
-      position: 'absolute',
-      inset: '0',
-      width: '100%',
-      height: '100%',
-      pointerEvents: 'none',
-    });
-    container.append(overlayCanvas);
     this.overlayDeck = new Deck({
-      canvas: overlayCanvas,
+      canvas: overlayCanvasIn(container),
       views: this.makeView(true),
       viewState: this.viewState,
       layers: [],
@@ -375,22 +268,9 @@ export class ScatterPlot {
     this.dimsValue = dims;
     this.positions = new Float32Array(0);
     this.defaultColors = new Uint8Array(0);
-    const sample = layout.sample;
-    const raw: Bounds =
-      layout.low && layout.high
-        ? { min: toVec3(layout.low), max: toVec3(layout.high), count: n }
-        : computeBounds(sample?.positions ?? new Float32Array(0), dims);
-    const normalization = normalizationOf(raw);
-    this.bounds = normalizeBounds(raw, normalization);
-    // The sphere around the box: a partial layout's farthest point is not known.
-    this.radius = Math.hypot(...[0, 1, 2].map((k) => Math.max(-this.bounds.min[k]!, this.bounds.max[k]!)));
-    const normalize = (positions: Float32Array): Float32Array =>
-      applyNormalization(positions, dims, normalization).positions;
-    this.partial = {
-      normalization,
-      tiles: layout.tiles ? new TileSet(layout.tiles, normalize, () => this.onTilesChanged()) : null,
-      sample: sample ? { key: 'sample', positions: normalize(sample.positions), rows: sample.rows } : null,
-    };
+    this.partial = new PartialPoints(layout, dims, () => this.onTilesChanged());
+    this.bounds = this.partial.bounds;
+    this.radius = this.partial.radius;
     this.fitZoom = this.fitCameraNow().zoom;
     if (switchView) {
       this.setViews();
@@ -408,8 +288,7 @@ export class ScatterPlot {
   setRowPositions(rows: Int32Array, positions: Float32Array): void {
     this.assertIndices(rows);
     if (!this.partial) return;
-    const normalized = applyNormalization(positions, this.dimsValue, this.partial.normalization).positions;
-    this.known = rows.length > 0 ? { key: 'known', positions: normalized, rows } : null;
+    this.partial.setKnown(rows, positions);
     this.gatherAll();
     this.render();
   }
@@ -451,8 +330,8 @@ export class ScatterPlot {
   setHighlight(selected: Int32Array, neighbors: Int32Array): void {
     this.assertIndices(selected);
     this.assertIndices(neighbors);
-    this.selected = selected;
-    this.neighbors = neighbors;
+    this.marks.selected = selected;
+    this.marks.neighbors = neighbors;
     this.gatherHighlight();
     this.render();
   }
@@ -464,8 +343,8 @@ export class ScatterPlot {
   setLabels(indices: Int32Array, texts: readonly string[]): void {
     if (indices.length !== texts.length) throw new Error(ERROR_LABELS_LENGTH);
     this.assertIndices(indices);
-    this.labelIndices = indices;
-    this.labelTexts = texts;
+    this.marks.labelIndices = indices;
+    this.marks.labelTexts = texts;
     this.gatherLabels();
     this.render();
   }
@@ -502,7 +381,7 @@ export class ScatterPlot {
 
   /** Label text size in CSS px. */
   setLabelSize(px: number): void {
-    this.labelSize = px;
+    this.marks.labelSize = px;
     this.render();
   }
 
@@ -522,7 +401,7 @@ export class ScatterPlot {
       if (pairs.length % 2 !== 0) throw new Error(ERROR_ATTRIBUTE_LENGTH);
       this.assertIndices(pairs);
     }
-    this.sequencePairs = pairs;
+    this.marks.sequencePairs = pairs;
     this.gatherSequences();
     this.render();
   }
@@ -576,7 +455,7 @@ export class ScatterPlot {
     const drawn = this.deck.getCanvas();
     const over = this.overlayDeck.getCanvas();
     if (!drawn || !over) throw new Error(ERROR_DESTROYED);
-    const canvas = this.composite(drawn, over);
+    const canvas = compositeCanvases(drawn, over, this.backdrop, this.container.style.background);
     return new Promise((resolve, reject) =>
       canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('PNG encoding failed'))), 'image/png'),
     );
@@ -587,7 +466,7 @@ export class ScatterPlot {
     this.destroyed = true;
     if (this.animationFrame !== null) cancelAnimationFrame(this.animationFrame);
     if (this.tileUpdate !== null) cancelAnimationFrame(this.tileUpdate);
-    this.partial?.tiles?.destroy();
+    this.partial?.destroy();
     this.overlay.destroy();
     this.backdrop.destroy();
     this.deck.finalize();
@@ -596,24 +475,6 @@ export class ScatterPlot {
   }
 
   // ---- internals -------------------------------------------------------------------------
-
-  /** The points' canvas (over the background and the density, when shown) and the overlay's. */
-  private composite(drawn: HTMLCanvasElement, over: HTMLCanvasElement): HTMLCanvasElement {
-    const canvas = document.createElement('canvas');
-    canvas.width = drawn.width;
-    canvas.height = drawn.height;
-    const context = canvas.getContext('2d');
-    if (!context) return drawn;
-    if (this.backdrop.visible) {
-      // The points' canvas is transparent where no point is: the background shows through.
-      context.fillStyle = this.container.style.background;
-      context.fillRect(0, 0, canvas.width, canvas.height);
-      this.backdrop.drawInto(context, drawn.width / Math.max(drawn.clientWidth, 1));
-    }
-    context.drawImage(drawn, 0, 0);
-    context.drawImage(over, 0, 0, canvas.width, canvas.height);
-    return canvas;
-  }
 
   /**
    * Link the overlay's programs once the points are on screen and the page is idle, rather
@@ -650,23 +511,8 @@ export class ScatterPlot {
 
   /** The view of the points' deck, or (`overlay`) of the overlay's: transparent, no controller. */
   private makeView(overlay = false): PlotView {
-    // Distinct ids: deck.gl then builds a new controller when the view switches between 2D and
-    // 3D (reusing the orthographic one for the orbit view throws on the first drag).
-    const common = {
-      id: this.dimsValue === 2 ? 'plot-2d' : 'plot-3d',
-      clear: true,
-      // None over the density image (and on the overlay): deck.gl then clears to transparent,
-      // and what is under shows through. (A transparent clearColor would not do: deck.gl takes
-      // an alpha of 0 for 255.)
-      ...(this.backdrop.visible || overlay ? {} : { clearColor: THEMES[this.themeName].background }),
-    };
-    const controller = overlay ? false : { inertia: 300 };
-    if (this.dimsValue === 2) {
-      // y up, as in the 3D view and in every plot of a projection.
-      return new OrthographicView({ ...common, flipY: false, controller });
-    }
-    // Y is the orbit axis: the data's y stays up while the camera circles around it.
-    return new OrbitView({ ...common, orbitAxis: 'Y', fovy: FOVY, controller });
+    // No clear colour over the density image (and on the overlay): what is under shows through.
+    return makePlotView(this.dimsValue, overlay, this.backdrop.visible || overlay ? null : THEMES[this.themeName].background);
   }
 
   private setViews(): void {
@@ -684,19 +530,14 @@ export class ScatterPlot {
 
   /** Per-row state of another data set no longer applies. */
   private resetRows(): void {
-    this.colors = this.sizes = this.visible = this.sequencePairs = null;
-    this.selected = this.neighbors = this.labelIndices = EMPTY;
-    this.labelTexts = [];
-    this.hovered = null;
-    this.known = null;
+    this.colors = this.sizes = this.visible = null;
+    this.marks.reset();
     this.rowPositions = new Map();
   }
 
   private leavePartial(): void {
-    this.partial?.tiles?.destroy();
+    this.partial?.destroy();
     this.partial = null;
-    this.known = null;
-    this.setData.clear();
   }
 
   /** Choose the tiles for the view once per frame, however many camera changes it sees. */
@@ -709,15 +550,7 @@ export class ScatterPlot {
   }
 
   private updateTiles(): void {
-    const tiles = this.partial?.tiles;
-    if (!tiles) return;
-    const level = tiles.level;
-    const before = tiles.drawn();
-    tiles.update(this.viewBox());
-    const after = tiles.drawn();
-    if (level !== tiles.level || before.length !== after.length || before.some((d, k) => d.set !== after[k]!.set)) {
-      this.onTilesChanged();
-    }
+    if (this.partial?.updateTiles(this.viewBox())) this.onTilesChanged();
   }
 
   private onTilesChanged(): void {
@@ -729,14 +562,7 @@ export class ScatterPlot {
   private viewBox(): Box | null {
     const viewport = this.currentViewport();
     if (!viewport || this.dimsValue === 3 || !this.partial) return null;
-    const { center, scale } = this.partial.normalization;
-    const { clientWidth: w, clientHeight: h } = this.container;
-    const corners = [viewport.unproject([0, 0]), viewport.unproject([w, h])];
-    const raw = corners.map(([x = 0, y = 0]) => [x / scale + center[0], y / scale + center[1]]);
-    return {
-      min: [Math.min(raw[0]![0]!, raw[1]![0]!), Math.min(raw[0]![1]!, raw[1]![1]!)],
-      max: [Math.max(raw[0]![0]!, raw[1]![0]!), Math.max(raw[0]![1]!, raw[1]![1]!)],
-    };
+    return viewBox(viewport, this.container.clientWidth, this.container.clientHeight, this.partial.normalization);
   }
 
   private applyTheme(): void {
@@ -759,41 +585,13 @@ export class ScatterPlot {
    * budget in view, whatever its size, and must look that dense.
    */
   private styleCount(): number {
-    const partial = this.partial;
-    if (!partial) return this.n;
-    return Math.min(this.n, partial.tiles?.source.budget ?? partial.sample?.rows.length ?? this.n);
+    return this.partial ? this.partial.styleCount(this.n) : this.n;
   }
 
   /** The viewport of the current camera (computed here: deck.gl updates its own lazily). */
   private currentViewport(): Viewport | null {
     const { clientWidth: width, clientHeight: height } = this.container;
-    const view = this.makeView();
-    return view instanceof OrbitView
-      ? view.makeViewport({ width, height, viewState: this.viewState as OrbitViewState })
-      : view.makeViewport({ width, height, viewState: this.viewState });
-  }
-
-  /** The labels that do not overlap a more important one at the current camera. */
-  private declutteredLabels(source: LabelData, pointSize: number): LabelData {
-    if (source.items.length < 2) return source;
-    const viewport = this.currentViewport();
-    if (!viewport) return source;
-    const offset = labelOffset(pointSize, this.sprite !== null);
-    const font = `${LABEL_FONT_WEIGHT} ${this.labelSize}px ${LABEL_FONT_FAMILY}`;
-    const lineHeight = this.labelSize * 1.2;
-    const kept = declutter(
-      source.items.map(({ position, text }) => {
-        const [x = NaN, y = NaN] = viewport.project(position);
-        const textWidth = measureLabel(text, font);
-        return { x: x - textWidth / 2, y: y - offset - lineHeight, width: textWidth, height: lineHeight };
-      }),
-    );
-    const key = kept.join(',');
-    if (this.shownLabels?.source !== source || this.shownLabels.key !== key) {
-      const data = { items: kept.map((i) => source.items[i]!) };
-      this.shownLabels = { source, key, data };
-    }
-    return this.shownLabels.data;
+    return makeViewport(this.makeView(), width, height, this.viewState);
   }
 
   /** Redraw every frame while a layout change runs (and only then). */
@@ -819,29 +617,15 @@ export class ScatterPlot {
       progress = 1;
     }
     const pointSize = this.currentPointSize();
-    const highlight = mixGathered(this.highlight, progress, (from, to) => ({
-      ...to,
-      positions: lerpArray(from.positions, to.positions, progress),
-    }));
-    const labels = mixGathered(this.labels, progress, (from, to) => ({
-      items: to.items.map((item, k) => {
-        const [x, y, z] = lerpArray(from.items[k]!.position, Float64Array.from(item.position), progress);
-        return { ...item, position: [x!, y!, z!] as [number, number, number] };
-      }),
-    }));
-    const sequences =
-      this.sequences &&
-      mixGathered(this.sequences, progress, (from, to) => ({
-        length: to.length,
-        source: lerpArray(from.source, to.source, progress),
-        target: lerpArray(from.target, to.target, progress),
-      }));
-    const shownLabels = this.declutteredLabels(labels, pointSize);
+    const { highlight, labels, sequences } = this.marks.at(progress);
+    const { hovered } = this.marks;
+    const offset = labelOffset(pointSize, this.sprite !== null);
+    const shownLabels = this.marks.declutteredLabels(labels, () => this.currentViewport(), offset);
     // The overlay follows the camera only while it shows something: redrawn on every frame of
     // a pan with nothing to show, it made a pan frame at 10M ~0.2 s longer in software WebGL.
-    const known = this.known && this.dataOfSet(this.known, this.known.rows.length);
+    const known = this.partial?.knownData(this.colors, this.visible) ?? null;
     const overlayShown =
-      known !== null || highlight.length > 0 || shownLabels.items.length > 0 || (this.sprite !== null && this.hovered !== null);
+      known !== null || highlight.length > 0 || shownLabels.items.length > 0 || (this.sprite !== null && hovered !== null);
     if (overlayShown && this.overlayDeck.props.viewState !== this.viewState) this.overlayDeck.setProps({ viewState: this.viewState });
     const layers = buildLayers({
       points: this.pointLayers(),
@@ -854,11 +638,11 @@ export class ScatterPlot {
       sprite: this.partial ? null : this.sprite,
       coloured: this.colors !== null,
       atlas: this.atlas,
-      hovered: this.hovered,
-      hoveredPosition: this.hovered === null ? null : this.drawnPosition(this.hovered, progress),
+      hovered,
+      hoveredPosition: hovered === null ? null : this.drawnPosition(hovered, progress),
       highlight,
       labels: shownLabels,
-      labelSize: this.labelSize,
+      labelSize: this.marks.labelSize,
       sequences,
       theme: THEMES[this.themeName],
       warm: this.overlayWarm === 'yes',
@@ -887,56 +671,15 @@ export class ScatterPlot {
     this.drawnSets.clear();
     if (!this.partial) return this.pointsData ? [{ id: 'points', data: this.pointsData }] : [];
     const layers: { id: string; data: PointsData }[] = [];
-    for (const { set, count } of this.loadedSets()) {
-      this.drawnSets.set(set.key, set);
-      layers.push({ id: set.key, data: this.dataOfSet(set, count) });
+    for (const drawn of this.partial.loadedSets()) {
+      this.drawnSets.set(drawn.set.key, drawn.set);
+      layers.push({ id: drawn.set.key, data: this.partial.dataOfSet(drawn, this.colors, this.visible) });
     }
     return layers;
   }
 
-  /** The sets of points of a partial layout the points deck draws (tiles or the sample), and
-   * how many of each. */
-  private loadedSets(): { set: PointSet; count: number }[] {
-    const sets = this.partial?.tiles?.drawn() ?? [];
-    const { sample } = this.partial ?? {};
-    if (sample) sets.push({ set: sample, count: sample.rows.length });
-    return sets;
-  }
-
-  /** Every set of points drawn of a partial layout, in drawing order: those loaded, then the
-   * rows given by position (on the overlay, over them). */
-  private partialSets(): { set: PointSet; count: number }[] {
-    const sets = this.loadedSets();
-    if (this.known) sets.push({ set: this.known, count: this.known.rows.length });
-    return sets;
-  }
-
-  /** A set's deck.gl data: its colours and mask gathered from the per-row ones, once. */
-  private dataOfSet(set: PointSet, count: number): PointsData {
-    const cached = this.setData.get(set.key);
-    if (cached && cached.count === count && cached.colors === this.colors && cached.visible === this.visible && cached.data.attributes.getPosition.value === set.positions) {
-      return cached.data;
-    }
-    const gather = (source: Uint8Array, size: number): Uint8Array => {
-      const out = new Uint8Array(set.rows.length * size);
-      set.rows.forEach((row, k) => out.set(source.subarray(row * size, row * size + size), k * size));
-      return out;
-    };
-    const colors = this.colors ? gather(this.colors, 4) : uniformColors(set.rows.length, DEFAULT_POINT_COLOR);
-    const data: PointsData = {
-      length: count,
-      attributes: {
-        getPosition: { value: set.positions, size: 3 },
-        getColor: { value: colors, size: 4, normalized: true },
-        ...(this.visible && { getVisible: { value: gather(this.visible, 1), size: 1, normalized: true } }),
-      },
-    };
-    this.setData.set(set.key, { count, colors: this.colors, visible: this.visible, data });
-    return data;
-  }
-
   private reportDetail(): void {
-    const shown = this.partial ? this.partialSets().reduce((sum, { count }) => sum + count, 0) : this.n;
+    const shown = this.partial ? this.partial.drawnSets().reduce((sum, { count }) => sum + count, 0) : this.n;
     const level = this.partial?.tiles?.level ?? null;
     if (shown === this.shownCount && level === this.shownLevel) return;
     this.shownCount = shown;
@@ -967,21 +710,17 @@ export class ScatterPlot {
     this.gatherSequences();
   }
 
-  /** Gather for the layout's end and, during a change, for its start as well. */
-  private gathered<T>(gather: (layout: Layout) => T): Gathered<T> {
-    if (this.partial) return { to: gather(sparseLayout(this.rowPositions, this.visible)), from: null };
-    const to = gather(arrayLayout(this.positions, this.visible));
-    const from = this.motion && gather(arrayLayout(this.motion.from, this.visible));
-    return { to, from };
+  /** Where the points are at the layout's end and, during a change, at its start. */
+  private layouts(): Layouts {
+    if (this.partial) return { to: sparseLayout(this.rowPositions, this.visible), from: null };
+    const from = this.motion && arrayLayout(this.motion.from, this.visible);
+    return { to: arrayLayout(this.positions, this.visible), from };
   }
 
   private gatherHighlight(): void {
     const { outline, accent } = THEMES[this.themeName];
-    const style = { colors: this.colors ?? this.defaultColors, outline, accent };
     if (this.partial) this.findRows();
-    this.highlight = this.gathered((layout) =>
-      gatherHighlight(layout, this.selected, this.neighbors, this.hovered, style),
-    );
+    this.marks.gatherHighlight(this.layouts(), { colors: this.colors ?? this.defaultColors, outline, accent });
   }
 
   /**
@@ -989,28 +728,20 @@ export class ScatterPlot {
    * positions of, the hovered one, and those in the sets drawn.
    */
   private findRows(): void {
-    const wanted = new Set<number>([...this.selected, ...this.neighbors, ...this.labelIndices]);
     const found = new Map<number, Float32Array>();
-    const hovered = this.hovered === null ? undefined : this.rowPositions.get(this.hovered);
-    if (this.hovered !== null && hovered) found.set(this.hovered, hovered);
-    if (wanted.size > 0) {
-      for (const { set, count } of this.partialSets()) {
-        for (let k = 0; k < count; k++) {
-          const row = set.rows[k]!;
-          if (wanted.has(row)) found.set(row, set.positions.subarray(k * 3, k * 3 + 3));
-        }
-      }
-    }
+    const { hovered } = this.marks;
+    const at = hovered === null ? undefined : this.rowPositions.get(hovered);
+    if (hovered !== null && at) found.set(hovered, at);
+    this.partial?.findRows(this.marks.wanted(), found);
     this.rowPositions = found;
   }
 
   private gatherLabels(): void {
-    this.labels = this.gathered((layout) => gatherLabels(layout, this.labelIndices, this.labelTexts));
+    this.marks.gatherLabels(this.layouts());
   }
 
   private gatherSequences(): void {
-    const pairs = this.sequencePairs;
-    this.sequences = pairs && this.gathered((layout) => gatherSequences(layout, pairs));
+    this.marks.gatherSequences(this.layouts());
   }
 
   /** Where point i is drawn at this progress of the layout change. */
@@ -1042,7 +773,7 @@ export class ScatterPlot {
         sizes: this.sizes,
       });
     } else {
-      for (const { set, count } of this.partialSets()) {
+      for (const { set, count } of this.partial.drawnSets()) {
         drawn.push(set);
         sets.push({ positions: set.positions, count, rows: set.rows, visible: this.visible });
       }
@@ -1064,8 +795,8 @@ export class ScatterPlot {
   private handleHover(info: PickingInfo): void {
     const picked = this.picked(info);
     const index = picked?.row ?? null;
-    if (index !== this.hovered) {
-      this.hovered = index;
+    if (index !== this.marks.hovered) {
+      this.marks.hovered = index;
       if (picked?.at) this.rowPositions.set(picked.row, picked.at);
       this.gatherHighlight();
       this.render();
@@ -1095,49 +826,6 @@ export class ScatterPlot {
       return;
     }
     // No one to ask: the points drawn.
-    const rows = new Set<number>();
-    for (const { set, count } of this.partialSets()) {
-      for (const k of inside(set.positions.subarray(0, count * 3), null)) {
-        const row = set.rows[k]!;
-        if (!this.visible || this.visible[row] !== 0) rows.add(row);
-      }
-    }
-    this.options.onSelect?.(Int32Array.from(rows), modifiers);
+    this.options.onSelect?.(this.partial.rowsInside((positions) => inside(positions, null), this.visible), modifiers);
   }
-}
-
-/**
- * The gathered data drawn at a progress of a layout change: the end data, with its positions
- * mixed from the start data when both hold the same items.
- */
-function mixGathered<T extends { length: number } | { items: unknown[] }>(
-  gathered: Gathered<T>,
-  progress: number,
-  mix: (from: T, to: T) => T,
-): T {
-  const { from, to } = gathered;
-  const size = (data: T): number => ('items' in data ? data.items.length : data.length);
-  // A point that had no position at the start drops out of `from`: its items no longer pair up.
-  return from && progress < 1 && size(from) === size(to) ? mix(from, to) : to;
-}
-
-/** A 3-vector from 2 or 3 coordinates (z = 0 for 2D). */
-function toVec3(values: readonly number[]): Vec3 {
-  return [values[0] ?? 0, values[1] ?? 0, values[2] ?? 0];
-}
-
-/**
- * The query for a shape drawn on a partial layout: the viewport's matrix (normalised
- * coordinates to pixels) after the layout's normalisation (raw to normalised).
- */
-export function shapeQuery(shape: SelectionShape, pixelMatrix: ArrayLike<number>, { center, scale }: Normalization): ShapeQuery {
-  const p = Array.from(pixelMatrix);
-  // normalised = raw × scale − center × scale: the columns of x, y, z scale, the last shifts.
-  const matrix = new Array<number>(16);
-  for (let row = 0; row < 4; row++) {
-    for (let col = 0; col < 3; col++) matrix[col * 4 + row] = p[col * 4 + row]! * scale;
-    matrix[12 + row] = p[12 + row]! - scale * (center[0] * p[row]! + center[1] * p[4 + row]! + center[2] * p[8 + row]!);
-  }
-  if (shape.kind === 'rectangle') return { matrix, rectangle: [shape.x0, shape.y0, shape.x1, shape.y1] };
-  return { matrix, polygon: Array.from(shape.polygon) };
 }
