@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pyarrow as pa
 
 from tests.conftest import FIXTURES
 from tests.server_process import client, running_server
@@ -41,6 +42,19 @@ def test_serving_in_well_under_a_second(tmp_path: Path) -> None:
         elapsed = time.monotonic() - started
     # Interpreter start and imports included; measured 0.6-0.9 s on this 2-core machine under load.
     assert elapsed < 3.0, elapsed
+
+
+def test_the_server_reads_metadata_without_importing_pandas(tmp_path: Path) -> None:
+    # pyarrow imports pandas, when installed, on the first array it builds: a third of a
+    # second the first paint waited for. The server's process hides it from pyarrow.
+    with running_server(KERAS, cache_dir=tmp_path) as server, client(server) as http:
+        embedding = http.get("/api/embeddings").json()[0]
+        answer = http.get(f"/api/embeddings/{embedding['id']}/metadata")
+        table = pa.ipc.open_stream(answer.content).read_all()
+        assert table.num_rows == embedding["shape"][0]
+        assert table.column_names == [c["name"] for c in embedding["columns"]]
+        loaded = Path(f"/proc/{server.process.pid}/maps").read_text()
+        assert "/pandas/" not in loaded
 
 
 def test_a_busy_port_moves_to_the_next_free_one(tmp_path: Path) -> None:

@@ -292,6 +292,20 @@ def test_warm_up_leaves_a_worker_free(tmp_path: Path, blobs: np.ndarray) -> None
         assert wait_for(jobs, job, ("done", "failed"), timeout=30)["state"] == "done"
 
 
+def test_warm_up_waits_for_the_first_job_to_end(tmp_path: Path, blobs: np.ndarray) -> None:
+    # The first paint's projection has the cores to itself: no compile competes with it.
+    with JobManager(n_workers=2, cache_dir=tmp_path) as jobs:
+        jobs.warm_up_umap()
+        time.sleep(1.0)
+        assert not jobs._warming and not jobs._warm
+        job = jobs.submit(blobs, {"method": "pca", "dims": 2})
+        assert wait_for(jobs, job, ("done", "failed"), timeout=30)["state"] == "done"
+        deadline = time.monotonic() + 10
+        while not (jobs._warming or jobs._warm) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert jobs._warming or jobs._warm
+
+
 def test_umap_job_after_warm_up(manager: JobManager, blobs: np.ndarray) -> None:
     manager.warm_up_umap()
     job = manager.submit(blobs, {"method": "umap", "dims": 3, "params": {"n_epochs": 50}})

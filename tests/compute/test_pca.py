@@ -20,6 +20,19 @@ def test_matches_scikit_learn_including_signs(digits: tuple[np.ndarray, np.ndarr
     assert found.coordinates.dtype == np.float32
 
 
+@pytest.mark.parametrize("features", [pca.FULL_EIGH_FEATURES, pca.FULL_EIGH_FEATURES + 1])
+def test_both_eigensolvers_match_scikit_learn(features: int) -> None:
+    # Whole decomposition (numpy) up to FULL_EIGH_FEATURES, top eigenpairs (scipy) above.
+    rng = np.random.default_rng(3)
+    X = (rng.standard_normal((2_000, features)) * np.geomspace(3, 1, features)).astype(np.float32)
+    found = pca.run(X)
+    reference = PCA(10, svd_solver="full").fit(X.astype(np.float64))
+    np.testing.assert_allclose(
+        found.explained_variance_ratio, reference.explained_variance_ratio_, rtol=1e-5
+    )
+    np.testing.assert_allclose(found.coordinates, reference.transform(X), atol=1e-3)
+
+
 def test_blocked_accumulation_equals_one_block(
     small_dataset: np.ndarray, monkeypatch: pytest.MonkeyPatch
 ) -> None:

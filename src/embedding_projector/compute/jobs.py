@@ -348,10 +348,12 @@ class JobManager:
         return layout
 
     def warm_up_umap(self) -> None:
-        """Compile UMAP's kernels in the background, in all workers but one.
+        """Compile UMAP's kernels in the background, in all workers but one, once a job ended.
 
         A compile takes 20-70 s of a worker; one worker stays free so that a PCA or
-        t-SNE asked for meanwhile starts at once (UMAP jobs prefer a warm worker).
+        t-SNE asked for meanwhile starts at once (UMAP jobs prefer a warm worker). It waits
+        for the end of the first job (the page's first projection): started with the server,
+        its seconds of CPU would compete with the first paint for the machine's cores.
         """
         with self._lock:
             self._warm_wanted = True
@@ -587,7 +589,7 @@ class JobManager:
             self._running[chosen] = job
             job.start(chosen)
             chosen.send(job.command())
-        if self._warm_wanted:
+        if self._warm_wanted and self._finished:
             warmed = sum(w in self._warm or w in self._warming for w in workers)
             for candidate in idle:
                 if warmed >= max(1, len(workers) - 1):

@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Route
 
 from embedding_projector._version import __version__
 from embedding_projector.dataset.model import Workspace
@@ -115,10 +116,17 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
     routers = (embeddings, steps, timeline, search, bookmarks, neighbors, projections, jobs)
     for module in (*routers, layouts, selection, analyses, compare):
         api.include_router(module.router)
+    page = StaticFiles(directory=settings.static_dir, html=True)
+    if (settings.static_dir / "index.html").is_file():
+        # The page and its scripts are matched before the API: FastAPI builds a router's
+        # table on the first request that walks it (a tenth of a second, more while the
+        # data is read), which the first visit's requests then need not wait for.
+        app.router.routes.append(Route("/", page, methods=["GET", "HEAD"]))
+        app.mount("/assets", StaticFiles(directory=settings.static_dir / "assets"))
     app.include_router(api)
 
     if (settings.static_dir / "index.html").is_file():
-        app.mount("/", StaticFiles(directory=settings.static_dir, html=True), name="static")
+        app.mount("/", page, name="static")
     else:
 
         @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -60,7 +60,8 @@ class ComputeEngine:
         self._locks: defaultdict[tuple[str, ...], asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def start(self) -> None:
-        """Compile UMAP's kernels in the background, so that a first UMAP is not slow."""
+        """Compile UMAP's kernels in the background (after the first job), so that a first
+        UMAP is not slow."""
         self.jobs.warm_up_umap()
 
     def close(self) -> None:

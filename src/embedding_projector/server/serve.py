@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import importlib.abc
 import os
 import secrets
 import socket
+import sys
 import threading
 import webbrowser
 from collections.abc import Callable
@@ -48,6 +50,37 @@ def bind_socket(host: str, port: int, *, on_busy: Callable[[int, int], None]) ->
     raise ProjectorError(
         f"ports {port}–{port + PORT_ATTEMPTS - 1} on {host} are all busy; use --port"
     )
+
+
+def _arrow_without_pandas() -> None:
+    """Let pyarrow find no pandas in this process (a server's, which converts no DataFrame).
+
+    pyarrow looks for pandas once per process, on the first array it builds, and imports
+    it when installed: a third of a second (a second when the cores are busy) that the
+    first metadata read, and so the first paint, waited for. ``to_pandas`` still works:
+    it imports pandas itself.
+    """
+    import pyarrow as pa
+
+    if "pandas" in sys.modules:
+        return
+    hidden = _Hidden("pandas")
+    sys.meta_path.insert(0, hidden)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(hidden)
+
+
+class _Hidden(importlib.abc.MetaPathFinder):
+    """Makes ``import <name>`` fail as if the module were not installed."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        if fullname == self.name:
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
 
 
 def new_token() -> str:
@@ -184,6 +217,7 @@ def run_server(
     # This process is ours (not a notebook kernel): its neighbour-index builds split
     # their products over threads, each with one-thread BLAS.
     limit_blas_threads()
+    _arrow_without_pandas()
 
     workspace = open_path(target, metadata=metadata, sprite=sprite, sprite_size=sprite_size)
     prepared = prepare_server(

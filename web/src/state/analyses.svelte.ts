@@ -1,5 +1,5 @@
-// Reading the map: the faithfulness of every finished layout (asked of the server as soon as
-// the layout is shown, computed in a worker), clusters on demand ("Find clusters"), and the
+// Reading the map: the faithfulness of every finished layout (asked of the server once the
+// layout is on screen, computed in a worker), clusters on demand ("Find clusters"), and the
 // selected point's missing neighbours. Both readings become columns, so that colour, label,
 // search, isolate and export take them like any metadata column.
 
@@ -10,6 +10,7 @@ import type { JobStatus } from '../api/types';
 import { numericColumn, textColumn } from '../data/columns';
 import type { Column } from '../data/columns';
 import { api } from './api_instance';
+import { afterPaint } from './after_paint';
 import { app } from './app.svelte';
 import { CLUSTER_COLUMN, FAITHFULNESS_COLUMN, missingIn } from './map_reading';
 import type { AnalysisState, ClustersResult, FaithfulnessResult, LayoutSource } from './map_reading';
@@ -127,6 +128,8 @@ async function run<T>(
     }
   };
   set({ state: 'running', progress: 0, message: 'starting' });
+  await afterPaint();
+  if (serial !== following[kind].serial) return;
   let status: JobStatus;
   try {
     status = await start();

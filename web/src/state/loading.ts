@@ -10,6 +10,7 @@ import type { ColumnInfo, EmbeddingInfo } from '../api/types';
 import { columnsFromArrow } from '../data/arrow_columns';
 import { defaultColorColumn, defaultLabelColumn } from '../data/columns';
 import type { Column } from '../data/columns';
+import { afterPaint } from './after_paint';
 import { api } from './api_instance';
 import { EMPTY_INDICES, app } from './app.svelte';
 import type { Bookmark } from './bookmarks';
@@ -83,6 +84,7 @@ export async function openEmbedding(info: EmbeddingInfo, view: ViewState = decod
   // rows of them would hold its requests back.
   if (await loadColumns(info, first)) {
     await layoutShown(FIRST_PAINT_WAIT_MS);
+    await afterPaint();
     if (await loadColumns(info, loaded.filter((c) => c.name !== colorBy))) chooseColumns(view);
   }
   void loadSprite(info);

@@ -37,7 +37,11 @@ export const NOTE_CUSTOM_QUERIES = 'Type a search for each of Left, Right, Up an
 export async function runProjection(): Promise<void> {
   const serial = ++runSerial;
   lastFrameAt = performance.now();
-  await stopFollowing();
+  // Awaited only when there is a job to cancel: an await yields to Svelte, which first
+  // renders the page for the state set before (a fifth of a second on a first visit), and
+  // the submission would wait for it.
+  const stopping = stopFollowing();
+  if (stopping) await stopping;
   const embedding = app.embedding;
   if (!embedding) return;
   const settings = $state.snapshot<ProjectionSettings>(app.projection);
@@ -227,17 +231,20 @@ function runLocal(settings: ProjectionSettings): void {
   }
 }
 
-/** Stop following the job shown; a job still computing is cancelled (its layout kept). */
-export async function stopFollowing(): Promise<void> {
+/** Stop following the job shown; a job still computing is cancelled (its layout kept): the
+ * cancellation under way, or null when there was nothing to cancel. */
+export function stopFollowing(): Promise<void> | null {
   subscription?.close();
   subscription = null;
   const job = app.job;
-  if (job && isActive(job)) {
-    try {
-      await api.cancelJob(job.id);
-    } catch {
-      // Already ended on the server: nothing to cancel.
-    }
+  return job && isActive(job) ? cancelQuietly(job.id) : null;
+}
+
+async function cancelQuietly(job: string): Promise<void> {
+  try {
+    await api.cancelJob(job);
+  } catch {
+    // Already ended on the server: nothing to cancel.
   }
 }
 
