@@ -81,8 +81,9 @@ const NO_POINTS: PointsData = {
 
 export class ScatterPlot {
   private readonly deck: Deck<PlotView>;
-  /** Draws the highlight rings, the hovered thumbnail and labels over the points, on a canvas
-   * of its own: they change on every hover (plot_layers.ts). */
+  /** Draws the rows of a partial layout given by position, the highlight rings, the hovered
+   * thumbnail and labels over the points, on a canvas of its own: they change on every hover
+   * or selection (plot_layers.ts). */
   private readonly overlayDeck: Deck<PlotView>;
   private readonly overlay: SelectionOverlay;
   private readonly backdrop: DensityBackdrop;
