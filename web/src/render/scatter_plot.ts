@@ -207,7 +207,9 @@ export class ScatterPlot {
     });
     this.overlay = new SelectionOverlay(container, (shape, modifiers) => this.select(shape, modifiers));
     this.applyTheme();
-    this.render();
+    // In the first idle moment, after the page has asked for its first layout: the empty
+    // layer then links the points' program while that layout is computed.
+    whenIdle(() => this.render());
   }
 
   get pointCount(): number {
@@ -497,13 +499,9 @@ export class ScatterPlot {
       this.overlayWarm = 'yes';
       this.render();
     };
-    const whenIdle = (): void => {
-      if (typeof requestIdleCallback === 'function') requestIdleCallback(warm, { timeout: 1000 });
-      else setTimeout(warm, 0);
-    };
     // Two frames on, the frame with the points is on screen: linked in an idle moment before
     // that, the overlay's programs (0.1-0.2 s) went into the next frame and held it back.
-    requestAnimationFrame(() => requestAnimationFrame(whenIdle));
+    requestAnimationFrame(() => requestAnimationFrame(() => whenIdle(warm)));
   }
 
   private assertAlive(): void {
@@ -844,4 +842,10 @@ export class ScatterPlot {
     // No one to ask: the points drawn.
     this.options.onSelect?.(this.partial.rowsInside((positions) => inside(positions, null), this.visible), modifiers);
   }
+}
+
+/** Runs `fn` when the page is next idle (a second later at most). */
+function whenIdle(fn: () => void): void {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(fn, { timeout: 1000 });
+  else setTimeout(fn, 0);
 }
