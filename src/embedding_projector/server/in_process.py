@@ -105,7 +105,7 @@ class InProcessServer:
                 on_body(bytes(message.get("body", b"")), bool(message.get("more_body", False)))
 
         try:
-            await self.app(_scope("http", request), receive, send)
+            await self.app(scope_of("http", request), receive, send)
         finally:
             finished.set()
 
@@ -131,7 +131,7 @@ class InProcessServer:
             elif kind == "websocket.close":
                 on_frame(None, int(message.get("code", 1000)))
 
-        await self.app(_scope("websocket", request), receive, send)
+        await self.app(scope_of("websocket", request), receive, send)
 
     # -- the thread ----------------------------------------------------------
 
@@ -175,7 +175,7 @@ class InProcessServer:
 _ASGI = {"version": "3.0", "spec_version": "2.3"}
 
 
-def _scope(kind: str, request: Request) -> dict[str, Any]:
+def scope_of(kind: str, request: Request) -> dict[str, Any]:
     """The ASGI scope of ``request`` as a server on this machine would make it."""
     parts = urlsplit(request.target)
     headers = [(b"host", HOST.encode())] + [
