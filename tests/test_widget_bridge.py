@@ -237,7 +237,9 @@ def test_job_stream_frames_arrive_as_messages(page: Page, server: ServerProcess)
     frames = [json.loads(m[0]["text"]) for m in messages if "text" in m[0]]
     statuses = [f for f in frames if f["type"] == "status"]
     assert statuses[-1]["state"] == "done"
-    assert frames[-1] == {
+    # The final layout comes before the status that ends the job.
+    assert frames[-1] == statuses[-1]
+    assert frames[-2] == {
         "type": "layout",
         "iteration": statuses[-1]["iteration"],
         "shape": [100, 2],

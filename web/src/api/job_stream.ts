@@ -19,8 +19,9 @@ export interface LayoutSample {
 export interface JobListener {
   onStatus: (status: JobStatus) => void;
   /** An intermediate layout (N × dims float32) at an iteration, or, for a layout above the
-   * LOD threshold, the coordinates of `sample.rows` of it; of `step`, for timelines. */
-  onLayout: (positions: Float32Array, iteration: number, sample: LayoutSample | null, step: number | null) => void;
+   * LOD threshold, the coordinates of `sample.rows` of it; of `step`, for timelines. `last`:
+   * the job's final (or, cancelled, partial) layout, the status after it ends the job. */
+  onLayout: (positions: Float32Array, iteration: number, sample: LayoutSample | null, step: number | null, last: boolean) => void;
 }
 
 export interface JobSubscription {
@@ -40,6 +41,9 @@ export function followJob(api: ApiClient, started: JobStatus, listener: JobListe
   let pendingLayout: LayoutFrame | null = null;
   /** A sample's coordinates, waiting for the frame of its rows. */
   let pendingPositions: Float32Array | null = null;
+  /** A layout received whole, given with the status frame that follows it (the server sends
+   * a layout before its status): that status says whether it is the job's last. */
+  let received: { positions: Float32Array; iteration: number; sample: LayoutSample | null; step: number | null } | null = null;
 
   const close = (): void => {
     closed = true;
@@ -63,7 +67,7 @@ export function followJob(api: ApiClient, started: JobStatus, listener: JobListe
       if (status.state === 'running') {
         try {
           const layout = await api.jobResult(job);
-          if (!closed) listener.onLayout(layout, status.iteration ?? 0, null, null);
+          if (!closed) listener.onLayout(layout, status.iteration ?? 0, null, null, false);
         } catch (error) {
           // 409: no layout yet (the k-NN phase of t-SNE, say).
           if (!(error instanceof ApiError && error.status === 409)) throw error;
@@ -88,19 +92,28 @@ export function followJob(api: ApiClient, started: JobStatus, listener: JobListe
     if (closed) return;
     if (typeof data === 'string') {
       const frame = JSON.parse(data) as StatusFrame | LayoutFrame | ErrorFrame;
-      if (frame.type === 'layout') pendingLayout = frame;
-      else if (frame.type === 'error') onStatus(failed(last, frame.message));
-      else onStatus(frame);
+      if (frame.type === 'layout') {
+        pendingLayout = frame;
+      } else if (frame.type === 'error') {
+        onStatus(failed(last, frame.message));
+      } else {
+        if (received) {
+          const { positions, iteration, sample, step } = received;
+          received = null;
+          listener.onLayout(positions, iteration, sample, step, FINAL_JOB_STATES.includes(frame.state));
+        }
+        onStatus(frame);
+      }
     } else if (pendingLayout) {
       const { iteration, sample_of: of } = pendingLayout;
       const step = pendingLayout.step ?? null;
       if (of === null || of === undefined) {
-        listener.onLayout(new Float32Array(data), iteration ?? 0, null, step);
+        received = { positions: new Float32Array(data), iteration: iteration ?? 0, sample: null, step };
         pendingLayout = null;
       } else if (!pendingPositions) {
         pendingPositions = new Float32Array(data);
       } else {
-        listener.onLayout(pendingPositions, iteration ?? 0, { rows: new Int32Array(data), of }, step);
+        received = { positions: pendingPositions, iteration: iteration ?? 0, sample: { rows: new Int32Array(data), of }, step };
         pendingLayout = pendingPositions = null;
       }
     }

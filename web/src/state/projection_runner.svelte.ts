@@ -19,6 +19,8 @@ import { startTimeline } from './timeline.svelte';
 import type { ProjectionSettings } from './view_state';
 
 let subscription: JobSubscription | null = null;
+/** The job whose result its stream sent (and the page showed): not asked for again. */
+let resultStreamed: string | null = null;
 /** Increases with every run: answers of an older run are dropped. */
 let runSerial = 0;
 let lastFrameAt = 0;
@@ -72,8 +74,13 @@ export async function runProjection(): Promise<void> {
   if (isActive(status)) {
     subscription = followJob(api, status, {
       onStatus: (s) => onStatus(s, serial),
-      onLayout: (positions, _iteration, sample) => {
+      onLayout: (positions, _iteration, sample, _step, last) => {
         if (serial !== runSerial) return;
+        if (last && !sample) {
+          resultStreamed = status.id;
+          showResult(positions, settings);
+          return;
+        }
         const now = performance.now();
         // Each frame animates over the time the previous one took: one continuous motion.
         const durationMs = Math.min(Math.max(now - lastFrameAt, 100), 1000);
@@ -132,16 +139,16 @@ async function fetchResult(status: JobStatus, settings: ProjectionSettings, seri
       if (serial === runSerial) showLayout(EMPTY_POSITIONS, settings, {}, { server });
       return;
     }
-    const label = `Loading the ${methodName(settings.kind)} layout`;
-    const positions = await api.jobResult(status.id, (loaded, total) => {
-      // Only big layouts take long enough to show (a million 3D points are 12 MB).
-      if (total && total > 4_000_000) app.loading = { label, progress: loaded / total };
-    });
-    app.loading = null;
-    if (serial !== runSerial) return;
-    // The end of a stream continues its motion; a result on its own eases in.
-    const streamed = app.layout?.transition.easing === 'linear' && app.layout.kind === settings.kind;
-    showLayout(positions, settings, streamed ? { durationMs: 400, easing: 'linear' } : {});
+    if (resultStreamed !== status.id) {
+      const label = `Loading the ${methodName(settings.kind)} layout`;
+      const positions = await api.jobResult(status.id, (loaded, total) => {
+        // Only big layouts take long enough to show (a million 3D points are 12 MB).
+        if (total && total > 4_000_000) app.loading = { label, progress: loaded / total };
+      });
+      app.loading = null;
+      if (serial !== runSerial) return;
+      showResult(positions, settings);
+    }
     if (status.state === 'done') layoutFinished({ job: status.id });
   } catch (error) {
     app.loading = null;
@@ -151,6 +158,12 @@ async function fetchResult(status: JobStatus, settings: ProjectionSettings, seri
 }
 
 const EMPTY_POSITIONS = new Float32Array(0);
+
+/** A job's result shown: the end of a stream continues its motion, a result on its own eases in. */
+function showResult(positions: Float32Array, settings: ProjectionSettings): void {
+  const streamed = app.layout?.transition.easing === 'linear' && app.layout.kind === settings.kind;
+  showLayout(positions, settings, streamed ? { durationMs: 400, easing: 'linear' } : {});
+}
 
 function showLayout(
   positions: Float32Array,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect
@@ -64,6 +64,8 @@ async def control_job(
 async def stream_job(websocket: WebSocket, job_id: str) -> None:
     """Status as JSON text frames; each new layout as ``{"type": "layout"}`` + float32 bytes.
 
+    A layout comes before the status frame it came with: the status that ends a job follows
+    the job's final layout, which the page then draws without asking for the result.
     A layout of more rows than ``lod_threshold`` streams as a density-preserving sample: the
     float32 frame holds the sampled rows' coordinates and an int32 frame of their indices
     follows (``LayoutFrame.sample_of`` says so).
@@ -81,25 +83,35 @@ async def stream_job(websocket: WebSocket, job_id: str) -> None:
         async for event in events:
             coordinates = event.pop("coordinates")
             status = StatusFrame.model_validate({k: v for k, v in event.items() if k != "step"})
+            if coordinates is not None:
+                sample = await _send_layout(websocket, state, coordinates, status, event, sample)
             await websocket.send_text(status.model_dump_json())
-            if coordinates is None:
-                continue
-            step = event["step"]
-            # A plain job's frame stays as it was: `step` only for timelines.
-            unset = {"step"} if step is None else None
-            n = len(coordinates)
-            if n <= state.lod_threshold:
-                header = LayoutFrame(iteration=status.iteration, shape=coordinates.shape, step=step)
-                await websocket.send_text(header.model_dump_json(exclude=unset))
-                await websocket.send_bytes(coordinates.astype("<f4", copy=False).tobytes())
-                continue
-            if sample is None:  # the same rows all along: the page's points move, not change
-                sample = await asyncio.to_thread(sample_rows, n, state.layouts.capacity)
-            sampled = coordinates[sample].astype("<f4")
-            header = LayoutFrame(
-                iteration=status.iteration, shape=sampled.shape, sample_of=n, step=step
-            )
-            await websocket.send_text(header.model_dump_json(exclude=unset))
-            await websocket.send_bytes(sampled.tobytes())
-            await websocket.send_bytes(sample.astype("<i4").tobytes())
         await websocket.close()
+
+
+async def _send_layout(
+    websocket: WebSocket,
+    state: ServerState,
+    coordinates: np.ndarray,
+    status: StatusFrame,
+    event: dict[str, Any],
+    sample: np.ndarray | None,
+) -> np.ndarray | None:
+    """Send one layout's frames; returns the rows sampled (the same all along a job)."""
+    step = event["step"]
+    # A plain job's frame stays as it was: `step` only for timelines.
+    unset = {"step"} if step is None else None
+    n = len(coordinates)
+    if n <= state.lod_threshold:
+        header = LayoutFrame(iteration=status.iteration, shape=coordinates.shape, step=step)
+        await websocket.send_text(header.model_dump_json(exclude=unset))
+        await websocket.send_bytes(coordinates.astype("<f4", copy=False).tobytes())
+        return sample
+    if sample is None:  # the same rows all along: the page's points move, not change
+        sample = await asyncio.to_thread(sample_rows, n, state.layouts.capacity)
+    sampled = coordinates[sample].astype("<f4")
+    header = LayoutFrame(iteration=status.iteration, shape=sampled.shape, sample_of=n, step=step)
+    await websocket.send_text(header.model_dump_json(exclude=unset))
+    await websocket.send_bytes(sampled.tobytes())
+    await websocket.send_bytes(sample.astype("<i4").tobytes())
+    return sample
