@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -12,6 +13,9 @@ from pathlib import Path
 import httpx
 import pyarrow as pa
 
+from embedding_projector.dataset.opening import open_path
+from embedding_projector.server.app import create_app
+from embedding_projector.server.settings import Settings
 from tests.conftest import FIXTURES
 from tests.server_process import client, running_server
 
@@ -90,3 +94,18 @@ def test_ctrl_c_stops_the_server_and_its_workers(tmp_path: Path) -> None:
             time.sleep(0.1)
         assert not any(alive(p) for p in workers), "worker processes survived Ctrl-C"
         assert "Traceback" not in server.output
+
+
+def test_without_the_built_page_the_api_still_serves(tmp_path: Path) -> None:
+    # A source checkout before `make build`: no static directory at all.
+    settings = Settings(static_dir=tmp_path / "no-static", cache_dir=tmp_path / "cache")
+    app = create_app(open_path(KERAS), settings=settings)
+
+    async def ask() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
+            return await http.get("/"), await http.get("/api/runs")
+
+    page, runs = asyncio.run(ask())
+    assert page.status_code == 200 and "make build" in page.text
+    assert runs.status_code == 200

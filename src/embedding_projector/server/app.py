@@ -137,16 +137,17 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
     routers = (embeddings, steps, timeline, search, bookmarks, neighbors, projections, jobs)
     for module in (*routers, layouts, selection, analyses, compare):
         api.include_router(module.router)
-    page = StaticFiles(directory=settings.static_dir, html=True)
-    if (settings.static_dir / "index.html").is_file():
+    bundled = (settings.static_dir / "index.html").is_file()
+    if bundled:
         # The page and its scripts are matched before the API: FastAPI builds a router's
         # table on the first request that walks it (a tenth of a second, more while the
         # data is read), which the first visit's requests then need not wait for.
+        page = StaticFiles(directory=settings.static_dir, html=True)
         app.router.routes.append(Route("/", page, methods=["GET", "HEAD"]))
         app.mount("/assets", StaticFiles(directory=settings.static_dir / "assets"))
     app.include_router(api)
 
-    if (settings.static_dir / "index.html").is_file():
+    if bundled:
         app.mount("/", page, name="static")
     else:
 
