@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -102,10 +103,13 @@ def test_without_the_built_page_the_api_still_serves(tmp_path: Path) -> None:
     app = create_app(open_path(KERAS), settings=settings)
 
     async def ask() -> tuple[httpx.Response, httpx.Response]:
+        # No lifespan (so no workers): the answers come from the app alone.
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
             return await http.get("/"), await http.get("/api/runs")
 
-    page, runs = asyncio.run(ask())
+    # In a thread of its own: a browser test's event loop may be running in this one.
+    with ThreadPoolExecutor(1) as thread:
+        page, runs = thread.submit(asyncio.run, ask()).result()
     assert page.status_code == 200 and "make build" in page.text
     assert runs.status_code == 200
