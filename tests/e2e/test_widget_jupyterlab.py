@@ -14,6 +14,7 @@ import io
 import json
 import os
 import signal
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -101,9 +102,16 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def kernel_layout(notebook: LabNotebook) -> np.ndarray:
-    data = json.loads(notebook.text("import json; print(json.dumps(w.layout.tolist()))"))
-    return np.asarray(data, dtype=np.float64)
+def kernel_layout(notebook: LabNotebook, rows: int = SIDE * SIDE) -> np.ndarray:
+    """The layout the page reported to Python: reports follow a layout by 0.6 s and more on a
+    busy page, so an empty one is asked for again for a while."""
+    deadline = time.monotonic() + 30
+    while True:
+        data = json.loads(notebook.text("import json; print(json.dumps(w.layout.tolist()))"))
+        layout = np.asarray(data, dtype=np.float64)
+        if len(layout) == rows or time.monotonic() > deadline:
+            return layout
+        time.sleep(0.3)
 
 
 def test_show_paints_the_points_in_the_output(notebook: LabNotebook) -> None:
