@@ -54,7 +54,7 @@ def test_show_in_a_jupyter_kernel_is_a_widget(tmp_path: Path) -> None:
     outputs = [cell["outputs"] for cell in notebook.cells]
     assert widget_views(outputs[1]) == 1
     assert "ProjectorWidget [] None (0, 0)" in outputs[2][0]["text"]
-    assert widget_views(outputs[3]) == 2 and len(outputs[3]) == 2
+    assert widget_views(outputs[3]) == 2 and len(outputs[3]) == 2, outputs[3]
     assert widget_views(outputs[5]) == 1
     assert "500 <ProjectorWidget running, 1 embedding>" in outputs[5][-1]["text"]
     assert "%projector: /no/such/folder: no such file or folder" in outputs[6][0]["text"]

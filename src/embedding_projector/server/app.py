@@ -13,7 +13,6 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
-from starlette.types import Message
 
 from embedding_projector._version import __version__
 from embedding_projector.dataset.model import Workspace
@@ -27,7 +26,7 @@ from embedding_projector.server.bodies import (
 )
 from embedding_projector.server.engine import ComputeEngine
 from embedding_projector.server.errors import install_error_handlers
-from embedding_projector.server.in_process import Request, scope_of
+from embedding_projector.server.in_process import Request, answer
 from embedding_projector.server.routes import (
     analyses,
     bookmarks,
@@ -67,14 +66,7 @@ async def _warm_up(app: FastAPI, state: ServerState) -> None:
     them all.
     """
     await state.warm_up_first_embedding()
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(_: Message) -> None:
-        return None
-
-    await app(scope_of("http", Request("GET", "/api/-")), receive, send)
+    await answer(app, Request("GET", "/api/-"), lambda *_: None, lambda *_: None)
 
 
 def create_app(workspace: Workspace, *, settings: Settings | None = None) -> FastAPI:

@@ -87,27 +87,7 @@ class InProcessServer:
 
     async def http(self, request: Request, on_start: OnStart, on_body: OnBody) -> None:
         """Answer one request through the app, reporting its response as it is sent."""
-        received = False
-        finished = asyncio.Event()
-
-        async def receive() -> Message:
-            nonlocal received
-            if not received:
-                received = True
-                return {"type": "http.request", "body": request.body, "more_body": False}
-            await finished.wait()  # the client stays until the response is complete
-            return {"type": "http.disconnect"}
-
-        async def send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                on_start(message["status"], _decoded(message.get("headers", [])))
-            elif message["type"] == "http.response.body":
-                on_body(bytes(message.get("body", b"")), bool(message.get("more_body", False)))
-
-        try:
-            await self.app(scope_of("http", request), receive, send)
-        finally:
-            finished.set()
+        await answer(self.app, request, on_start, on_body)
 
     async def websocket(
         self, request: Request, on_frame: OnFrame, closed_by_client: asyncio.Event
@@ -170,6 +150,31 @@ class InProcessServer:
         await events.put({"type": "lifespan.shutdown"})
         await outcome.get()
         await running
+
+
+async def answer(app: ASGIApp, request: Request, on_start: OnStart, on_body: OnBody) -> None:
+    """Answer one request through ``app``, reporting its response as it is sent."""
+    received = False
+    finished = asyncio.Event()
+
+    async def receive() -> Message:
+        nonlocal received
+        if not received:
+            received = True
+            return {"type": "http.request", "body": request.body, "more_body": False}
+        await finished.wait()  # the client stays until the response is complete
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            on_start(message["status"], _decoded(message.get("headers", [])))
+        elif message["type"] == "http.response.body":
+            on_body(bytes(message.get("body", b"")), bool(message.get("more_body", False)))
+
+    try:
+        await app(scope_of("http", request), receive, send)
+    finally:
+        finished.set()
 
 
 _ASGI = {"version": "3.0", "spec_version": "2.3"}
