@@ -69,8 +69,15 @@ async def _warm_up(app: FastAPI, state: ServerState) -> None:
     await answer(app, Request("GET", "/api/-"), lambda *_: None, lambda *_: None)
 
 
-def create_app(workspace: Workspace, *, settings: Settings | None = None) -> FastAPI:
-    """Build the app serving ``workspace``: the API under ``/api``, the page at ``/``."""
+def create_app(
+    workspace: Workspace, *, settings: Settings | None = None, engine: ComputeEngine | None = None
+) -> FastAPI:
+    """Build the app serving ``workspace``: the API under ``/api``, the page at ``/``.
+
+    ``engine``: one made with :meth:`ComputeEngine.of` before this app (its workers start
+    while the server is still importing); else the app starts its own. Either way the
+    app's shutdown closes it.
+    """
     settings = settings or Settings()
     state = ServerState(workspace, settings.cache_dir, lod_threshold=settings.lod_threshold)
 
@@ -80,10 +87,8 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
         await asyncio.to_thread(
             bookmarks_store.remove_stale_saves, state.embeddings.items(), settings.cache_dir
         )
-        # Workers start with the server and stop with it (Ctrl-C included).
-        state.engine = ComputeEngine(
-            cache_dir=settings.cache_dir, n_workers=settings.workers, cluster=settings.cluster
-        )
+        # Workers start with the server (or before it) and stop with it (Ctrl-C included).
+        state.engine = engine or ComputeEngine.of(settings)
         state.engine.start()
         # First paint first: the first embedding's metadata and vectors are read while the
         # browser loads the page.
@@ -92,8 +97,8 @@ def create_app(workspace: Workspace, *, settings: Settings | None = None) -> Fas
             yield
         finally:
             warm_up.cancel()
-            engine, state.engine = state.engine, None
-            await asyncio.to_thread(engine.close)
+            stopping, state.engine = state.engine, None
+            await asyncio.to_thread(stopping.close)
 
     app = FastAPI(
         lifespan=lifespan,

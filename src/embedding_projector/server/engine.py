@@ -40,6 +40,7 @@ from embedding_projector.dataset.model import Embedding, TensorSource
 from embedding_projector.dataset.steps import Step
 from embedding_projector.errors import NotFoundError
 from embedding_projector.formats.rows import RowFile
+from embedding_projector.server.settings import Settings
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -58,6 +59,13 @@ class ComputeEngine:
         self._built: dict[tuple[str, ...], Any] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._locks: defaultdict[tuple[str, ...], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    @classmethod
+    def of(cls, settings: Settings) -> ComputeEngine:
+        """The engine ``settings`` ask for, its worker processes starting."""
+        return cls(
+            cache_dir=settings.cache_dir, n_workers=settings.workers, cluster=settings.cluster
+        )
 
     def start(self) -> None:
         """Compile UMAP's kernels in the background (after the first job), so that a first

@@ -129,6 +129,7 @@ class PreparedServer:
             # The page never sends on its WebSockets: no big messages to queue up.
             ws_max_size=2**12,
             ws_max_queue=4,
+            ws_per_message_deflate=False,
         )
         return uvicorn.Server(config)
 
@@ -156,7 +157,7 @@ def prepare_server(
     :class:`~embedding_projector.server.settings.Settings`); beyond loopback a token is
     always made.
     """
-    from embedding_projector.server.app import create_app
+    from embedding_projector.server.engine import ComputeEngine
 
     token = token_for(host) or token
     settings = Settings(
@@ -176,9 +177,14 @@ def prepare_server(
             cluster.close()
         raise
     settings = replace(settings, cluster=cluster)
+    # The workers start here, before the web framework is imported (a third of a second):
+    # they are ready sooner for the page's first projection.
+    engine = ComputeEngine.of(settings)
+    from embedding_projector.server.app import create_app
+
     # On loopback, loopback names need no token: the URL of this machine goes without it.
     url = url_for(host, sock.getsockname()[1], None if is_loopback(host) else token)
-    return PreparedServer(create_app(workspace, settings=settings), sock, url, token)
+    return PreparedServer(create_app(workspace, settings=settings, engine=engine), sock, url, token)
 
 
 def connect_cluster(dask: Any, cache_dir: Path, say: Callable[[str], None]) -> Any:
