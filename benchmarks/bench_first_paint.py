@@ -28,6 +28,7 @@ from tests.support.browser import launch_chromium
 from benchmarks.bench_server import (
     KEY,
     _free_port,
+    projector_command,
     tensorboard_baseline,
     tensorboard_python,
     write_logdir,
@@ -125,9 +126,8 @@ def run(smoke: bool) -> list[dict[str, Any]]:
                         base = f"http://127.0.0.1:{port}"
                         if side == "ours":
                             subprocess.run(["rm", "-rf", str(cache)], check=True)
-                            command = [sys.executable, "-m", "embedding_projector"]
-                            command += ["--logdir", str(logdir), "--no-browser"]
-                            command += ["--port", str(port)]
+                            command = projector_command("--logdir", str(logdir))
+                            command += ["--no-browser", "--port", str(port)]
                             ready, url = f"{base}/api/health", f"{base}/"
                         else:
                             assert tensorboard is not None

@@ -46,7 +46,7 @@ from tests.support.browser import launch_chromium
 from tests.support.polygons import inside_polygon
 
 from benchmarks.bench_first_paint import PAINT_DETECTOR, _wait_until_up
-from benchmarks.bench_server import _free_port
+from benchmarks.bench_server import _free_port, projector_command
 from benchmarks.bench_web import (
     DRAW_STAMPS,
     PAGES,
@@ -197,7 +197,7 @@ def run(smoke: bool) -> list[dict[str, Any]]:
         env["EMBEDDING_PROJECTOR_CACHE_DIR"] = tmp.name
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "embedding_projector", "demo", "large"]
+    command = projector_command("demo", "large")
     command += ["--rows", str(n), "--lod-threshold", str(threshold)]
     command += ["--no-browser", "--port", str(port)]
     with sync_playwright() as p:
