@@ -102,7 +102,7 @@ def run(smoke: bool) -> list[dict[str, Any]]:
     from playwright.sync_api import sync_playwright
 
     n = SMOKE_SIZE if smoke else SIZE
-    repeats = 1 if smoke else 3
+    repeats = 1 if smoke else 5
     tensorboard = None if smoke else tensorboard_python()
     times: dict[str, list[float]] = {"ours": [], "tensorboard": []}
     loads: list[float] = []
