@@ -88,7 +88,8 @@ def create_app(
             bookmarks_store.remove_stale_saves, state.embeddings.items(), settings.cache_dir
         )
         # Workers start with the server (or before it) and stop with it (Ctrl-C included).
-        state.engine = engine or ComputeEngine.of(settings)
+        nonlocal engine  # one made before is this lifespan's only: a closed engine never returns
+        state.engine, engine = engine or ComputeEngine.of(settings), None
         state.engine.start()
         # First paint first: the first embedding's metadata and vectors are read while the
         # browser loads the page.
