@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect
@@ -84,7 +84,9 @@ async def stream_job(websocket: WebSocket, job_id: str) -> None:
             coordinates = event.pop("coordinates")
             status = StatusFrame.model_validate({k: v for k, v in event.items() if k != "step"})
             if coordinates is not None:
-                sample = await _send_layout(websocket, state, coordinates, status, event, sample)
+                sample = await _send_layout(
+                    websocket, state, coordinates, status.iteration, event["step"], sample
+                )
             await websocket.send_text(status.model_dump_json())
         await websocket.close()
 
@@ -93,24 +95,23 @@ async def _send_layout(
     websocket: WebSocket,
     state: ServerState,
     coordinates: np.ndarray,
-    status: StatusFrame,
-    event: dict[str, Any],
+    iteration: int | None,
+    step: int | None,
     sample: np.ndarray | None,
 ) -> np.ndarray | None:
     """Send one layout's frames; returns the rows sampled (the same all along a job)."""
-    step = event["step"]
     # A plain job's frame stays as it was: `step` only for timelines.
     unset = {"step"} if step is None else None
     n = len(coordinates)
     if n <= state.lod_threshold:
-        header = LayoutFrame(iteration=status.iteration, shape=coordinates.shape, step=step)
+        header = LayoutFrame(iteration=iteration, shape=coordinates.shape, step=step)
         await websocket.send_text(header.model_dump_json(exclude=unset))
         await websocket.send_bytes(coordinates.astype("<f4", copy=False).tobytes())
         return sample
     if sample is None:  # the same rows all along: the page's points move, not change
         sample = await asyncio.to_thread(sample_rows, n, state.layouts.capacity)
     sampled = coordinates[sample].astype("<f4")
-    header = LayoutFrame(iteration=status.iteration, shape=sampled.shape, sample_of=n, step=step)
+    header = LayoutFrame(iteration=iteration, shape=sampled.shape, sample_of=n, step=step)
     await websocket.send_text(header.model_dump_json(exclude=unset))
     await websocket.send_bytes(sampled.tobytes())
     await websocket.send_bytes(sample.astype("<i4").tobytes())
